@@ -1,0 +1,1 @@
+# placeholder: the write-back sidecar (issue: credentials that keep working)
