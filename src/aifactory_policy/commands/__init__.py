@@ -1,0 +1,1 @@
+"""Subcommands: each gathers documents, calls the policies once, and returns a Report."""

@@ -1,0 +1,126 @@
+"""`check`: render the chart with Helm and check values files, merged values and manifests."""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Optional
+
+from .. import helm, opa, schema
+from ..documents import InputDoc, file_docs, resource_of
+from ..findings import EvaluationError, Finding, Report
+from ..rules import title_of
+from ..tools import policies_dir, repo_root
+from ..values import MergedValues, merge
+from ..yamlio import load_file, load_text
+
+
+def display_path(p: str | Path) -> str:
+    """`p` relative to the working directory when it is below it, else as given."""
+    try:
+        rel = os.path.relpath(os.path.abspath(p))
+    except ValueError:
+        return str(p)
+    return rel if not rel.startswith("..") else str(p)
+
+
+def resolve_chart(chart: Optional[str]) -> str:
+    if chart:
+        candidates = [Path(chart)]
+    else:
+        candidates = [Path("charts/aifactory")]
+        root = repo_root()
+        if root is not None:
+            candidates.append(root / "charts" / "aifactory")
+    for c in candidates:
+        if (c / "Chart.yaml").is_file():
+            return display_path(c)
+    if chart:
+        raise EvaluationError(f"{chart}: not a chart (no Chart.yaml); pass the chart folder, e.g. charts/aifactory")
+    raise EvaluationError("no chart given and charts/aifactory not found here or in the repository; "
+                          "pass CHART (the chart folder)")
+
+
+_KEY = re.compile(r"\b([A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)\b")
+
+
+def guard_findings(messages: list[str], merged: MergedValues) -> list[Finding]:
+    """AIF101 per chart guard line, pointing at the values key it names when there is one."""
+    out = []
+    for msg in messages:
+        path = origin = None
+        for m in _KEY.finditer(msg):
+            candidate = tuple(m.group(1).split("."))
+            if candidate in merged.origins:
+                path, origin = m.group(1), merged.origins[candidate]
+                break
+        out.append(Finding(rule="AIF101", severity="error", message=f"ERROR: {msg}",
+                           file=origin.file if origin else None, path=path,
+                           line=origin.line if origin else None, title=title_of("AIF101")))
+    return out
+
+
+def rendered_docs(stream: str, chart_dir: str) -> list[InputDoc]:
+    docs = []
+    for rd in helm.split_rendered(stream):
+        source = rd.source
+        file = source
+        if source and "/" in source:  # "aifactory/templates/x.yaml" -> "<chart_dir>/templates/x.yaml"
+            file = os.path.join(chart_dir, source.split("/", 1)[1])
+        lf = load_text(rd.text, f"{file or 'helm template output'} (rendered)")
+        for d in lf.documents:
+            if d.data is None:
+                continue
+            # lines in a rendered document are not lines of the template: report the file only
+            docs.append(InputDoc(file=file, content=d.data, doc=None, resource=resource_of(d.data)))
+    return docs
+
+
+def run(chart: Optional[str], values_files: list[str], sets: list[str], set_strings: list[str],
+        helm_path: Optional[str] = None, helm_major: Optional[int] = None, release: str = "aifactory",
+        namespace: Optional[str] = None, policies: Optional[str] = None, opa_path: Optional[str] = None) -> Report:
+    chart_dir = resolve_chart(chart)
+    pol = policies_dir(policies)
+    binary = helm.helm_binary(helm_path, helm_major)
+    report = Report(command="check")
+
+    loaded = [load_file(f) for f in values_files]          # unreadable / invalid YAML: exit 2
+    defaults_path = os.path.join(chart_dir, "values.yaml")
+    defaults = load_file(defaults_path) if os.path.isfile(defaults_path) else None
+    merged = merge(defaults, loaded, sets, set_strings)
+
+    findings: list[Finding] = []
+    chart_schema = schema.load_schema(chart_dir)
+    if chart_schema is not None:
+        findings += schema.validate(chart_schema, merged)
+    else:
+        report.notes.append(f"{chart_dir} has no values.schema.json: AIF100 not checked")
+
+    docs: list[InputDoc] = []
+    for lf in loaded:
+        docs += file_docs(lf)
+        report.inputs.append(lf.path)
+
+    result = helm.template(binary, chart_dir, release, namespace, values_files, sets, set_strings)
+    if result.ok:
+        rendered = rendered_docs(result.stdout, chart_dir)
+        docs += rendered
+        report.inputs += [f for f in dict.fromkeys(d.file for d in rendered if d.file) if f not in report.inputs]
+    else:
+        guards = helm.guard_errors(result.stderr)
+        if schema.is_helm_schema_error(result.stderr):
+            if not any(f.rule == "AIF100" for f in findings):
+                findings += schema.helm_schema_findings(result.stderr, merged)
+            report.notes.append("Helm rejected the values against values.schema.json; manifests not rendered")
+        elif guards:
+            findings += guard_findings(guards, merged)
+            report.notes.append("the chart refused the values (ERROR: guards); manifests not rendered")
+        else:
+            detail = result.stderr.strip() or f"exit status without output"
+            raise EvaluationError(f"helm template {chart_dir} failed: {detail}\n"
+                                  f"  fix the chart or the values; reproduce with: {' '.join(result.command)}")
+
+    findings += opa.evaluate(docs, pol, opa_path)
+    report.findings = findings
+    report.documents = len(docs)
+    return report

@@ -1,0 +1,85 @@
+"""`scan`: check values files and Kubernetes manifests on disk (no chart, no schema).
+
+Folders are walked recursively for *.yaml, *.yml and *.json. Symlinks are never followed out
+of the scanned tree, nothing is written next to the scanned files, nothing in them is run.
+"""
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Optional
+
+from .. import opa
+from ..documents import InputDoc, file_docs
+from ..findings import EvaluationError, Report
+from ..tools import policies_dir
+from ..yamlio import load_file
+
+EXTENSIONS = (".yaml", ".yml", ".json")
+
+
+def _inside(path: str, root: str) -> bool:
+    try:
+        real = os.path.realpath(path, strict=True)
+    except (OSError, RuntimeError):
+        return False
+    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def collect(paths: list[str], report: Report) -> list[str]:
+    """Files to scan, in a stable order; problems go to report.failures / report.notes."""
+    files: list[str] = []
+    seen: set[str] = set()
+
+    def add(p: str) -> None:
+        real = os.path.realpath(p)
+        if real not in seen:
+            seen.add(real)
+            files.append(p)
+
+    for arg in paths:
+        try:
+            st = os.stat(arg)
+        except OSError as exc:
+            report.failures.append(f"{arg}: cannot read ({exc.strerror}); check the path")
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            add(arg)  # a file the user named explicitly is scanned whatever its extension
+            continue
+        root = os.path.realpath(arg)
+        for dirpath, dirnames, filenames in os.walk(arg, followlinks=False, onerror=lambda e: report.failures.append(
+                f"{e.filename}: cannot list ({e.strerror}); check its permissions")):
+            dirnames.sort()
+            for d in dirnames:
+                full = os.path.join(dirpath, d)
+                if os.path.islink(full):
+                    report.notes.append(f"{full}: symlinked folder not followed")
+            for name in sorted(filenames):
+                if not name.lower().endswith(EXTENSIONS):
+                    continue
+                full = os.path.join(dirpath, name)
+                if os.path.islink(full) and not _inside(full, root):
+                    report.notes.append(f"{full}: symlink leads outside {arg} (or loops); skipped")
+                    continue
+                add(full)
+    return files
+
+
+def run(paths: list[str], policies: Optional[str] = None, opa_path: Optional[str] = None) -> Report:
+    report = Report(command="scan")
+    pol = policies_dir(policies)
+    docs: list[InputDoc] = []
+    for path in collect(paths, report):
+        try:
+            lf = load_file(path)
+        except EvaluationError as exc:
+            report.failures.append(str(exc))
+            continue
+        report.inputs.append(path)
+        docs += file_docs(lf)
+    if not report.inputs and not report.failures:
+        report.notes.append("no *.yaml, *.yml or *.json files found")
+    report.findings = opa.evaluate(docs, pol, opa_path)
+    report.documents = len(docs)
+    return report

@@ -1,0 +1,67 @@
+"""Policy input documents: what Python gathered from files or a render, ready for Rego."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from .yamlio import Document, LoadedFile
+
+
+@dataclass
+class InputDoc:
+    file: Optional[str]               # reported file (values file, manifest, or template source)
+    content: Any                      # parsed document, or {"aifactoryRawText": {"lines": [...]}}
+    doc: Optional[Document] = None    # line map when lines in `file` are meaningful
+    resource: Optional[str] = None    # "Kind/namespace/name" for manifests
+    raw_text: bool = False
+
+    def line_for(self, path: Optional[str]) -> Optional[int]:
+        if self.raw_text:
+            return raw_line(path)
+        if self.doc is None:
+            return None
+        return self.doc.line_for(path)
+
+
+_RAW_LINE = re.compile(r"(?:^|\.)lines\[(\d+)\]|^line[ :]?(\d+)$|^(\d+)$")
+
+
+def raw_line(path: Optional[str]) -> Optional[int]:
+    """Raw-text findings: `lines[N]` (0-based index) or `line N` (1-based) -> 1-based line."""
+    if path is None:
+        return None
+    m = _RAW_LINE.search(str(path).strip())
+    if not m:
+        return None
+    if m.group(1) is not None:
+        return int(m.group(1)) + 1
+    return int(m.group(2) or m.group(3))
+
+
+def resource_of(content: Any) -> Optional[str]:
+    if not isinstance(content, dict) or "kind" not in content:
+        return None
+    meta = content.get("metadata") if isinstance(content.get("metadata"), dict) else {}
+    name, ns = meta.get("name"), meta.get("namespace")
+    parts = [str(content["kind"])] + ([str(ns)] if ns else []) + ([str(name)] if name else [])
+    return "/".join(parts)
+
+
+def is_manifest(content: Any) -> bool:
+    return isinstance(content, dict) and "apiVersion" in content and "kind" in content
+
+
+def raw_text_doc(lf: LoadedFile) -> InputDoc:
+    return InputDoc(file=lf.path, content={"aifactoryRawText": {"lines": lf.text.splitlines()}},
+                    raw_text=True)
+
+
+def file_docs(lf: LoadedFile, raw: bool = True) -> list[InputDoc]:
+    """The raw-text document (comments included) plus one document per non-empty YAML document."""
+    out = [raw_text_doc(lf)] if raw else []
+    for d in lf.documents:
+        if d.data is None:
+            continue
+        out.append(InputDoc(file=lf.path, content=d.data, doc=d, resource=resource_of(d.data)))
+    return out

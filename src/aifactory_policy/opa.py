@@ -1,0 +1,96 @@
+"""Evaluate every policy over every document in ONE `opa eval` (data.batch.findings)."""
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any, Optional
+
+from .documents import InputDoc
+from .findings import EvaluationError, Finding
+from .rules import title_of
+from .tools import find_tool
+
+QUERY = "data.batch.findings"
+TIMEOUT = 300
+
+
+def batch_input(docs: list[InputDoc]) -> dict:
+    return {"documents": [{"id": i, "file": d.file, "content": d.content} for i, d in enumerate(docs)]}
+
+
+def run(docs: list[InputDoc], policies: Path, opa: Optional[str] = None) -> list[dict]:
+    """Raw findings ({doc, rule, severity, msg, path[, docs]}) from one OPA process."""
+    if not docs:
+        return []
+    binary = opa or find_tool("opa")
+    payload = json.dumps(batch_input(docs), default=str)
+    # Samples and suites under policies/ are test data, not policy data: keep them out of `data`.
+    cmd = [binary, "eval", "--format", "json", "--stdin-input", "-d", str(policies),
+           "--ignore", "samples", "--ignore", "*.md", "--ignore", "suite.yaml", "--ignore", "*_test.rego",
+           QUERY]
+    try:
+        proc = subprocess.run(cmd, input=payload, capture_output=True, text=True, timeout=TIMEOUT, check=False)
+    except subprocess.TimeoutExpired:
+        raise EvaluationError(f"opa eval timed out after {TIMEOUT} s over {len(docs)} documents") from None
+    except OSError as exc:
+        raise EvaluationError(f"cannot run {binary} ({exc.strerror}); run ci/bootstrap to reinstall opa") from None
+    if proc.returncode != 0:
+        detail = _opa_error(proc.stdout, proc.stderr)
+        raise EvaluationError(f"opa eval failed over {policies}: {detail}; fix the policies (opa check {policies})")
+    try:
+        out = json.loads(proc.stdout)
+    except ValueError:
+        raise EvaluationError(f"opa eval printed non-JSON output: {proc.stdout[:200]!r}") from None
+    results = out.get("result") or []
+    if not results:
+        raise EvaluationError(f"{QUERY} is undefined in {policies}; the policies need package batch "
+                              "(policies/batch/) with a `findings` set")
+    value = results[0]["expressions"][0]["value"]
+    if isinstance(value, dict):  # a set serialises as a list; tolerate an object keyed by anything
+        value = list(value.values())
+    if not isinstance(value, list):
+        raise EvaluationError(f"{QUERY} is not a set of findings (got {type(value).__name__})")
+    return value
+
+
+def _opa_error(stdout: str, stderr: str) -> str:
+    try:
+        errs = json.loads(stdout).get("errors") or []
+        return "; ".join(f"{e.get('location', {}).get('file', '')}:{e.get('location', {}).get('row', '')}: "
+                         f"{e.get('message')}" for e in errs)[:2000] or stderr.strip()[:2000]
+    except (ValueError, AttributeError):
+        return (stderr.strip() or stdout.strip())[:2000]
+
+
+def _as_int(v: Any) -> Optional[int]:
+    return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+
+def to_findings(raw: list[dict], docs: list[InputDoc]) -> list[Finding]:
+    out: list[Finding] = []
+    for r in raw:
+        if not isinstance(r, dict):
+            continue
+        rule = str(r.get("rule") or "AIF000")
+        severity = r.get("severity") if r.get("severity") in ("error", "warning", "note") else "error"
+        path = r.get("path")
+        path = None if path in (None, "") else str(path)
+        msg = str(r.get("msg") or r.get("message") or rule)
+        idx = _as_int(r.get("doc"))
+        if idx is None and isinstance(r.get("docs"), list):
+            ids = [i for i in (_as_int(x) for x in r["docs"]) if i is not None and i < len(docs)]
+            if ids:
+                idx = ids[0]
+                others = sorted({docs[i].file for i in ids[1:] if docs[i].file and docs[i].file != docs[idx].file})
+                if others:
+                    msg = f"{msg} (also in: {', '.join(others)})"
+        d = docs[idx] if idx is not None and 0 <= idx < len(docs) else None
+        out.append(Finding(rule=rule, severity=severity, message=msg,
+                           file=d.file if d else None, resource=d.resource if d else None,
+                           path=path, line=d.line_for(path) if d else None, title=title_of(rule)))
+    return out
+
+
+def evaluate(docs: list[InputDoc], policies: Path, opa: Optional[str] = None) -> list[Finding]:
+    return to_findings(run(docs, policies, opa), docs)

@@ -1,0 +1,21 @@
+"""Machine output: {"findings": [...], "summary": {...}} (docs/design.md CLI contract)."""
+from __future__ import annotations
+
+import json
+
+from .. import __version__
+from ..findings import Report
+
+
+def render(report: Report) -> str:
+    doc = {
+        "tool": "aifactory-policy",
+        "version": __version__,
+        "command": report.command,
+        "findings": [f.to_dict() for f in report.sorted_findings()],
+        "waived": [f.to_dict() for f in report.waived],
+        "notes": list(report.notes),
+        "failures": list(report.failures),
+        "summary": report.counts(),
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

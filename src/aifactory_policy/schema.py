@@ -1,0 +1,123 @@
+"""AIF100: validate merged values against the chart's values.schema.json with jsonschema."""
+from __future__ import annotations
+
+import json
+import os
+import re
+from typing import Optional
+
+import jsonschema
+from jsonschema import validators
+
+from .findings import EvaluationError, Finding
+from .rules import title_of
+from .values import MergedValues, dotted
+
+RULE = "AIF100"
+
+
+def load_schema(chart_dir: str) -> Optional[dict]:
+    path = os.path.join(chart_dir, "values.schema.json")
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path, encoding="utf-8") as fh:
+            schema = json.load(fh)
+    except (OSError, ValueError) as exc:
+        raise EvaluationError(f"{path}: cannot load the chart's schema ({exc}); fix the chart") from None
+    cls = validators.validator_for(schema)
+    try:
+        cls.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        raise EvaluationError(f"{path}: not a valid JSON Schema ({exc.message}); fix the chart") from None
+    return schema
+
+
+def _short(value) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _describe(err: jsonschema.ValidationError) -> list[tuple[tuple, str]]:
+    """(path, message) pairs for one jsonschema error, each naming the key and the fix."""
+    path = tuple(err.absolute_path)
+    where = dotted(path) or "(top level)"
+    v = err.validator
+    if v == "additionalProperties" and isinstance(err.instance, dict):
+        allowed = set((err.schema.get("properties") or {}).keys())
+        patterns = list((err.schema.get("patternProperties") or {}).keys())
+        extras = [k for k in err.instance if k not in allowed and not any(re.search(p, str(k)) for p in patterns)]
+        hint = f" (allowed: {', '.join(sorted(allowed))})" if allowed else ""
+        return [(path + (k,), f"{dotted(path + (k,))}: unknown key '{k}' under {where}{hint}; "
+                              "fix its spelling or remove it") for k in extras] or [(path, f"{where}: {err.message}")]
+    if v == "required":
+        m = re.match(r"^'(.+)' is a required property$", err.message)
+        key = m.group(1) if m else None
+        if key:
+            return [(path + (key,), f"{dotted(path + (key,))}: required key '{key}' is missing under {where}; set it")]
+    if v == "enum":
+        options = ", ".join(json.dumps(o) for o in err.validator_value)
+        return [(path, f"{where}: {_short(err.instance)} is not allowed; use one of {options}")]
+    if v == "type":
+        want = err.validator_value if isinstance(err.validator_value, str) else " or ".join(err.validator_value)
+        return [(path, f"{where}: expected {want}, got {type(err.instance).__name__} {_short(err.instance)}; "
+                       f"give a value of type {want} (--set-string always gives strings)")]
+    if v == "pattern":
+        return [(path, f"{where}: {_short(err.instance)} does not match the pattern {err.validator_value!r}; fix the value")]
+    return [(path, f"{where}: {err.message}")]
+
+
+def validate(schema: dict, merged: MergedValues) -> list[Finding]:
+    cls = validators.validator_for(schema)
+    validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+    findings: list[Finding] = []
+    seen = set()
+    errors = sorted(validator.iter_errors(merged.values), key=lambda e: [str(p) for p in e.absolute_path])
+    for err in errors:
+        for path, message in _describe(err):
+            key = (path, message)
+            if key in seen:
+                continue
+            seen.add(key)
+            origin = merged.origin_of(path)
+            findings.append(Finding(
+                rule=RULE, severity="error", message=message,
+                file=origin.file if origin else None, path=dotted(path) or None,
+                line=origin.line if origin else None, title=title_of(RULE)))
+    return findings
+
+
+_HELM_SCHEMA_HEADER = "values don't meet the specifications of the schema"
+
+
+def is_helm_schema_error(stderr: str) -> bool:
+    return _HELM_SCHEMA_HEADER in stderr
+
+
+def helm_schema_findings(stderr: str, merged: Optional[MergedValues]) -> list[Finding]:
+    """Helm's own schema errors as AIF100 findings (used only when Python found none)."""
+    out = []
+    for raw in stderr.splitlines():
+        line = raw.strip()
+        if not line.startswith("- "):
+            continue
+        body = line[2:]
+        path_t: tuple = ()
+        m = re.match(r"^at '(/[^']*)':\s*(.*)$", body)
+        if m:
+            path_t = tuple(int(p) if p.isdigit() else p.replace("~1", "/").replace("~0", "~")
+                           for p in m.group(1).split("/")[1:])
+            body = m.group(2)
+        else:
+            m = re.match(r"^([A-Za-z0-9_.\[\]-]+):\s*(.*)$", body)
+            if m and m.group(1) != "(root)":
+                path_t = tuple(int(p) if p.isdigit() else p
+                               for p in re.split(r"[.\[\]]+", m.group(1)) if p)
+                body = m.group(2)
+        origin = merged.origin_of(path_t) if merged else None
+        where = dotted(path_t)
+        out.append(Finding(rule=RULE, severity="error",
+                           message=f"{where or '(top level)'}: {body} (reported by Helm); fix the value",
+                           file=origin.file if origin else None, path=where or None,
+                           line=origin.line if origin else None, title=title_of(RULE)))
+    return out

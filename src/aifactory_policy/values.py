@@ -1,0 +1,120 @@
+"""Merge chart values the way `helm upgrade` does, remembering which file/line set each key.
+
+Order: chart ``values.yaml`` <- ``-f`` files (left to right, maps merged deeply) <- ``--set`` <-
+``--set-string`` (Helm applies every --set before every --set-string, whatever the CLI order).
+A ``null`` from the user removes the key from the chart defaults (Helm's coalesce).
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from . import strvals
+from .yamlio import Document, LoadedFile, join_path
+
+
+def dotted(path: tuple) -> str:
+    out = ""
+    for seg in path:
+        out = f"{out}[{seg}]" if isinstance(seg, int) else join_path(out, seg)
+    return out
+
+
+@dataclass
+class Origin:
+    file: str                   # values file path, or "--set a.b=c"
+    line: Optional[int] = None
+
+
+@dataclass
+class MergedValues:
+    values: dict
+    origins: dict[tuple, Origin] = field(default_factory=dict)
+    defaults_origin: Optional[Origin] = None
+
+    def origin_of(self, path: tuple) -> Optional[Origin]:
+        """The source that set `path`, or its nearest ancestor that a source set."""
+        p = tuple(path)
+        while True:
+            if p in self.origins:
+                return self.origins[p]
+            if not p:
+                return self.defaults_origin
+            p = p[:-1]
+
+
+def merge_maps(base: dict, over: dict) -> dict:
+    """Helm's mergeMaps: `over` wins; nested maps merge."""
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = merge_maps(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def coalesce(user: dict, defaults: dict) -> dict:
+    """Helm's coalesceValues: user values over chart defaults; a user null deletes the key."""
+    out = copy.deepcopy(defaults)
+    for k, v in user.items():
+        if v is None:
+            out.pop(k, None)
+        elif isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = coalesce(v, out[k])
+        else:
+            out[k] = _drop_nulls(v)
+    return out
+
+
+def _drop_nulls(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {k: _drop_nulls(x) for k, x in v.items() if x is not None}
+    return v
+
+
+def _record_doc(origins: dict, file: str, doc: Document, data: Any, path: tuple = ()) -> None:
+    if path:
+        origins[path] = Origin(file, doc.line_for(dotted(path)))
+    if isinstance(data, dict):
+        for k, v in data.items():
+            _record_doc(origins, file, doc, v, path + (k,))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            _record_doc(origins, file, doc, v, path + (i,))
+
+
+def user_values(files: list[LoadedFile]) -> tuple[dict, dict]:
+    """Merge parsed -f files; returns (values, origins). Non-mapping documents are ignored here."""
+    merged: dict = {}
+    origins: dict[tuple, Origin] = {}
+    for lf in files:
+        for doc in lf.documents[:1]:  # Helm reads only the first document of a values file
+            if isinstance(doc.data, dict):
+                merged = merge_maps(merged, doc.data)
+                _record_doc(origins, lf.path, doc, doc.data)
+    return merged, origins
+
+
+def merge(defaults: Optional[LoadedFile], files: list[LoadedFile], sets: list[str],
+          set_strings: list[str]) -> MergedValues:
+    user, origins = user_values(files)
+    flag_origins: dict[tuple, str] = {}
+    for expr in sets:
+        strvals.parse_into(expr, user, as_string=False, flag="--set", provenance=flag_origins)
+    for expr in set_strings:
+        strvals.parse_into(expr, user, as_string=True, flag="--set-string", provenance=flag_origins)
+    for path, text in flag_origins.items():
+        origins[path] = Origin(text, None)
+    base: dict = {}
+    dorigin = None
+    if defaults is not None:
+        doc = defaults.documents[0] if defaults.documents else None
+        if doc is not None and isinstance(doc.data, dict):
+            base = doc.data
+            default_origins: dict = {}
+            _record_doc(default_origins, defaults.path, doc, doc.data)
+            origins = {**default_origins, **origins}
+        dorigin = Origin(defaults.path, None)
+    return MergedValues(values=coalesce(user, base), origins=origins, defaults_origin=dorigin)
