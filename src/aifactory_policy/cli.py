@@ -118,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--release-name", default="aifactory", metavar="NAME",
                        help="release name for the render (default: aifactory)")
     check.add_argument("--namespace", "-n", metavar="NS", help="namespace for the render")
+    check.add_argument("--kube-version", metavar="VER",
+                       help="Kubernetes version for the render (default: KUBERNETES_VERSION in ci/versions.env)")
     _common(check)
 
     scan = sub.add_parser("scan", formatter_class=_Formatter, epilog=SCAN_EPILOG,
@@ -133,7 +135,7 @@ def _dispatch(args: argparse.Namespace) -> Report:
         from .commands import check
         return check.run(args.chart, args.values, args.set, args.set_string, helm_path=args.helm,
                          helm_major=args.helm_major, release=args.release_name, namespace=args.namespace,
-                         policies=args.policies, opa_path=args.opa)
+                         policies=args.policies, opa_path=args.opa, kube_version=args.kube_version)
     from .commands import scan
     return scan.run(args.paths, policies=args.policies, opa_path=args.opa)
 

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from typing import Optional
 
 from .findings import EvaluationError
-from .tools import find_tool
+from .tools import find_tool, repo_root
 
 TIMEOUT = 120
+FALLBACK_KUBE_VERSION = "v1.34.0"
 
 
 @dataclass
@@ -35,9 +36,24 @@ def helm_binary(explicit: Optional[str], major: Optional[int]) -> str:
     return find_tool("helm")
 
 
+def default_kube_version() -> str:
+    """KUBERNETES_VERSION from ci/versions.env (the cluster the tests use), else a recent one.
+
+    Helm built with `go install` (as ci/bootstrap does) defaults to Kubernetes v1.20, which the
+    chart's kubeVersion constraint rejects; so check always passes --kube-version.
+    """
+    root = repo_root()
+    env = root / "ci" / "versions.env" if root else None
+    if env and env.is_file():
+        m = re.search(r"^KUBERNETES_VERSION=(\S+)", env.read_text(encoding="utf-8"), re.M)
+        if m:
+            return m.group(1)
+    return FALLBACK_KUBE_VERSION
+
+
 def template(helm: str, chart: str, release: str, namespace: Optional[str], files: list[str],
-             sets: list[str], set_strings: list[str]) -> HelmResult:
-    cmd = [helm, "template", release, chart]
+             sets: list[str], set_strings: list[str], kube_version: Optional[str] = None) -> HelmResult:
+    cmd = [helm, "template", release, chart, "--kube-version", kube_version or default_kube_version()]
     if namespace:
         cmd += ["--namespace", namespace]
     for f in files:

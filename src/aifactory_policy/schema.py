@@ -64,6 +64,9 @@ def _describe(err: jsonschema.ValidationError) -> list[tuple[tuple, str]]:
                        f"give a value of type {want} (--set-string always gives strings)")]
     if v == "pattern":
         return [(path, f"{where}: {_short(err.instance)} does not match the pattern {err.validator_value!r}; fix the value")]
+    if v in ("anyOf", "oneOf") and err.context:
+        best = jsonschema.exceptions.best_match(err.context)
+        return [(path, f"{where}: {_short(err.instance)} matches none of the allowed forms ({best.message}); fix the value")]
     return [(path, f"{where}: {err.message}")]
 
 

@@ -13,6 +13,9 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 
 def repo_root() -> Optional[Path]:
     """The checkout that holds this package (src/aifactory_policy -> repo), else a CWD ancestor."""
+    override = os.environ.get("AIFACTORY_POLICY_ROOT")
+    if override:  # tests and unusual installs: the checkout whose bin/ and policies/ to use
+        return Path(override)
     candidates = [_PACKAGE_DIR.parent.parent, *Path.cwd().resolve().parents]
     candidates.insert(1, Path.cwd().resolve())
     for c in candidates:

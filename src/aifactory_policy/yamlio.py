@@ -94,8 +94,9 @@ class LoadedFile:
         return self.text.splitlines()
 
 
-def read_text(path: str, max_bytes: int = MAX_BYTES) -> str:
+def read_text(path: str, max_bytes: Optional[int] = None) -> str:
     """Read a UTF-8 text file or raise EvaluationError saying why not and what to do."""
+    max_bytes = MAX_BYTES if max_bytes is None else max_bytes
     try:
         st = os.stat(path)
     except OSError as exc:
@@ -230,7 +231,7 @@ def parse_text(text: str, path: str) -> list[Document]:
     return docs
 
 
-def load_file(path: str, max_bytes: int = MAX_BYTES) -> LoadedFile:
+def load_file(path: str, max_bytes: Optional[int] = None) -> LoadedFile:
     text = read_text(path, max_bytes)
     return LoadedFile(path=path, text=text, documents=parse_text(text, path))
 

@@ -78,7 +78,8 @@ def rendered_docs(stream: str, chart_dir: str) -> list[InputDoc]:
 
 def run(chart: Optional[str], values_files: list[str], sets: list[str], set_strings: list[str],
         helm_path: Optional[str] = None, helm_major: Optional[int] = None, release: str = "aifactory",
-        namespace: Optional[str] = None, policies: Optional[str] = None, opa_path: Optional[str] = None) -> Report:
+        namespace: Optional[str] = None, policies: Optional[str] = None, opa_path: Optional[str] = None,
+        kube_version: Optional[str] = None) -> Report:
     chart_dir = resolve_chart(chart)
     pol = policies_dir(policies)
     binary = helm.helm_binary(helm_path, helm_major)
@@ -101,7 +102,7 @@ def run(chart: Optional[str], values_files: list[str], sets: list[str], set_stri
         docs += file_docs(lf)
         report.inputs.append(lf.path)
 
-    result = helm.template(binary, chart_dir, release, namespace, values_files, sets, set_strings)
+    result = helm.template(binary, chart_dir, release, namespace, values_files, sets, set_strings, kube_version)
     if result.ok:
         rendered = rendered_docs(result.stdout, chart_dir)
         docs += rendered
