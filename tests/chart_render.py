@@ -1,0 +1,59 @@
+"""Render the chart with the real Helm binaries in bin/ (both majors) and index the result."""
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+CHART = REPO / "charts" / "aifactory"
+EXAMPLES = sorted((REPO / "values-examples").glob("*-values.yaml"))
+HELMS = {"helm3": REPO / "bin" / "helm3", "helm4": REPO / "bin" / "helm4"}
+CREDENTIALS_PATH = "/home/nonroot/.claude/.credentials.json"
+
+
+@dataclass
+class Rendered:
+    docs: list[dict]
+
+    def one(self, kind: str, name_suffix: str = "") -> dict:
+        found = [d for d in self.docs if d["kind"] == kind and d["metadata"]["name"].endswith(name_suffix)]
+        assert len(found) == 1, f"expected one {kind} *{name_suffix}, got {[d['metadata']['name'] for d in found]}"
+        return found[0]
+
+    def kinds(self) -> list[str]:
+        return sorted(d["kind"] for d in self.docs)
+
+    @property
+    def deployment(self) -> dict:
+        return self.one("Deployment")
+
+    @property
+    def pod_spec(self) -> dict:
+        return self.deployment["spec"]["template"]["spec"]
+
+    def container(self, name: str) -> dict:
+        return next(c for c in self.pod_spec["containers"] + self.pod_spec.get("initContainers", [])
+                    if c["name"] == name)
+
+    def volume(self, name: str) -> dict:
+        return next(v for v in self.pod_spec["volumes"] if v["name"] == name)
+
+
+def helm_template(helm: str, *args: str, release: str = "t", namespace: str = "aifactory") -> subprocess.CompletedProcess:
+    return subprocess.run([str(HELMS[helm]), "template", release, str(CHART), "-n", namespace, *args],
+                          capture_output=True, text=True, timeout=60)
+
+
+def render(helm: str, *args: str, **kw) -> Rendered:
+    result = helm_template(helm, *args, **kw)
+    assert result.returncode == 0, result.stderr
+    return Rendered([d for d in yaml.safe_load_all(result.stdout) if d])
+
+
+def render_error(helm: str, *args: str) -> str:
+    result = helm_template(helm, *args)
+    assert result.returncode != 0, "expected the chart to refuse these values"
+    return result.stderr

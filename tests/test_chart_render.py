@@ -1,0 +1,161 @@
+"""What the chart renders, with real Helm v3 and v4: the exact credentials mount per mode, nothing
+when Remote Control is off, restricted Pod Security, and every guard's message."""
+from __future__ import annotations
+
+import pytest
+
+from chart_render import CREDENTIALS_PATH, EXAMPLES, HELMS, render, render_error, helm_template
+
+RC = ["--set", "remoteControl.enabled=true", "--set", "remoteControl.credentialsSecretName=claude-remote-credentials"]
+
+
+@pytest.fixture(params=sorted(HELMS))
+def helm(request):
+    return request.param
+
+
+def test_off_renders_no_credentials_volume_mount_or_annotation(helm):
+    out = render(helm)
+    spec = out.pod_spec
+    assert [v["name"] for v in spec["volumes"]] == ["home", "tmp"]
+    assert "initContainers" not in spec
+    for c in spec["containers"]:
+        assert all(".claude" not in m["mountPath"] for m in c["volumeMounts"])
+    assert "annotations" not in out.deployment["spec"]["template"]["metadata"]
+    assert "ConfigMap" not in out.kinds() and "Role" not in out.kinds()
+
+
+def test_read_only_mode_mounts_exactly_one_key_subpath_read_only_0400(helm):
+    out = render(helm, *RC)
+    mount = next(m for m in out.container("agent")["volumeMounts"] if m["mountPath"] == CREDENTIALS_PATH)
+    assert mount == {"name": "credentials", "mountPath": CREDENTIALS_PATH, "subPath": "credentials.json", "readOnly": True}
+    assert out.volume("credentials") == {"name": "credentials", "secret": {
+        "secretName": "claude-remote-credentials", "defaultMode": 0o400,
+        "items": [{"key": "credentials.json", "path": "credentials.json"}]}}
+    # Claude Code keeps state in ~/.claude: a pod-user-writable emptyDir under the file mount.
+    assert {"name": "claude-dir", "mountPath": "/home/nonroot/.claude"} in out.container("agent")["volumeMounts"]
+    assert "emptyDir" in out.volume("claude-dir")
+    assert out.deployment["spec"]["replicas"] == 1
+    assert out.deployment["spec"]["strategy"] == {"type": "Recreate"}
+    annotations = out.deployment["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["aifactory.dev/remote-control"] == "enabled"
+    assert annotations["aifactory.dev/credentials-secret"] == "claude-remote-credentials"
+    assert annotations["aifactory.dev/credentials-mode"] == "readOnly"
+
+
+def test_custom_secret_key_is_projected_to_the_fixed_file_name(helm):
+    out = render(helm, *RC, "--set", "remoteControl.credentialsSecretKey=login.json")
+    assert out.volume("credentials")["secret"]["items"] == [{"key": "login.json", "path": "credentials.json"}]
+
+
+def test_owned_copy_mode_gives_the_agent_a_pod_user_0400_copy_and_no_secret_volume(helm):
+    out = render(helm, *RC, "--set", "remoteControl.mode=ownedCopy")
+    agent_mounts = out.container("agent")["volumeMounts"]
+    assert {"name": "claude-dir", "mountPath": CREDENTIALS_PATH, "subPath": ".credentials.json",
+            "readOnly": True} in agent_mounts
+    assert all(m["name"] != "credentials-secret" for m in agent_mounts)
+    init = out.container("prepare-home")
+    assert {"name": "credentials-secret", "mountPath": "/run/aifactory/credentials-secret", "readOnly": True} in init["volumeMounts"]
+    assert "chmod 0400 /home/nonroot/.claude/.credentials.json.new" in init["args"][0]
+    assert out.volume("claude-dir")["emptyDir"]["medium"] == "Memory"
+    assert init["securityContext"]["allowPrivilegeEscalation"] is False
+
+
+def test_write_back_mode_adds_a_sidecar_limited_to_one_secret(helm):
+    out = render(helm, *RC, "--set", "remoteControl.mode=writeBack")
+    names = [c["name"] for c in out.pod_spec["containers"]]
+    assert names == ["agent", "credentials-writeback"]
+    assert "chmod 0600" in out.container("prepare-home")["args"][0]
+    assert all(m["mountPath"] != CREDENTIALS_PATH for m in out.container("agent")["volumeMounts"])
+    role = out.one("Role")
+    assert role["rules"] == [{"apiGroups": [""], "resources": ["secrets"],
+                              "resourceNames": ["claude-remote-credentials"], "verbs": ["get", "patch"]}]
+    # Only the sidecar gets an API token; the pod-wide automount stays off.
+    assert out.pod_spec["automountServiceAccountToken"] is False
+    assert all(m["name"] != "writeback-token" for m in out.container("agent")["volumeMounts"])
+
+
+@pytest.mark.parametrize("mode", ["readOnly", "ownedCopy", "writeBack"])
+def test_every_container_meets_restricted_pod_security(helm, mode):
+    out = render(helm, *RC, "--set", f"remoteControl.mode={mode}")
+    psc = out.pod_spec["securityContext"]
+    assert psc["runAsNonRoot"] is True and psc["runAsUser"] == 65532 and psc["fsGroup"] == 65532
+    assert psc["seccompProfile"] == {"type": "RuntimeDefault"}
+    for c in out.pod_spec["containers"] + out.pod_spec["initContainers"]:
+        sc = c["securityContext"]
+        assert sc["allowPrivilegeEscalation"] is False, c["name"]
+        assert sc["capabilities"]["drop"] == ["ALL"], c["name"]
+        assert sc["readOnlyRootFilesystem"] is True, c["name"]
+
+
+def test_probe_pod_is_a_helm_test_hook_with_the_agents_mounts(helm):
+    out = render(helm, *RC)
+    probe = out.one("Pod", "-credentials-probe")
+    assert probe["metadata"]["annotations"]["helm.sh/hook"] == "test"
+    assert probe["spec"]["containers"][0]["volumeMounts"] == out.container("agent")["volumeMounts"]
+    script = probe["spec"]["containers"][0]["args"][0]
+    assert "env -u CLAUDE_CODE_OAUTH_TOKEN -u ANTHROPIC_AUTH_TOKEN claude auth status" in script
+    assert "/proc/self/mountinfo" in script
+    assert "expected '440 0'" in script  # kubelet's 0400 + fsGroup result, asserted in tests/e2e
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+def test_every_values_example_renders_and_passes_strict_lint(helm, example):
+    render(helm, "-f", str(example))
+    import subprocess
+    from chart_render import CHART
+    lint = subprocess.run([str(HELMS[helm]), "lint", "--strict", str(CHART), "-f", str(example)],
+                          capture_output=True, text=True, timeout=60)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+GUARDS = [
+    (["--set", "remoteControl.enabled=true"],
+     "ERROR: remoteControl.credentialsSecretName is required when remoteControl.enabled=true. Create the Secret first: "
+     "kubectl create secret generic claude-remote-credentials --from-file=credentials.json=<path to the install's .credentials.json> -n aifactory"),
+    (RC + ["--set", "replicaCount=2"], "ERROR: replicaCount=2 with remoteControl.enabled=true. Set replicaCount=1"),
+    (RC + ["--set", "strategy.type=RollingUpdate"], "ERROR: strategy.type=RollingUpdate with remoteControl.enabled=true. Remove strategy.type or set it to Recreate"),
+    (RC + ["--set", "agent.extraEnv[0].name=ANTHROPIC_API_KEY", "--set", "agent.extraEnv[0].value=x"],
+     "ERROR: agent.extraEnv[0] sets ANTHROPIC_API_KEY, which stops Remote Control"),
+    (RC + ["--set", "agent.extraEnv[0].name=CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "--set-string", "agent.extraEnv[0].value=1"],
+     "ERROR: agent.extraEnv[0] sets CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC, which stops Remote Control"),
+    (RC + ["--set", "agent.extraEnv[0].name=CLAUDE_CODE_OAUTH_TOKEN", "--set", "agent.extraEnv[0].value=x"],
+     "ERROR: agent.extraEnv[0] sets CLAUDE_CODE_OAUTH_TOKEN as a literal value."),
+    (["--set", "podAnnotations.note=sk-ant-ort01-FAKEFAKEFAKEFAKE"],
+     'ERROR: values key "podAnnotations.note" holds Claude/Anthropic credential material.'),
+    # base64 of a credentials JSON, even off: Helm would still store it in the release record.
+    (["--set-string", "global.login=eyJjbGF1ZGVBaU9hdXRoIjp7fX0="],
+     'ERROR: values key "global.login" holds Claude/Anthropic credential material.'),
+    (["--set", "agent.extraEnv[0].name=X", "--set", "agent.extraEnv[0].value=pre-sk-ant-oat01-FAKEFAKEFAKE"],
+     'ERROR: values key "agent.extraEnv[0].value" holds Claude/Anthropic credential material.'),
+]
+
+
+@pytest.mark.parametrize("args,message", GUARDS, ids=lambda x: x if isinstance(x, str) and len(x) < 0 else None)
+def test_guard_refuses_with_a_message_naming_the_value_and_the_fix(helm, args, message):
+    err = render_error(helm, *args)
+    assert message in err
+    assert "sk-ant-ort01-FAKE" not in err and "sk-ant-oat01-FAKE" not in err, "a guard must never echo the credential"
+
+
+def test_guard_reports_every_problem_at_once(helm):
+    err = render_error(helm, *RC, "--set", "replicaCount=3", "--set", "strategy.type=RollingUpdate")
+    assert err.count("ERROR:") == 2
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["--set", "remoteControl.credentialsSecretKeys=x"], "credentialsSecretKeys"),
+    (["--set", "remoteControl.mode=readWrite"], "/remoteControl/mode"),
+    (["--set", "remoteControl.credentialsSecretName=Not_A_Name"], "/remoteControl/credentialsSecretName"),
+    (["--set", "podSecurityContext.runAsNonRoot=false"], "/podSecurityContext/runAsNonRoot"),
+    (["--set", "replicaCount=one"], "/replicaCount"),
+])
+def test_schema_rejects_unknown_keys_wrong_types_and_patterns(helm, args, fragment):
+    err = render_error(helm, *args)
+    assert "schema" in err and fragment in err
+
+
+def test_secret_name_is_checked_against_the_cluster_only_when_one_is_reachable(helm):
+    # helm template cannot see a cluster: lookup is empty, so no "does not exist" error here.
+    result = helm_template(helm, *RC)
+    assert result.returncode == 0 and "does not exist" not in result.stderr
