@@ -29,7 +29,7 @@ MAX_NODES = 200_000        # constructed nodes per file, aliases expanded (billi
 MAX_ALIASES = 10_000       # alias references per document
 MAX_DEPTH = 200            # nesting depth
 
-_SIMPLE_KEY = re.compile(r"^[A-Za-z0-9_\-]+$")
+_SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # as policies/lib/tokens format_path
 _constructor = yaml.constructor.SafeConstructor()
 
 
