@@ -1,0 +1,3 @@
+module aifactory.local/pause
+
+go 1.22
