@@ -1,0 +1,72 @@
+package batch_test
+
+import data.batch
+
+fake_token := "sk-ant-oat01-FAKE0123456789abcdefFAKE"
+
+rc_deployment(name, release) := {
+	"apiVersion": "apps/v1",
+	"kind": "Deployment",
+	"metadata": {"name": name, "namespace": "aifactory", "labels": {"app.kubernetes.io/instance": release}},
+	"spec": {
+		"replicas": 1,
+		"strategy": {"type": "Recreate"},
+		"template": {
+			"metadata": {"annotations": {
+				"aifactory.dev/remote-control": "enabled",
+				"aifactory.dev/credentials-secret": "claude-remote-credentials",
+			}},
+			"spec": {
+				"securityContext": {"runAsNonRoot": true, "runAsUser": 65532, "seccompProfile": {"type": "RuntimeDefault"}},
+				"containers": [{
+					"name": "aifactory",
+					"image": "aifactory",
+					"securityContext": {"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}},
+				}],
+			},
+		},
+	},
+}
+
+documents := [
+	{"id": 7, "file": "values.yaml", "content": {"remoteControl": {"token": fake_token}}},
+	{"id": 8, "file": "alpha.yaml", "content": rc_deployment("alpha", "alpha")},
+	{"id": 9, "file": "beta.yaml", "content": object.union(rc_deployment("beta", "beta"), {"spec": {"replicas": 2}})},
+]
+
+test_batch_per_document_and_cross_document if {
+	findings := batch.findings with input as {"documents": documents}
+	count(findings) == 3
+	findings == {
+		{
+			"doc": 7,
+			"rule": "AIF001",
+			"severity": "error",
+			"path": "remoteControl.token",
+			"msg": "remoteControl.token holds a Claude OAuth access token (sk-ant-oat01-…): remove it and rotate that login; create the Secret out of band with `kubectl create secret generic <name> --from-file=credentials.json=<file>` and reference it with remoteControl.credentialsSecretName",
+		},
+		{
+			"doc": 9,
+			"rule": "AIF006",
+			"severity": "error",
+			"path": "spec.replicas",
+			"msg": "spec.replicas is 2 on Deployment aifactory/beta, which holds the Claude credentials: set replicas: 1 (refresh tokens are reported to be single-use and to rotate, so a second holder of the login invalidates the first)",
+		},
+		{
+			"doc": null,
+			"docs": [8, 9],
+			"rule": "AIF005",
+			"severity": "error",
+			"path": null,
+			"msg": "Secret aifactory/claude-remote-credentials is the Claude credentials of release \"alpha\" (Deployment aifactory/alpha in alpha.yaml) and also of release \"beta\" (Deployment aifactory/beta in beta.yaml): one login per install, since every holder of a login shares one token family; run `claude auth login` for release \"beta\", create its own Secret and set remoteControl.credentialsSecretName to it",
+		},
+	}
+}
+
+test_batch_clean_documents if {
+	count(batch.findings) == 0 with input as {"documents": [{"id": 0, "file": "a.yaml", "content": rc_deployment("alpha", "alpha")}]}
+}
+
+test_batch_empty if {
+	count(batch.findings) == 0 with input as {"documents": []}
+}

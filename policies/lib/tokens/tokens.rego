@@ -1,0 +1,114 @@
+# METADATA
+# title: Claude / Anthropic credential detection
+# description: >-
+#   Detects Claude OAuth tokens and Anthropic API keys by prefix, Claude credentials JSON by
+#   structure (claudeAiOauth with accessToken or refreshToken), either of them as a JSON string or
+#   base64-encoded, and base64 of `sk-ant-` / `claudeAiOauth` embedded in longer text.
+#   Callers get a description of WHAT was found, never the value.
+package lib.tokens
+
+token_pattern := `sk-ant-[a-z]+[0-9]{2}-[A-Za-z0-9_-]{8,}`
+
+# Token families by prefix word.
+token_kinds := {
+	"oat": "Claude OAuth access token",
+	"ort": "Claude OAuth refresh token",
+	"api": "Anthropic API key",
+	"admin": "Anthropic admin API key",
+}
+
+# Base64 of "sk-ant-" and of "claudeAiOauth" at the three byte alignments: the characters that
+# depend only on the marker's own bytes (computed once with Python's base64 module).
+base64_markers := {
+	"c2stYW50L", "NrLWFudC", "zay1hbnQt",
+	"Y2xhdWRlQWlPYXV0a", "NsYXVkZUFpT2F1dG", "jbGF1ZGVBaU9hdXRo",
+}
+
+# has_token(s): s contains an Anthropic token by prefix.
+has_token(s) if regex.match(token_pattern, s)
+
+# token_label(s) names the first token found, e.g. "Claude OAuth access token (sk-ant-oat01-…)".
+token_label(s) := sprintf("%s (%s…)", [object.get(token_kinds, word, "Anthropic credential"), prefix]) if {
+	prefix := regex.find_n(`sk-ant-[a-z]+[0-9]{2}-`, s, 1)[0]
+	word := regex.find_n(`[a-z]+`, substring(prefix, 7, -1), 1)[0]
+}
+
+# is_credentials_object(x): an object holding claudeAiOauth with accessToken or refreshToken.
+is_credentials_object(x) if {
+	is_object(x)
+	oauth := x.claudeAiOauth
+	is_object(oauth)
+	some k in {"accessToken", "refreshToken"}
+	oauth[k]
+}
+
+# is_credentials_json(s): s is JSON text of a credentials object.
+is_credentials_json(s) if {
+	json.is_valid(s)
+	is_credentials_object(json.unmarshal(s))
+}
+
+# credentials_text(s): text (not valid JSON, e.g. a comment or a fragment) quoting the structure.
+credentials_text(s) if {
+	regex.match(`"claudeAiOauth"\s*:`, s)
+	regex.match(`"(accessToken|refreshToken)"\s*:\s*"[^"]{8,}`, s)
+}
+
+# decoded(s) is s decoded from base64 when the whole value (whitespace removed) is base64.
+decoded(s) := d if {
+	compact := regex.replace(s, `\s`, "")
+	count(compact) >= 16
+	base64.is_valid(compact)
+	d := base64.decode(compact)
+}
+
+# has_base64_marker(s): base64 of "sk-ant-" or "claudeAiOauth" somewhere in s.
+has_base64_marker(s) if {
+	some m in base64_markers
+	contains(s, m)
+}
+
+# describe(s) says what credential material the string s holds; undefined when none.
+describe(s) := "a Claude credentials JSON (claudeAiOauth)" if {
+	is_credentials_json(s)
+} else := "text of a Claude credentials JSON (claudeAiOauth)" if {
+	credentials_text(s)
+} else := with_article(token_label(s)) if {
+	has_token(s)
+} else := "a base64-encoded Claude credentials JSON (claudeAiOauth)" if {
+	is_credentials_json(decoded(s))
+} else := sprintf("a base64-encoded %s", [token_label(decoded(s))]) if {
+	has_token(decoded(s))
+} else := "base64-encoded Claude credential material (sk-ant- or claudeAiOauth)" if {
+	has_base64_marker(s)
+}
+
+# with_article(label) prefixes "a" or "an".
+with_article(label) := sprintf("an %s", [label]) if {
+	regex.match(`^[AEIOUaeiou]`, label)
+} else := sprintf("a %s", [label])
+
+# format_path(p) renders a walk() path: identifiers as .key, other keys as ["key"], indexes as [i].
+format_path(p) := concat("", [seg |
+	some i, k in p
+	seg := segment(i, k)
+])
+
+segment(_, k) := sprintf("[%d]", [k]) if is_number(k)
+
+segment(i, k) := k if {
+	is_string(k)
+	i == 0
+	regex.match(`^[A-Za-z_][A-Za-z0-9_]*$`, k)
+}
+
+segment(i, k) := sprintf(".%s", [k]) if {
+	is_string(k)
+	i > 0
+	regex.match(`^[A-Za-z_][A-Za-z0-9_]*$`, k)
+}
+
+segment(_, k) := sprintf("[%s]", [json.marshal(k)]) if {
+	is_string(k)
+	not regex.match(`^[A-Za-z_][A-Za-z0-9_]*$`, k)
+}

@@ -1,0 +1,124 @@
+# METADATA
+# title: Restricted Pod Security Standard on workloads
+# description: >-
+#   Every pod template (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, …) meets
+#   the restricted Pod Security Standard: runAsNonRoot, no runAsUser 0, allowPrivilegeEscalation
+#   false, capabilities drop ALL (add only NET_BIND_SERVICE), seccomp RuntimeDefault or Localhost,
+#   not privileged, no hostPath, hostNetwork, hostPID or hostIPC. Checked on every container type.
+# custom:
+#   id: AIF004
+#   severity: error
+#   rationale: >-
+#     The pod holds a full-scope Claude login. A container that can become root, escalate, load
+#     a host path or share the host's namespaces can read it from the node, or let a compromised
+#     agent escape with it. The chart is expected to pass the restricted profile.
+#   remediation: >-
+#     Set pod securityContext runAsNonRoot: true and seccompProfile.type: RuntimeDefault, and on
+#     every container allowPrivilegeEscalation: false and capabilities.drop: [ALL]; remove
+#     privileged, hostPath volumes and host namespaces.
+package rules.pod_security
+
+import data.lib.workloads
+
+spec := workloads.pod_spec(input)
+
+spec_path := workloads.spec_path(input)
+
+pod_sc := object.get(spec, "securityContext", {})
+
+finding(path, msg) := {"msg": msg, "rule": "AIF004", "severity": "error", "path": path}
+
+sc(c) := object.get(c.container, "securityContext", {})
+
+deny contains finding(path, sprintf("%s is true: remove it (restricted Pod Security forbids sharing the host's namespaces)", [path])) if {
+	workloads.is_workload(input)
+	some field in ["hostNetwork", "hostPID", "hostIPC"]
+	spec[field] == true
+	path := sprintf("%s.%s", [spec_path, field])
+}
+
+deny contains finding(path, sprintf("%s is a hostPath volume: use an emptyDir, a Secret or a PersistentVolumeClaim (restricted Pod Security forbids hostPath)", [path])) if {
+	workloads.is_workload(input)
+	some v in workloads.volumes(input)
+	v.volume.hostPath
+	path := sprintf("%s.hostPath", [v.path])
+}
+
+deny contains finding(path, sprintf("%s is true: remove privileged (restricted Pod Security)", [path])) if {
+	workloads.is_workload(input)
+	some c in workloads.containers(input)
+	sc(c).privileged == true
+	path := sprintf("%s.securityContext.privileged", [c.path])
+}
+
+deny contains finding(path, sprintf("%s must be false (restricted Pod Security); it is %s", [path, shown(sc(c), "allowPrivilegeEscalation")])) if {
+	workloads.is_workload(input)
+	some c in workloads.containers(input)
+	not sc(c).allowPrivilegeEscalation == false
+	path := sprintf("%s.securityContext.allowPrivilegeEscalation", [c.path])
+}
+
+deny contains finding(path, sprintf("%s must include ALL (restricted Pod Security): add capabilities.drop: [ALL]", [path])) if {
+	workloads.is_workload(input)
+	some c in workloads.containers(input)
+	not "ALL" in object.get(sc(c), ["capabilities", "drop"], [])
+	path := sprintf("%s.securityContext.capabilities.drop", [c.path])
+}
+
+deny contains finding(path, sprintf("%s adds %s: restricted Pod Security allows adding only NET_BIND_SERVICE", [path, cap])) if {
+	workloads.is_workload(input)
+	some c in workloads.containers(input)
+	some cap in object.get(sc(c), ["capabilities", "add"], [])
+	cap != "NET_BIND_SERVICE"
+	path := sprintf("%s.securityContext.capabilities.add", [c.path])
+}
+
+# runAsNonRoot: the container's own setting wins over the pod's.
+run_as_non_root(c) := sc(c).runAsNonRoot if {
+	"runAsNonRoot" in object.keys(sc(c))
+} else := object.get(pod_sc, "runAsNonRoot", false)
+
+deny contains finding(path, sprintf("%s is not true and %s.securityContext.runAsNonRoot does not make it true: set runAsNonRoot: true on the pod or the container (restricted Pod Security)", [path, spec_path])) if {
+	workloads.is_workload(input)
+	some c in workloads.containers(input)
+	not run_as_non_root(c) == true
+	path := sprintf("%s.securityContext.runAsNonRoot", [c.path])
+}
+
+deny contains finding(path, sprintf("%s is 0 (root): use a non-zero uid such as 65532 (restricted Pod Security)", [path])) if {
+	workloads.is_workload(input)
+	pod_sc.runAsUser == 0
+	path := sprintf("%s.securityContext.runAsUser", [spec_path])
+}
+
+deny contains finding(path, sprintf("%s is 0 (root): use a non-zero uid such as 65532 (restricted Pod Security)", [path])) if {
+	workloads.is_workload(input)
+	some c in workloads.containers(input)
+	sc(c).runAsUser == 0
+	path := sprintf("%s.securityContext.runAsUser", [c.path])
+}
+
+allowed_seccomp := {"RuntimeDefault", "Localhost"}
+
+seccomp_type(c) := sc(c).seccompProfile.type if {
+	sc(c).seccompProfile.type
+} else := object.get(pod_sc, ["seccompProfile", "type"], "missing")
+
+deny contains finding(path, sprintf("%s is %s: set seccompProfile.type: RuntimeDefault (or Localhost) on the pod or every container (restricted Pod Security)", [path, seccomp_type(c)])) if {
+	workloads.is_workload(input)
+	some c in workloads.containers(input)
+	not seccomp_type(c) in allowed_seccomp
+	path := sprintf("%s.securityContext.seccompProfile.type", [c.path])
+}
+
+deny contains finding(path, sprintf("%s is %s: set seccompProfile.type: RuntimeDefault (or Localhost) (restricted Pod Security)", [path, type])) if {
+	workloads.is_workload(input)
+	type := pod_sc.seccompProfile.type
+	not type in allowed_seccomp
+	path := sprintf("%s.securityContext.seccompProfile.type", [spec_path])
+}
+
+# shown(obj, key) renders a field's value for a message, "missing" when absent.
+shown(obj, key) := json.marshal(obj[key]) if {
+	key in object.keys(obj)
+} else := "missing"

@@ -1,0 +1,65 @@
+# METADATA
+# title: One credentials Secret per install
+# description: >-
+#   Cross-document (conftest --combine): the same Secret (namespace + name; a missing namespace
+#   counts as the same) used as the Claude credentials (a credentials mount, or the pod template
+#   annotation aifactory.dev/credentials-secret) by workloads of two different releases
+#   (label app.kubernetes.io/instance, else the workload name). One finding per extra release.
+# custom:
+#   id: AIF005
+#   severity: error
+#   rationale: >-
+#     Every copy of one login shares one token family; refresh tokens are single-use and rotate
+#     (reported), so two installs holding the same login invalidate each other, and one leak
+#     compromises both. The seed lists sharing across installs as an anti-pattern.
+#   remediation: >-
+#     Run `claude auth login` once per install (a dedicated account), create one Secret per
+#     install and set remoteControl.credentialsSecretName to it.
+package rules.shared_credentials
+
+import data.lib.workloads
+
+# This package reads the combined input (a list of {"path", "contents"}).
+cross_document := true
+
+holders contains h if {
+	some d in workloads.combined_documents(input)
+	workloads.is_workload(d.doc)
+	some secret in workloads.credentials_secrets(d.doc)
+	h := {
+		"key": [workloads.namespace(d.doc), secret],
+		"release": workloads.release(d.doc),
+		"workload": workloads.describe(d.doc),
+		"file": d.file,
+		"index": d.index,
+	}
+}
+
+secret_ref([ns, name]) := sprintf("%s/%s", [ns, name]) if {
+	ns != ""
+} else := name
+
+# representative(key, release) is the first holder (by workload, file) of a release.
+representative(key, release) := sort([[h.workload, h.file, h.index] |
+	some h in holders
+	h.key == key
+	h.release == release
+])[0]
+
+deny contains result if {
+	some key in {h.key | some h in holders}
+	releases := sort({h.release | some h in holders; h.key == key})
+	count(releases) > 1
+	first := releases[0]
+	some extra in array.slice(releases, 1, count(releases))
+	[fw, ff, _] := representative(key, first)
+	[ew, ef, _] := representative(key, extra)
+	docs := sort({h.index | some h in holders; h.key == key; h.release in {first, extra}})
+	result := {
+		"msg": sprintf("Secret %s is the Claude credentials of release %q (%s in %s) and also of release %q (%s in %s): one login per install, since every holder of a login shares one token family; run `claude auth login` for release %q, create its own Secret and set remoteControl.credentialsSecretName to it", [secret_ref(key), first, fw, ff, extra, ew, ef, extra]),
+		"rule": "AIF005",
+		"severity": "error",
+		"path": null,
+		"docs": docs,
+	}
+}

@@ -1,0 +1,106 @@
+# METADATA
+# title: Refreshed credentials are written back, by a narrow Role
+# description: >-
+#   A writable Claude credentials file (a volumeMount at */.claude/.credentials.json, or a
+#   credentials-holding */.claude directory, without readOnly: true) in a pod with no container
+#   named credentials-writeback; and a Role/ClusterRole for write-back that grants on secrets more
+#   than one resourceName or verbs beyond get/patch (Roles labelled
+#   app.kubernetes.io/component: credentials-writeback), or any Role granting patch/update on all
+#   secrets (empty resourceNames).
+# custom:
+#   id: AIF007
+#   severity: error
+#   rationale: >-
+#     Claude Code writes the refreshed token pair back to ~/.claude/.credentials.json, and refresh
+#     tokens are reported to be single-use: a writable copy that nobody persists is lost with the
+#     pod, and the Secret keeps a dead refresh token. The write-back identity itself must only be
+#     able to read and patch the one Secret, or a compromised agent reads every Secret.
+#   remediation: >-
+#     Use remoteControl.mode: writeBack (the credentials-writeback sidecar) for a writable file, or
+#     mount the file readOnly: true; give the write-back Role only get and patch on
+#     resourceNames: [<the credentials Secret>].
+package rules.writeback
+
+import data.lib.workloads
+
+finding(path, msg) := {"msg": msg, "rule": "AIF007", "severity": "error", "path": path}
+
+has_writeback if {
+	some c in workloads.containers(input)
+	c.name == "credentials-writeback"
+}
+
+file_mounted(c, dir) if {
+	some m in workloads.mounts(input)
+	m.container.path == c.path
+	m.mount_path == concat("", [trim_suffix(dir, "/"), "/.credentials.json"])
+}
+
+# Init containers only prepare the file (they finish before the holder runs): not counted.
+writable_credentials contains m if {
+	some m in workloads.mounts(input)
+	m.container.type != "initContainers"
+	workloads.is_credentials_file_path(m.mount_path)
+	not m.mount.readOnly == true
+}
+
+writable_credentials contains m if {
+	some m in workloads.mounts(input)
+	m.container.type != "initContainers"
+	workloads.is_claude_dir_path(m.mount_path)
+	not m.mount.readOnly == true
+	not file_mounted(m.container, m.mount_path)
+	dir_holds_credentials(m)
+}
+
+dir_holds_credentials(_) if workloads.holds_credentials(input)
+
+dir_holds_credentials(m) if {
+	v := workloads.volume(input, m.mount.name)
+	workloads.secret_backed(v.volume)
+}
+
+deny contains finding(m.path, sprintf("%s mounts the Claude credentials at %s writable, but no container named credentials-writeback persists refreshed tokens (refresh tokens are reported to be single-use, so the refreshed pair dies with the pod): use remoteControl.mode: writeBack, or mount the file readOnly: true", [m.path, m.mount_path])) if {
+	workloads.is_workload(input)
+	not has_writeback
+	some m in writable_credentials
+}
+
+# RBAC -------------------------------------------------------------------------------------------
+
+rbac_kinds := {"Role", "ClusterRole"}
+
+writeback_role if input.metadata.labels["app.kubernetes.io/component"] == "credentials-writeback"
+
+secret_rules contains [i, r] if {
+	input.kind in rbac_kinds
+	some i, r in input.rules
+	some res in object.get(r, "resources", [])
+	res in {"secrets", "*"}
+	some group in object.get(r, "apiGroups", [""])
+	group in {"", "*"}
+}
+
+deny contains finding(path, sprintf("%s on %s (the credentials write-back Role) has %d entries: grant exactly the one credentials Secret, resourceNames: [<credentialsSecretName>]", [path, workloads.describe(input), count(object.get(r, "resourceNames", []))])) if {
+	writeback_role
+	some [i, r] in secret_rules
+	count(object.get(r, "resourceNames", [])) != 1
+	path := sprintf("rules[%d].resourceNames", [i])
+}
+
+deny contains finding(path, sprintf("%s on %s (the credentials write-back Role) grants %s on secrets: allow only get and patch", [path, workloads.describe(input), concat(", ", extra)])) if {
+	writeback_role
+	some [i, r] in secret_rules
+	extra := sort({v | some v in object.get(r, "verbs", []); not v in {"get", "patch"}})
+	count(extra) > 0
+	path := sprintf("rules[%d].verbs", [i])
+}
+
+deny contains finding(path, sprintf("%s on %s grants %s on every Secret (no resourceNames): restrict it to the one credentials Secret with resourceNames: [<credentialsSecretName>]", [path, workloads.describe(input), concat(", ", writes)])) if {
+	not writeback_role
+	some [i, r] in secret_rules
+	count(object.get(r, "resourceNames", [])) == 0
+	writes := sort({v | some v in object.get(r, "verbs", []); v in {"patch", "update", "*"}})
+	count(writes) > 0
+	path := sprintf("rules[%d].resourceNames", [i])
+}
