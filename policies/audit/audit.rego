@@ -1,0 +1,297 @@
+# METADATA
+# title: Live-cluster audit of AIFactory installs (AIF201-AIF206)
+# description: >-
+#   Decides over facts that `aifactory-policy audit` gathered from a cluster (never credential
+#   content: tokens arrive as per-run keyed fingerprints). input = {"documents": [batch documents,
+#   each with "origin"], "facts": {now, max_age_days, allow_subjects, secrets, pods, roles,
+#   bindings, release_docs}}. data.audit.findings is a set of {rule, severity, msg, target, path};
+#   data.audit.installs lists the installs found by chart labels or by the credentials mount.
+package audit
+
+import data.lib.workloads
+
+day_ns := 86400000000000
+
+now_ns := time.parse_rfc3339_ns(input.facts.now)
+
+finding(rule, severity, target, msg) := {"rule": rule, "severity": severity, "target": target, "msg": msg, "path": null}
+
+target(kind, ns, name) := sprintf("%s/%s/%s", [kind, ns, name]) if ns != ""
+
+else := sprintf("%s/%s", [kind, name])
+
+sref(s) := sprintf("%s/%s", [s.namespace, s.name])
+
+secret_target(s) := target("Secret", s.namespace, s.name)
+
+date(ns) := time.format([ns, "UTC", "2006-01-02T15:04:05Z07:00"])
+
+# Installs -----------------------------------------------------------------------------------
+
+workload_docs contains d if {
+	some d in input.documents
+	d.origin == "workload"
+}
+
+chart_labelled(obj) if obj.metadata.labels["app.kubernetes.io/part-of"] == "aifactory"
+
+chart_labelled(obj) if startswith(obj.metadata.labels["helm.sh/chart"], "aifactory-")
+
+is_aifactory(obj) if chart_labelled(obj)
+
+is_aifactory(obj) if workloads.holds_credentials(obj)
+
+install_key(obj) := [workloads.namespace(obj), workloads.release(obj)]
+
+install_members(key) := [d.content |
+	some d in workload_docs
+	is_aifactory(d.content)
+	install_key(d.content) == key
+]
+
+how_found(members) := "chart labels" if {
+	some o in members
+	chart_labelled(o)
+} else := "credentials mount"
+
+installs contains i if {
+	some key in {install_key(d.content) | some d in workload_docs; is_aifactory(d.content)}
+	members := install_members(key)
+	i := {
+		"namespace": key[0],
+		"release": key[1],
+		"found_by": how_found(members),
+		"workloads": sort([workloads.describe(o) | some o in members]),
+		"secrets": sort({s | some o in members; some s in workloads.credentials_secrets(o)}),
+		"modes": sort({m | some o in members; m := workloads.pod_annotations(o)["aifactory.dev/credentials-mode"]}),
+	}
+}
+
+# [namespace, secret name, release] for every credentials Secret an install uses.
+install_refs contains [i.namespace, s, i.release] if {
+	some i in installs
+	some s in i.secrets
+}
+
+users(s) := sort({r | some [ns, name, r] in install_refs; ns == s.namespace; name == s.name})
+
+used_by(s) := sprintf(" (used by %s)", [concat(", ", [sprintf("install %s/%s", [s.namespace, r]) | some r in users(s)])]) if {
+	count(users(s)) > 0
+} else := ""
+
+holds_login(s) if s.material.credentials_json
+
+holds_login(s) if count(s.material.refresh) > 0
+
+holds_login(s) if count(s.material.access) > 0
+
+credentials_secrets contains s if {
+	some s in input.facts.secrets
+	holds_login(s)
+}
+
+credentials_secrets contains s if {
+	some s in input.facts.secrets
+	some [ns, name, _] in install_refs
+	s.namespace == ns
+	s.name == name
+}
+
+# (a, g) AIF201: the same login in two Secrets ---------------------------------------------
+
+same_login(a, b) if {
+	some f in a.material.refresh
+	f in b.material.refresh
+}
+
+same_login(a, b) if {
+	some f in a.material.access
+	f in b.material.access
+}
+
+same_login(a, b) if {
+	fa := a.annotations["aifactory.dev/fingerprint"]
+	fa != ""
+	fa == b.annotations["aifactory.dev/fingerprint"]
+}
+
+findings contains finding("AIF201", "error", secret_target(b), msg) if {
+	some b in credentials_secrets
+	peers := sort({sprintf("Secret %s%s", [sref(a), used_by(a)]) |
+		some a in credentials_secrets
+		sref(a) < sref(b)
+		same_login(a, b)
+	})
+	count(peers) > 0
+	msg := sprintf("Secret %s%s holds the same Claude login as %s (same token by keyed fingerprint, or the same aifactory.dev/fingerprint): every holder of one login shares one refresh-token family and the first refresh invalidates the others; run `claude auth login` once per install and give each install its own Secret", [sref(b), used_by(b), concat(", ", peers)])
+}
+
+# (c) AIF202: credentials older than the rotation cadence ----------------------------------
+
+last_rotation(s) := [t, "aifactory.dev/rotated-at"] if {
+	t := time.parse_rfc3339_ns(s.annotations["aifactory.dev/rotated-at"])
+} else := [time.parse_rfc3339_ns(s.created), "creationTimestamp"]
+
+findings contains finding("AIF202", "error", secret_target(s), msg) if {
+	some s in credentials_secrets
+	[t, source] := last_rotation(s)
+	age := (now_ns - t) / day_ns
+	age > input.facts.max_age_days
+	msg := sprintf("Secret %s%s was last rotated %s (%s), %d days ago, beyond the %d-day rotation cadence: log in again (`claude auth login` for the install's account), replace the Secret's credentials.json, set aifactory.dev/rotated-at, and restart the pod", [sref(s), used_by(s), date(t), source, floor(age), input.facts.max_age_days])
+}
+
+# (e) AIF203: who can read the Secret ------------------------------------------------------
+
+grants_read(rule, name) if {
+	some g in object.get(rule, "apiGroups", [])
+	g in {"", "*"}
+	some r in object.get(rule, "resources", [])
+	r in {"secrets", "*"}
+	some v in object.get(rule, "verbs", [])
+	v in {"get", "list", "watch", "*"}
+	names_ok(rule, name)
+}
+
+names_ok(rule, _) if count(object.get(rule, "resourceNames", [])) == 0
+
+names_ok(rule, name) if name in rule.resourceNames
+
+role_of(b) := r if {
+	b.roleRef.kind == "ClusterRole"
+	some r in input.facts.roles
+	r.kind == "ClusterRole"
+	r.name == b.roleRef.name
+} else := r if {
+	b.roleRef.kind == "Role"
+	some r in input.facts.roles
+	r.kind == "Role"
+	r.namespace == b.namespace
+	r.name == b.roleRef.name
+}
+
+applies(b, _) if b.kind == "ClusterRoleBinding"
+
+applies(b, s) if {
+	b.kind == "RoleBinding"
+	b.namespace == s.namespace
+}
+
+subject_id(sub) := sprintf("ServiceAccount:%s:%s", [object.get(sub, "namespace", ""), sub.name]) if {
+	sub.kind == "ServiceAccount"
+} else := sprintf("%s:%s", [sub.kind, sub.name])
+
+allowed(id) if {
+	some p in input.facts.allow_subjects
+	glob.match(p, null, id)
+}
+
+# The install's own write-back binding: a Role labelled credentials-writeback whose secret rules
+# name exactly this Secret (AIF007 judges the Role's width).
+writeback_binding(b, s) if {
+	b.kind == "RoleBinding"
+	role := role_of(b)
+	role.labels["app.kubernetes.io/component"] == "credentials-writeback"
+	every rule in role.rules {
+		object.get(rule, "resourceNames", []) == [s.name]
+	}
+}
+
+binding_ref(b) := target(b.kind, b.namespace, b.name)
+
+readers contains {"binding": binding_ref(b), "role": sprintf("%s %s", [b.roleRef.kind, b.roleRef.name]), "subject": id, "secret": sref(s)} if {
+	some s in credentials_secrets
+	some b in input.facts.bindings
+	applies(b, s)
+	not writeback_binding(b, s)
+	role := role_of(b)
+	some rule in role.rules
+	grants_read(rule, s.name)
+	some sub in object.get(b, "subjects", [])
+	id := subject_id(sub)
+	not allowed(id)
+}
+
+findings contains finding("AIF203", "error", bref, msg) if {
+	some [bref, role, id] in {[r.binding, r.role, r.subject] | some r in readers}
+	secrets := sort({r.secret | some r in readers; r.binding == bref; r.subject == id})
+	msg := sprintf("%s can read the Claude credentials Secret(s) %s through %s (%s grants get/list/watch on secrets): bind it to a Role limited to other resourceNames, or remove the subject; if it must read them, add --allow-subject %s (or a waiver with a reason)", [id, concat(", ", secrets), bref, role, id])
+}
+
+# (f) AIF204: personal credentials on a shared install ------------------------------------
+
+service_account_owner(o, _) if regex.match(`^system:serviceaccount:[^:]+:[^:]+$`, o)
+
+service_account_owner(o, _) if startswith(o, "svc-")
+
+service_account_owner(_, s) if lower(s.annotations["aifactory.dev/owner-kind"]) in {"serviceaccount", "service-account"}
+
+findings contains finding("AIF204", "warning", secret_target(s), msg) if {
+	some s in credentials_secrets
+	not s.annotations["aifactory.dev/owner"]
+	msg := sprintf("Secret %s%s has no aifactory.dev/owner annotation: nobody is recorded as owning this login; use a dedicated service account login (not a person's) and annotate aifactory.dev/owner=<svc-… or system:serviceaccount:<ns>:<name>>", [sref(s), used_by(s)])
+}
+
+findings contains finding("AIF204", "error", secret_target(s), msg) if {
+	some s in credentials_secrets
+	o := s.annotations["aifactory.dev/owner"]
+	not service_account_owner(o, s)
+	msg := sprintf("Secret %s%s is owned by %q, which is not marked as a service account: a person's login on a shared install makes every user act as that person and puts their laptop and the pod in one token family; log in with a dedicated service account (aifactory.dev/owner=svc-… or system:serviceaccount:<ns>:<name>, or aifactory.dev/owner-kind=ServiceAccount for a service mailbox)", [sref(s), used_by(s), o])
+}
+
+# (g) AIF205: the Secret's access token expired (the Secret is not being refreshed) ----------
+
+findings contains finding("AIF205", "warning", secret_target(s), msg) if {
+	some s in credentials_secrets
+	count(s.material.expires_at_ms) > 0
+	expires := max(s.material.expires_at_ms) * 1000000
+	expires < now_ns
+	msg := sprintf("Secret %s%s holds an access token that expired %s: nothing writes refreshed tokens back to this Secret, so a restarted pod refreshes with a refresh token that is likely already spent (single-use, reported); use remoteControl.mode: writeBack or rotate the Secret", [sref(s), used_by(s), date(expires)])
+}
+
+# (g) AIF206: one Secret held by two running pods ------------------------------------------
+
+pod_holds contains [pod.namespace, name, pod.name] if {
+	some pod in input.facts.pods
+	some name in workloads.credentials_secrets(pod.doc)
+}
+
+findings contains finding("AIF206", "error", target("Secret", ns, name), msg) if {
+	some [ns, name] in {[ns, name] | some [ns, name, _] in pod_holds}
+	pods := sort({p | some [ns, name, p] in pod_holds})
+	count(pods) > 1
+	msg := sprintf("Secret %s/%s is mounted as the Claude credentials by %d running pods (%s): every pod is another holder of one refresh-token family; run one pod per login (replicas: 1, strategy Recreate, no autoscaler)", [ns, name, count(pods), concat(", ", pods)])
+}
+
+# (d) running pods whose credentials mount differs from policy -----------------------------
+
+doc_target(obj) := target(object.get(obj, "kind", ""), workloads.namespace(obj), object.get(obj, ["metadata", "name"], ""))
+
+root_rules contains [doc_target(input.documents[f.doc].content), f.rule] if {
+	some f in data.batch.findings
+	is_number(f.doc)
+}
+
+findings contains f if {
+	some pod in input.facts.pods
+	some name
+	not data.rules[name].cross_document
+	some r in data.rules[name].deny with input as pod.doc
+	not [pod.root, r.rule] in root_rules
+	f := {
+		"rule": r.rule, "severity": r.severity, "target": target("Pod", pod.namespace, pod.name),
+		"msg": sprintf("running Pod %s/%s (of %s): %s", [pod.namespace, pod.name, pod.root, r.msg]),
+		"path": object.get(r, "path", null),
+	}
+}
+
+# (b) credentials in Helm release records, every revision ----------------------------------
+
+findings contains f if {
+	some d in input.facts.release_docs
+	some r in data.rules.credential_material.deny with input as d.content
+	f := {
+		"rule": r.rule, "severity": r.severity, "target": target("Secret", d.namespace, d.secret),
+		"msg": sprintf("Helm release %s/%s revision %d (%s, stored in Secret %s; `helm history` keeps it after later upgrades): %s; then delete the old revision records or uninstall and reinstall the release", [d.namespace, d.release, d.revision, d.part, d.secret, r.msg]),
+		"path": object.get(r, "path", null),
+	}
+}
