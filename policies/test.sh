@@ -60,11 +60,13 @@ for name in sorted(os.listdir("rules")):
     for case in suite["samples"]:
         path = os.path.join("rules", name, case["file"])
         listed.add(case["file"])
-        cmd = [conftest, "test", "--all-namespaces", "--no-color", "-o", "json", "-p", "."]
+        # Run from the rule folder so file names in messages read samples/...
+        cmd = [conftest, "test", "--all-namespaces", "--no-color", "-o", "json", "-p", "../.."]
         if case.get("combine"):
             cmd.append("--combine")
-        cmd.append(path)
-        run = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        cmd.append(case["file"])
+        run = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
+                             cwd=os.path.join("rules", name))
         try:
             results = json.loads(run.stdout)
         except ValueError:
