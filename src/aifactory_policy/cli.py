@@ -29,6 +29,7 @@ in every output, report file and error message."""
 MAIN_EPILOG = f"""commands:
   check   render the chart with Helm and check values files, merged values and manifests
   scan    check values files and Kubernetes manifests on disk (files or folders)
+  credentials  make, store, rotate and inspect the install's Claude Code login (its own --help)
 
 examples:
   aifactory-policy check -f my-values.yaml
@@ -96,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check the AIFactory chart, values files and Kubernetes manifests for Claude Code "
                     "Remote Control credential anti-patterns (rules AIF001-AIF101).")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{check,scan}")
+    sub = parser.add_subparsers(dest="command", metavar="{check,scan,credentials}")
     sub.required = True
 
     check = sub.add_parser("check", formatter_class=_Formatter, epilog=CHECK_EPILOG,
@@ -127,6 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
                           description="Check values files and Kubernetes manifests (files or folders).")
     scan.add_argument("paths", nargs="+", metavar="PATH", help="file or folder, repeatable")
     _common(scan)
+    from .credentials.cli import add_parser as add_credentials
+    add_credentials(sub, _Formatter)
     return parser
 
 
@@ -142,6 +145,9 @@ def _dispatch(args: argparse.Namespace) -> Report:
 
 def _run(argv: Optional[Sequence[str]]) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "credentials":
+        from .credentials.cli import run as run_credentials
+        return run_credentials(args)
     try:
         report = _dispatch(args)
         text = FORMATS[args.format](report)

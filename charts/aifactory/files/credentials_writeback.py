@@ -1,1 +1,317 @@
-# placeholder: the write-back sidecar (issue: credentials that keep working)
+#!/usr/bin/env python3
+"""credentials-writeback: keep the install's credentials Secret at the newest login Claude Code holds.
+
+Claude Code refreshes its OAuth login in the pod and writes the new pair to its credentials file;
+refresh tokens are single-use, so the pair in the Secret goes stale after the first refresh. This
+sidecar polls that file and, when it holds a VALID NEWER login, patches the one Secret key with it,
+so the next pod starts from the newest pair.
+
+  valid:  JSON, claudeAiOauth.accessToken and claudeAiOauth.refreshToken non-empty strings,
+          claudeAiOauth.expiresAt an integer (ms since the epoch)
+  newer:  expiresAt strictly later than the login the Secret holds (never a regression)
+  ours:   the Secret still holds what this pod started with or what this sidecar last wrote;
+          a Secret replaced by someone else (`aifactory-policy credentials rotate`) is never
+          overwritten: the pod is about to be restarted onto the new login
+
+Standard library only (the chart delivers this file through a ConfigMap). The API token is
+re-read before every request (a projected, rotating token); ca.crt is read beside it. One log
+line per decision, never a token: fingerprints are HMAC-SHA256 under a key drawn at start, so
+they only compare within this process's log. API errors back off exponentially. SIGTERM: one
+last sync, then exit 0.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import signal
+import ssl
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from typing import Optional
+
+FIELD_MANAGER = "aifactory-credentials-writeback"
+ROTATED_AT = "aifactory.dev/rotated-at"
+ROTATED_BY = "aifactory.dev/rotated-by"
+MAX_FILE_BYTES = 1 << 20
+_LOG_KEY = secrets.token_bytes(32)
+
+
+def log(message: str) -> None:
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    sys.stdout.write(f"{stamp} credentials-writeback: {message}\n")
+    sys.stdout.flush()
+
+
+def fingerprint(refresh_token: str) -> str:
+    """Keyed (per-process key) so a log line can say "changed" without telling anything about the token."""
+    return hmac.new(_LOG_KEY, refresh_token.encode(), hashlib.sha256).hexdigest()[:12]
+
+
+def rfc3339(ts: Optional[float] = None) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() if ts is None else ts))
+
+
+def expiry_text(expires_at_ms: Optional[int]) -> str:
+    return "none" if expires_at_ms is None else rfc3339(expires_at_ms / 1000)
+
+
+@dataclass(frozen=True)
+class Login:
+    refresh_token: str
+    expires_at: int  # ms since the epoch
+
+    def describe(self) -> str:
+        return f"fp {fingerprint(self.refresh_token)}, expires {expiry_text(self.expires_at)}"
+
+
+def parse_login(raw: Optional[bytes]) -> tuple[Optional[Login], str]:
+    """(Login, "") when `raw` is a valid credentials file, else (None, why not)."""
+    if raw is None:
+        return None, "missing"
+    if len(raw) > MAX_FILE_BYTES:
+        return None, f"larger than {MAX_FILE_BYTES} bytes"
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None, "not valid JSON (a partial write?)"
+    oauth = doc.get("claudeAiOauth") if isinstance(doc, dict) else None
+    if not isinstance(oauth, dict):
+        return None, "no claudeAiOauth object"
+    refresh, access, expires = oauth.get("refreshToken"), oauth.get("accessToken"), oauth.get("expiresAt")
+    if not isinstance(refresh, str) or not refresh.strip():
+        return None, "empty refresh token"
+    if not isinstance(access, str) or not access.strip():
+        return None, "empty access token"
+    if isinstance(expires, bool) or not isinstance(expires, int) or expires <= 0:
+        return None, "expiresAt is not a positive integer"
+    return Login(refresh, expires), ""
+
+
+@dataclass(frozen=True)
+class Decision:
+    write: bool
+    reason: str
+
+
+def decide(file_raw: Optional[bytes], secret_raw: Optional[bytes], ours: Optional[list] = None) -> Decision:
+    """Whether to write `file_raw` into the Secret that holds `secret_raw`.
+
+    `ours`: the values the Secret may hold without someone else having replaced it: what it held
+    when this sidecar started and what this sidecar wrote (or tried to) since; None = no check."""
+    login, why = parse_login(file_raw)
+    if login is None:
+        return Decision(False, f"file not written back: {why}")
+    if file_raw == secret_raw:
+        return Decision(False, f"in sync ({login.describe()})")
+    if ours is not None and secret_raw not in ours:
+        return Decision(False, "Secret was replaced by someone else since this pod started "
+                               "(credentials rotate?); not overwriting it: restart the pod to pick it up")
+    held, held_why = parse_login(secret_raw)
+    if held is not None and login.expires_at <= held.expires_at:
+        return Decision(False, f"file is not newer than the Secret (file {login.describe()}; "
+                               f"Secret {held.describe()}): no regression")
+    before = held.describe() if held is not None else f"Secret holds no valid login: {held_why}"
+    return Decision(True, f"newer login in the file: {before} -> {login.describe()}")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+_FIXES = {
+    401: "the service account token was refused (expired or not projected); check the writeback-token volume",
+    403: "the sidecar's ServiceAccount may not get/patch this Secret; check the chart's writeback Role (resourceNames)",
+    404: "the Secret does not exist; create it with `aifactory-policy credentials create-secret`",
+    409: "the Secret changed while deciding; will re-read",
+}
+
+
+class SecretClient:
+    """GET and PATCH one Secret through the API server, with the token re-read for every request."""
+
+    def __init__(self, server: str, namespace: str, name: str, token_file: str, ca_file: Optional[str],
+                 timeout: float = 10.0):
+        self.url = (f"{server.rstrip('/')}/api/v1/namespaces/{urllib.parse.quote(namespace)}"
+                    f"/secrets/{urllib.parse.quote(name)}")
+        self.token_file, self.ca_file, self.timeout = token_file, ca_file, timeout
+
+    def _context(self) -> Optional[ssl.SSLContext]:
+        if not self.url.startswith("https://"):
+            return None
+        ctx = ssl.create_default_context(cafile=self.ca_file if self.ca_file and os.path.exists(self.ca_file) else None)
+        return ctx
+
+    def _request(self, method: str, body: Optional[bytes] = None, content_type: Optional[str] = None,
+                 query: str = "") -> dict:
+        try:
+            with open(self.token_file, encoding="utf-8") as fh:
+                token = fh.read().strip()
+        except OSError as exc:
+            raise ApiError(0, f"cannot read the API token {self.token_file}: {exc.strerror}") from None
+        req = urllib.request.Request(self.url + query, data=body, method=method)
+        req.add_header("Authorization", f"Bearer {token}")
+        req.add_header("Accept", "application/json")
+        if content_type:
+            req.add_header("Content-Type", content_type)
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout, context=self._context()) as resp:
+                return json.loads(resp.read().decode("utf-8"))
+        except urllib.error.HTTPError as exc:
+            try:
+                detail = json.loads(exc.read().decode("utf-8")).get("message", "")
+            except (ValueError, OSError, AttributeError):
+                detail = ""
+            hint = _FIXES.get(exc.code, "")
+            raise ApiError(exc.code, f"{method} secret: HTTP {exc.code} {detail[:200]}"
+                                     + (f"; {hint}" if hint else "")) from None
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise ApiError(0, f"{method} secret: API server unreachable ({reason})") from None
+
+    def get(self) -> dict:
+        return self._request("GET")
+
+    def patch_key(self, key: str, raw: bytes, resource_version: str) -> dict:
+        # resourceVersion makes the patch conditional: a concurrent replacement answers 409.
+        patch = {"metadata": {"resourceVersion": resource_version,
+                              "annotations": {ROTATED_AT: rfc3339(), ROTATED_BY: FIELD_MANAGER}},
+                 "data": {key: base64.b64encode(raw).decode("ascii")}}
+        return self._request("PATCH", json.dumps(patch).encode(), "application/strategic-merge-patch+json",
+                             query=f"?fieldManager={FIELD_MANAGER}")
+
+
+def secret_value(secret: dict, key: str) -> Optional[bytes]:
+    data = (secret.get("data") or {}).get(key)
+    if data is None:
+        return None
+    try:
+        return base64.b64decode(data, validate=True)
+    except (ValueError, TypeError):
+        return None
+
+
+def read_file(path: str) -> Optional[bytes]:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        log(f"cannot read {path}: {exc.strerror}")
+        return None
+
+
+class Syncer:
+    """One pass = read the file, read the Secret, decide, maybe patch. Logs when the decision changes."""
+
+    def __init__(self, client: SecretClient, path: str, key: str):
+        self.client, self.path, self.key = client, path, key
+        self.ours: Optional[list] = None  # see decide(); kept in memory only
+        self._last_logged = ""
+
+    def _say(self, message: str) -> None:
+        if message != self._last_logged:
+            log(message)
+            self._last_logged = message
+
+    def sync_once(self) -> bool:
+        """Raises ApiError; returns True when the Secret was patched."""
+        secret = self.client.get()
+        held = secret_value(secret, self.key)
+        if self.ours is None:
+            self.ours = [held]
+        file_raw = read_file(self.path)
+        decision = decide(file_raw, held, self.ours)
+        if not decision.write:
+            self._say(f"skip: {decision.reason}")
+            return False
+        rv = (secret.get("metadata") or {}).get("resourceVersion", "")
+        self.ours = (self.ours + [file_raw])[-3:]  # before the PATCH: its answer may be lost
+        self.client.patch_key(self.key, file_raw, rv)
+        self._say(f"wrote Secret key {self.key!r}: {decision.reason}")
+        return True
+
+
+def run(args: argparse.Namespace, stop: threading.Event) -> int:
+    server = args.api_server or _in_cluster_server()
+    if not server:
+        log("no API server: KUBERNETES_SERVICE_HOST is not set; pass --api-server")
+        return 2
+    ca_file = args.ca_file or os.path.join(os.path.dirname(args.token_file), "ca.crt")
+    client = SecretClient(server, args.namespace, args.secret, args.token_file, ca_file)
+    syncer = Syncer(client, args.file, args.key)
+    log(f"watching {args.file} every {args.interval}s for Secret {args.namespace}/{args.secret} key {args.key!r}")
+    failures = 0
+    while True:
+        try:
+            syncer.sync_once()
+            failures = 0
+            wait = args.interval
+        except ApiError as exc:
+            failures += 1
+            wait = min(args.interval * (2 ** min(failures, 10)), args.max_backoff)
+            syncer._say(f"API error (attempt {failures}, retry in {wait:.0f}s): {exc}")
+        if args.once:
+            log("stopped (--once)")
+            return 0
+        if stop.wait(wait):
+            break
+    # SIGTERM: Claude Code may have refreshed just before the pod stops; one last bounded pass.
+    try:
+        client.timeout = 5.0
+        syncer.sync_once()
+    except ApiError as exc:
+        log(f"final sync failed: {exc}")
+    log("stopped")
+    return 0
+
+
+def _in_cluster_server() -> Optional[str]:
+    host, port = os.environ.get("KUBERNETES_SERVICE_HOST"), os.environ.get("KUBERNETES_SERVICE_PORT", "443")
+    if not host:
+        return None
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    return f"https://{host}:{port}"
+
+
+def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--file", required=True, help="Claude Code's credentials file in the pod")
+    p.add_argument("--secret", required=True, help="name of the credentials Secret")
+    p.add_argument("--key", required=True, help="key of the Secret holding the file")
+    p.add_argument("--namespace", required=True)
+    p.add_argument("--interval", type=float, default=10.0, help="seconds between checks")
+    p.add_argument("--token-file", required=True, help="service account token, re-read for every request")
+    p.add_argument("--ca-file", help="CA bundle of the API server (default: ca.crt beside --token-file)")
+    p.add_argument("--api-server", help="API server URL (default: from KUBERNETES_SERVICE_HOST/PORT)")
+    p.add_argument("--max-backoff", type=float, default=300.0, help="longest wait after API errors, seconds")
+    p.add_argument("--once", action="store_true", help="one pass (plus the final sync), then exit")
+    args = p.parse_args(argv)
+    if args.interval <= 0:
+        p.error("--interval must be positive")
+    return args
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = parse_args(argv)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    return run(args, stop)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

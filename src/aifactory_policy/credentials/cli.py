@@ -1,0 +1,214 @@
+"""Arguments and dispatch of `aifactory-policy credentials ...` (registered by the main cli.py)."""
+from __future__ import annotations
+
+import argparse
+from typing import Callable, Optional
+
+from .errors import EXIT_REFUSED, EvaluationError, Refusal
+from .ui import say
+
+EXIT_CODES = """exit codes:
+  0  done (status: no problem found)
+  1  refused: the login failed validation (shape, scopes, refresh token), the owner is not a
+     service account, the Secret belongs to another install or holds the same login as another
+     install (--force overrides the last two), `helm test` failed after a rotation, or
+     `status` found a problem
+  2  could not evaluate: no cluster access, unreadable file, `claude`/`security`/`helm` missing
+     or failing, rollout timeout; the reason and the fix are printed on stderr
+No command prints a credential: progress goes to stderr, results to stdout, both redacted."""
+
+CONVENTIONS = """Secret written (server-side apply, field manager aifactory-policy, never a file on disk):
+  labels       aifactory.dev/install=<install>, aifactory.dev/credentials=claude-code,
+               app.kubernetes.io/managed-by=aifactory-policy
+  annotations  aifactory.dev/owner       system:serviceaccount:<namespace>:<name>
+               aifactory.dev/created-at  RFC3339: when this login (token family) was made
+               aifactory.dev/rotated-at  RFC3339: last rotate, or the write-back sidecar's last refresh
+               aifactory.dev/fingerprint hmac-sha256:<hex> of the refresh token, keyed with Secret
+                                         aifactory-fingerprint-key (created on first use) or
+                                         --fingerprint-key-file; never an unkeyed hash
+Owner convention: a service account, never a person. --owner takes
+  system:serviceaccount:<namespace>:<name>, or a bare <name> with --owner-is-service-account;
+  emails, names with spaces or capitals and other bare words are refused. Default: the service
+  account of the install's Deployment, else the chart's default (<install>-aifactory).
+Validation (Claude Code's own rules, measured offline): JSON {"claudeAiOauth": {accessToken,
+  refreshToken, expiresAt (ms), scopes}}; scopes must hold user:inference AND user:profile
+  (without user:profile, e.g. a `claude setup-token` login, Claude Code refuses Remote Control:
+  "requires a full-scope login token"); a non-empty refresh token."""
+
+MAIN_EPILOG = f"""commands:
+  login          run `claude auth login` in a fresh temporary config dir (a token family of the
+                 install's own), store it in the Secret, print the values snippet
+  create-secret  store a login from --from-login, --from-file, --from-stdin or --from-keychain
+  rotate         replace the login, restart the workload, wait for it, run `helm test`
+  status         per install: family age, access-token expiry, scopes, fingerprint, mode
+
+examples:
+  aifactory-policy credentials login --install aifactory -n agents
+  aifactory-policy credentials create-secret --install aifactory -n agents --from-file ./credentials.json \\
+      --claude-json ./claude.json > rc-values.yaml
+  aifactory-policy credentials create-secret --install aifactory -n agents --from-keychain   # macOS
+  aifactory-policy credentials rotate --install aifactory -n agents --from-login
+  aifactory-policy credentials status -A
+
+{CONVENTIONS}
+
+{EXIT_CODES}"""
+
+
+def _k8s(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--namespace", "-n", metavar="NS", help="namespace (default: the kubeconfig context's)")
+    p.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig (default: $KUBECONFIG, ~/.kube/config)")
+    p.add_argument("--context", metavar="NAME", help="kubeconfig context")
+    p.add_argument("--fingerprint-key-file", metavar="FILE",
+                   help="HMAC key for fingerprints (default: Secret aifactory-fingerprint-key in the namespace)")
+
+
+def _target(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--install", required=True, metavar="RELEASE", help="the Helm release the login is for")
+    p.add_argument("--secret", default="claude-remote-credentials", metavar="NAME",
+                   help="Secret name = remoteControl.credentialsSecretName (default: claude-remote-credentials)")
+    p.add_argument("--key", default="credentials.json", metavar="KEY",
+                   help="Secret key = remoteControl.credentialsSecretKey (default: credentials.json)")
+    p.add_argument("--owner", metavar="SA", help="owning service account: system:serviceaccount:<ns>:<name>")
+    p.add_argument("--owner-is-service-account", action="store_true",
+                   help="take a bare --owner NAME as service account NAME of the namespace")
+    p.add_argument("--force", action="store_true",
+                   help="replace a Secret of another install or not made by this tool; accept a login another "
+                        "install's Secret already holds")
+    p.add_argument("--claude", metavar="PATH", help="claude executable for --from-login (default: PATH)")
+    p.add_argument("--claude-json", metavar="FILE",
+                   help="`.claude.json` to read oauthAccount from (file/stdin/Keychain sources)")
+    _k8s(p)
+
+
+def _sources(p: argparse.ArgumentParser, required: bool) -> None:
+    g = p.add_mutually_exclusive_group(required=required)
+    g.add_argument("--from-login", action="store_true", help="run `claude auth login` (fresh temporary config dir)")
+    g.add_argument("--from-file", metavar="FILE", help="an existing .credentials.json")
+    g.add_argument("--from-stdin", action="store_true", help="read the .credentials.json from stdin")
+    g.add_argument("--from-keychain", action="store_true",
+                   help="macOS: security find-generic-password -s \"Claude Code-credentials\" -w")
+
+
+def add_parser(sub, formatter) -> None:
+    creds = sub.add_parser("credentials", formatter_class=formatter, epilog=MAIN_EPILOG,
+                           help="make, store, rotate and inspect the install's Claude Code login",
+                           description="Give each install its own Claude Code login and keep it working: validate it "
+                                       "as Claude Code would, store it in the install's Secret through the Kubernetes "
+                                       "API, rotate it with a restart and `helm test`, report its age and expiry.")
+    csub = creds.add_subparsers(dest="credentials_command", metavar="{login,create-secret,rotate,status}")
+    csub.required = True
+    tail = f"\n{CONVENTIONS}\n\n{EXIT_CODES}"
+
+    login = csub.add_parser("login", formatter_class=formatter, epilog=tail,
+                            help="`claude auth login` for the install, stored in its Secret",
+                            description="Run the real `claude auth login` with CLAUDE_CONFIG_DIR set to a fresh "
+                                        "temporary directory (0700, removed afterwards, always), so the install gets "
+                                        "a token family of its own; validate the login, store it in the Secret, and "
+                                        "print the values snippet (oauthAccount) on stdout.")
+    _target(login)
+    login.add_argument("--mode", default="writeBack", choices=("readOnly", "ownedCopy", "writeBack"),
+                       help="remoteControl.mode for the printed snippet (default: writeBack)")
+    login.add_argument("--dry-run", action="store_true", help="validate and check, write nothing")
+
+    create = csub.add_parser("create-secret", formatter_class=formatter, epilog=tail,
+                             help="validate a login and store it in the install's Secret",
+                             description="Validate a login and store it in the install's Secret by server-side apply; "
+                                         "print the values snippet on stdout. Refuses (exit 1) an invalid or "
+                                         "inference-only login, a personal owner, another install's Secret, and a "
+                                         "login another install already holds.")
+    _sources(create, required=True)
+    _target(create)
+    create.add_argument("--mode", default="writeBack", choices=("readOnly", "ownedCopy", "writeBack"),
+                        help="remoteControl.mode for the printed snippet (default: writeBack)")
+    create.add_argument("--dry-run", action="store_true", help="validate and check, write nothing")
+
+    rotate = csub.add_parser("rotate", formatter_class=formatter, epilog=tail,
+                             help="replace the login, restart, wait, `helm test`",
+                             description="Replace the login in the install's Secret, restart every Deployment whose pod "
+                                         "template mounts it (annotation aifactory.dev/credentials-secret; the pod reads "
+                                         "the Secret only at start in every mode), wait for the rollout, run "
+                                         "`helm test <install>`, and print fingerprint and expiry old -> new.")
+    _sources(rotate, required=True)
+    _target(rotate)
+    rotate.add_argument("--timeout", type=float, default=300, metavar="SEC",
+                        help="rollout and helm test timeout each (default: 300)")
+    rotate.add_argument("--helm", metavar="PATH", help="helm binary (default: <repo>/bin/helm, then PATH)")
+    rotate.add_argument("--skip-helm-test", action="store_true", help="do not run `helm test` after the rollout")
+
+    status = csub.add_parser("status", formatter_class=formatter, epilog=f"\n{EXIT_CODES}",
+                             help="family age, expiry, scopes, fingerprint and mode per install",
+                             description="For every credentials Secret (label aifactory.dev/credentials=claude-code) "
+                                         "and every workload using Remote Control: token family age (created-at), "
+                                         "access token expiry, scopes, fingerprint match, and the chart's mode.")
+    status.add_argument("--all-namespaces", "-A", action="store_true", help="every namespace")
+    status.add_argument("--install", metavar="RELEASE", help="only this install")
+    status.add_argument("--key", default="credentials.json", metavar="KEY", help="Secret key (default: credentials.json)")
+    status.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    _k8s(status)
+
+
+def _source(args: argparse.Namespace):
+    from . import sources
+    if args.credentials_command == "login" or args.from_login:
+        return sources.ClaudeLogin(claude=args.claude)
+    if args.from_file:
+        return sources.FileSource(args.from_file, args.claude_json)
+    if args.from_stdin:
+        return sources.StdinSource(args.claude_json)
+    return sources.KeychainSource(args.claude_json)
+
+
+KubeFactory = Callable[[argparse.Namespace], object]
+
+
+def _api_kube(args: argparse.Namespace):
+    from .kube import ApiKube
+    return ApiKube(args.kubeconfig, args.context)
+
+
+def run(args: argparse.Namespace, kube_factory: Optional[KubeFactory] = None) -> int:
+    """Dispatch; Refusal -> 1, EvaluationError -> 2. Tests pass a factory returning a fake API."""
+    try:
+        return _dispatch(args, kube_factory or _api_kube)
+    except Refusal as exc:
+        say(f"refused: {exc}")
+        return EXIT_REFUSED
+    except EvaluationError as exc:
+        say(f"error: {exc}")
+        return 2
+
+
+def _namespace(args: argparse.Namespace) -> str:
+    if args.namespace:
+        return args.namespace
+    from .kube import current_namespace
+    return current_namespace(args.kubeconfig, args.context)
+
+
+def _dispatch(args: argparse.Namespace, kube_factory: KubeFactory) -> int:
+    cmd = args.credentials_command
+    if cmd == "status":
+        kube = kube_factory(args)
+        ns = None if args.all_namespaces else _namespace(args)
+        from . import status
+        return status.run(kube, ns, args.fingerprint_key_file, args.key, args.format, args.install)
+    from .create import Target
+    t = Target(namespace=_namespace(args), install=args.install, name=args.secret, key=args.key)
+    common = dict(owner=args.owner, owner_is_sa=args.owner_is_service_account, key_file=args.fingerprint_key_file,
+                  force=args.force)
+    if cmd == "rotate":
+        from . import rotate
+        from ..tools import find_tool
+        helm = None
+        if not args.skip_helm_test:
+            try:
+                helm = find_tool("helm", args.helm)
+            except EvaluationError as exc:
+                raise EvaluationError(f"{exc}; or pass --skip-helm-test") from None
+        kube = kube_factory(args)
+        return rotate.run(kube, _source(args), t, timeout=args.timeout, helm=helm,
+                          skip_helm_test=args.skip_helm_test, **common)
+    from . import create
+    kube = kube_factory(args)
+    return create.run(kube, _source(args), t, dry_run=args.dry_run, mode=args.mode, **common)

@@ -1,0 +1,142 @@
+"""`credentials rotate`: replace the install's login, restart its workload, wait, verify with `helm test`.
+
+Every mode needs the restart: `readOnly` mounts the key with subPath (kubelet never updates a
+subPath mount), `ownedCopy` and `writeBack` copy it in an init container. In `writeBack` mode the
+old pod's sidecar sees the Secret replaced by someone else and does not write its (older) family
+back over the new one; the Deployment's Recreate strategy stops the old pod before the new starts.
+"""
+from __future__ import annotations
+
+import subprocess
+import time
+from typing import Optional
+
+from . import fingerprint as fpmod
+from . import secret as sec
+from .create import Target, fingerprint_key, live_fingerprint, preflight, store
+from .errors import EXIT_REFUSED, EvaluationError, Refusal
+from .kube import Kube
+from .ui import out, say
+from .validate import inspect
+
+CREDENTIALS_SECRET = "aifactory.dev/credentials-secret"
+CREDENTIALS_MODE = "aifactory.dev/credentials-mode"
+
+
+def template_annotations(dep: dict) -> dict:
+    return (((dep.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("annotations") or {}
+
+
+def workloads_using(kube: Kube, namespace: str, secret_name: str) -> list:
+    """Deployments whose pod template says it mounts `secret_name` (chart annotation)."""
+    return [d for d in kube.list_deployments(namespace)
+            if template_annotations(d).get(CREDENTIALS_SECRET) == secret_name]
+
+
+def rollout_done(dep: dict) -> tuple[bool, str]:
+    """The `kubectl rollout status` conditions for a Deployment."""
+    meta, spec, st = dep.get("metadata") or {}, dep.get("spec") or {}, dep.get("status") or {}
+    want = spec.get("replicas", 1)
+    if st.get("observedGeneration", 0) < meta.get("generation", 0):
+        return False, "waiting for the controller to see the restart"
+    for cond in st.get("conditions") or []:
+        if cond.get("type") == "Progressing" and cond.get("reason") == "ProgressDeadlineExceeded":
+            raise EvaluationError(f"Deployment {meta.get('name')} exceeded its progress deadline: "
+                                  f"{cond.get('message', '')}")
+    updated, total, available = st.get("updatedReplicas", 0), st.get("replicas", 0), st.get("availableReplicas", 0)
+    if updated < want:
+        return False, f"{updated} of {want} new pods"
+    if total > updated:
+        return False, f"{total - updated} old pods terminating"
+    if available < updated:
+        return False, f"{available} of {updated} new pods available"
+    return True, "rolled out"
+
+
+def wait_rollout(kube: Kube, namespace: str, name: str, timeout: float, poll: float = 2.0) -> None:
+    deadline = time.monotonic() + timeout
+    last = ""
+    while True:
+        dep = kube.get_deployment(namespace, name)
+        if dep is None:
+            raise EvaluationError(f"Deployment {namespace}/{name} disappeared during the rollout")
+        done, why = rollout_done(dep)
+        if done:
+            say(f"deployment/{name}: rolled out")
+            return
+        if why != last:
+            say(f"deployment/{name}: {why}")
+            last = why
+        if time.monotonic() >= deadline:
+            raise EvaluationError(f"deployment/{name} did not finish rolling out within {timeout:.0f}s ({why}). "
+                                  f"Look at `kubectl -n {namespace} describe deployment {name}` and the pod events; "
+                                  "the Secret already holds the new login")
+        time.sleep(poll)
+
+
+def helm_test(helm: str, install: str, namespace: str, timeout: float) -> tuple[bool, str]:
+    try:
+        proc = subprocess.run([helm, "test", install, "-n", namespace, "--timeout", f"{int(timeout)}s", "--logs"],
+                              capture_output=True, text=True, timeout=timeout + 30, check=False)
+    except subprocess.TimeoutExpired:
+        return False, f"helm test did not finish within {timeout + 30:.0f}s"
+    return proc.returncode == 0, (proc.stdout + proc.stderr).strip()
+
+
+def run(kube: Kube, source, t: Target, *, owner: Optional[str], owner_is_sa: bool, key_file: Optional[str],
+        force: bool, timeout: float, helm: Optional[str], skip_helm_test: bool, poll: float = 2.0) -> int:
+    existing = kube.get_secret(t.namespace, t.name)
+    if existing is None:
+        raise Refusal(f"Secret {t.namespace}/{t.name} does not exist: nothing to rotate. Fix: "
+                      "`aifactory-policy credentials create-secret` (or `login`) first.")
+    old_key = fingerprint_key(kube, t.namespace, key_file, create=False)
+    old_login, _ = inspect(sec.data_value(existing, t.key))
+    old_fp = live_fingerprint(existing, old_key, t.key) or sec.annotations(existing).get(sec.FINGERPRINT)
+    preflight(kube, t, owner=owner, owner_is_sa=owner_is_sa, force=force, replacing=True)
+    obtained = source.obtain()
+    workloads = workloads_using(kube, t.namespace, t.name)
+    _refuse_same_login(old_fp, obtained, old_key, force)
+    stored = store(kube, obtained, t, owner=owner, owner_is_sa=owner_is_sa, key_file=key_file, force=force,
+                   replacing=True)
+    new_fp = stored.fingerprint
+    stamp = sec.rfc3339()
+    for dep in workloads:
+        name = dep["metadata"]["name"]
+        mode = template_annotations(dep).get(CREDENTIALS_MODE, "readOnly")
+        say(f"restarting deployment/{name} (mode {mode}: the pod reads the Secret only at start)")
+        kube.restart_deployment(t.namespace, name, stamp)
+    for dep in workloads:
+        wait_rollout(kube, t.namespace, dep["metadata"]["name"], timeout, poll)
+    if not workloads:
+        say(f"no Deployment in {t.namespace} mounts Secret {t.name} (annotation {CREDENTIALS_SECRET}); nothing "
+            "to restart")
+    verified = "skipped (--skip-helm-test)"
+    code = 0
+    if workloads and not skip_helm_test:
+        if not helm:
+            raise EvaluationError("helm not found; run ci/bootstrap, or pass --skip-helm-test")
+        say(f"running `helm test {t.install}`")
+        ok, logs = helm_test(helm, t.install, t.namespace, timeout)
+        for line in logs.splitlines()[-15:]:
+            say(f"  helm: {line}")
+        verified = "helm test passed" if ok else "helm test FAILED"
+        code = 0 if ok else EXIT_REFUSED
+    old_exp = sec.rfc3339(old_login.expires_at) if old_login else "unknown"
+    out(f"rotated Secret {t.namespace}/{t.name} (install {t.install})\n"
+        f"  fingerprint: {fpmod.short(old_fp)} -> {fpmod.short(new_fp)}\n"
+        f"  expires:     {old_exp} -> {sec.rfc3339(stored.login.expires_at)}\n"
+        f"  restarted:   {', '.join('deployment/' + d['metadata']['name'] for d in workloads) or 'none'}\n"
+        f"  verified:    {verified}")
+    return code
+
+
+def _refuse_same_login(old_fp: Optional[str], obtained, old_key: Optional[bytes], force: bool) -> None:
+    """Refuse to "rotate" to the very login the Secret already holds (it would change nothing)."""
+    if old_key is None or not old_fp or force:
+        return
+    from .validate import validate
+    login = validate(obtained.raw, obtained.source)
+    if fpmod.same(old_fp, fpmod.fingerprint(old_key, login.refresh_token)):
+        raise Refusal(f"{obtained.source}: this is the login the Secret already holds (fingerprint "
+                      f"{fpmod.short(old_fp)}); rotating needs a new one. Fix: `aifactory-policy credentials rotate "
+                      "--from-login` makes a fresh login.")

@@ -1,0 +1,86 @@
+"""The credentials Secret's shape and the labels/annotations `status` and the audit read.
+
+labels:
+  aifactory.dev/install: <release>            which install the login was made for
+  aifactory.dev/credentials: claude-code       selects every managed credentials Secret
+  app.kubernetes.io/managed-by: aifactory-policy
+annotations:
+  aifactory.dev/owner: system:serviceaccount:<ns>:<sa>     the owning service account (owner.py)
+  aifactory.dev/created-at: RFC3339            when this token family was made (login / create-secret)
+  aifactory.dev/rotated-at: RFC3339            last replacement: `credentials rotate`, or the
+                                               write-back sidecar storing a refreshed pair
+  aifactory.dev/fingerprint: hmac-sha256:<hex> keyed fingerprint of the refresh token (fingerprint.py)
+  aifactory.dev/expires-at: RFC3339            access-token expiry at write time (not secret)
+  aifactory.dev/scopes: space-separated scopes
+"""
+from __future__ import annotations
+
+import base64
+import time
+from typing import Optional
+
+from .validate import Login
+
+INSTALL = "aifactory.dev/install"
+KIND_LABEL = "aifactory.dev/credentials"
+KIND_VALUE = "claude-code"
+MANAGED_BY = "app.kubernetes.io/managed-by"
+MANAGER = "aifactory-policy"
+OWNER = "aifactory.dev/owner"
+CREATED_AT = "aifactory.dev/created-at"
+ROTATED_AT = "aifactory.dev/rotated-at"
+ROTATED_BY = "aifactory.dev/rotated-by"
+FINGERPRINT = "aifactory.dev/fingerprint"
+EXPIRES_AT = "aifactory.dev/expires-at"
+SCOPES = "aifactory.dev/scopes"
+SELECTOR = f"{KIND_LABEL}={KIND_VALUE}"
+
+
+def rfc3339(ts: Optional[float] = None) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() if ts is None else ts))
+
+
+def parse_rfc3339(text: Optional[str]) -> Optional[float]:
+    if not text:
+        return None
+    try:
+        import calendar
+        return float(calendar.timegm(time.strptime(text.replace("+00:00", "Z"), "%Y-%m-%dT%H:%M:%SZ")))
+    except ValueError:
+        return None
+
+
+def manifest(name: str, namespace: str, key: str, login: Login, *, install: str, owner: str, fp: str,
+             created_at: str, rotated_at: Optional[str] = None) -> dict:
+    annotations = {OWNER: owner, CREATED_AT: created_at, FINGERPRINT: fp,
+                   EXPIRES_AT: rfc3339(login.expires_at), SCOPES: " ".join(login.scopes)}
+    if rotated_at:
+        annotations[ROTATED_AT] = rotated_at
+        annotations[ROTATED_BY] = MANAGER
+    return {
+        "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+        "metadata": {"name": name, "namespace": namespace,
+                     "labels": {INSTALL: install, KIND_LABEL: KIND_VALUE, MANAGED_BY: MANAGER},
+                     "annotations": annotations},
+        "data": {key: base64.b64encode(login.raw).decode("ascii")},
+    }
+
+
+def data_value(secret: Optional[dict], key: str) -> Optional[bytes]:
+    if not secret:
+        return None
+    value = (secret.get("data") or {}).get(key)
+    if value is None:
+        return None
+    try:
+        return base64.b64decode(value, validate=True)
+    except (ValueError, TypeError):
+        return None
+
+
+def labels(secret: Optional[dict]) -> dict:
+    return ((secret or {}).get("metadata") or {}).get("labels") or {}
+
+
+def annotations(secret: Optional[dict]) -> dict:
+    return ((secret or {}).get("metadata") or {}).get("annotations") or {}

@@ -1,0 +1,161 @@
+"""`credentials status`: per install, how old the token family is, when the access token expires,
+its scopes, whether the keyed fingerprint still matches, and the chart's mode. Never a token.
+
+Problems (exit 1): a Secret whose login Claude Code would refuse for Remote Control, a login shared
+by two installs, a fingerprint that changed without a recorded rotation, a workload whose Secret is
+missing.
+"""
+from __future__ import annotations
+
+import json
+import time
+from typing import Optional
+
+from . import fingerprint as fpmod
+from . import secret as sec
+from .create import fingerprint_key, live_fingerprint
+from .errors import EXIT_REFUSED
+from .kube import Kube
+from .rotate import CREDENTIALS_MODE, CREDENTIALS_SECRET, template_annotations
+from .ui import out
+from .validate import inspect
+
+
+def age(seconds: float) -> str:
+    s = int(abs(seconds))
+    d, h, m = s // 86400, s % 86400 // 3600, s % 3600 // 60
+    text = f"{d}d {h}h" if d else f"{h}h {m}m" if h else f"{m}m"
+    return text
+
+
+def _key_of(secret: dict, preferred: str) -> str:
+    data = secret.get("data") or {}
+    if preferred in data or len(data) != 1:
+        return preferred
+    return next(iter(data))
+
+
+def describe(secret: dict, workloads: list, fp_key: Optional[bytes], preferred_key: str, now: float) -> dict:
+    meta, ann = secret.get("metadata") or {}, sec.annotations(secret)
+    ns, name = meta.get("namespace", ""), meta.get("name", "")
+    key = _key_of(secret, preferred_key)
+    login, why = inspect(sec.data_value(secret, key))
+    problems = []
+    row = {"install": sec.labels(secret).get(sec.INSTALL), "namespace": ns, "secret": name, "key": key,
+           "owner": ann.get(sec.OWNER), "createdAt": ann.get(sec.CREATED_AT), "rotatedAt": ann.get(sec.ROTATED_AT),
+           "rotatedBy": ann.get(sec.ROTATED_BY)}
+    created = sec.parse_rfc3339(ann.get(sec.CREATED_AT))
+    row["familyAgeSeconds"] = int(now - created) if created else None
+    if login is None:
+        problems.append(f"key {key!r}: {why}")
+        row.update(expiresAt=None, scopes=None, remoteControl=False)
+    else:
+        row.update(expiresAt=sec.rfc3339(login.expires_at), expiresInSeconds=int(login.expires_at - now),
+                   scopes=list(login.scopes), remoteControl=True, subscription=login.subscription)
+    recorded, live = ann.get(sec.FINGERPRINT), live_fingerprint(secret, fp_key, key)
+    row["fingerprint"] = fpmod.short(live or recorded)
+    if fp_key is None:
+        row["fingerprintMatch"] = "unknown (no fingerprint key)"
+    elif not recorded:
+        row["fingerprintMatch"] = "no fingerprint recorded (not made by aifactory-policy)"
+    elif fpmod.same(recorded, live):
+        row["fingerprintMatch"] = "match"
+    elif row["rotatedBy"] and row["rotatedBy"] != sec.MANAGER:
+        row["fingerprintMatch"] = f"refreshed in the pod (written back by {row['rotatedBy']} at {row['rotatedAt']})"
+    else:
+        row["fingerprintMatch"] = "MISMATCH: the login changed outside aifactory-policy"
+        problems.append("fingerprint mismatch: the Secret was edited by hand; rotate it with "
+                        "`aifactory-policy credentials rotate`")
+    row["workloads"] = [{"deployment": d["metadata"]["name"],
+                         "mode": template_annotations(d).get(CREDENTIALS_MODE, "readOnly")} for d in workloads]
+    if not workloads:
+        row["mode"] = "not installed (no workload mounts it)"
+    else:
+        row["mode"] = ", ".join(sorted({w["mode"] for w in row["workloads"]}))
+        if any(w["mode"] == "readOnly" for w in row["workloads"]):
+            row["note"] = ("readOnly: the pod cannot persist a refreshed login; it keeps working until the first "
+                           "refresh (reported). mode=writeBack keeps it working")
+    row["problems"] = problems
+    row["live_fp"] = live
+    return row
+
+
+def collect(kube: Kube, namespace: Optional[str], key_file: Optional[str], preferred_key: str,
+            install: Optional[str] = None, now: Optional[float] = None) -> list:
+    now = time.time() if now is None else now
+    secrets = kube.list_secrets(namespace, sec.SELECTOR)
+    if install:
+        secrets = [s for s in secrets if sec.labels(s).get(sec.INSTALL) == install]
+    deployments = kube.list_deployments(namespace)
+    keys: dict = {}
+    rows = []
+    for s in secrets:
+        ns = (s.get("metadata") or {}).get("namespace") or namespace or "default"
+        if ns not in keys:
+            keys[ns] = fingerprint_key(kube, ns, key_file, create=False)
+        users = [d for d in deployments if (d.get("metadata") or {}).get("namespace", ns) == ns
+                 and template_annotations(d).get(CREDENTIALS_SECRET) == s["metadata"]["name"]]
+        rows.append(describe(s, users, keys[ns], preferred_key, now))
+    seen: dict = {}
+    for row in rows:
+        if row["live_fp"]:
+            seen.setdefault(row["live_fp"], []).append(row)
+    for same in seen.values():
+        if len({r["install"] for r in same}) > 1:
+            for r in same:
+                others = ", ".join(f"{o['namespace']}/{o['secret']}" for o in same if o is not r)
+                r["problems"].append(f"the same login is in {others}: two holders of one token family")
+    names = {(r["namespace"], r["secret"]) for r in rows}
+    for d in deployments:
+        ann = template_annotations(d)
+        ns = (d.get("metadata") or {}).get("namespace") or namespace
+        ref = ann.get(CREDENTIALS_SECRET)
+        if ref and (ns, ref) not in names and (install is None or
+                                              (d["metadata"].get("labels") or {}).get("app.kubernetes.io/instance") == install):
+            existing = kube.get_secret(ns, ref)
+            row = {"install": (d["metadata"].get("labels") or {}).get("app.kubernetes.io/instance"), "namespace": ns,
+                   "secret": ref, "mode": ann.get(CREDENTIALS_MODE, "readOnly"),
+                   "workloads": [{"deployment": d["metadata"]["name"], "mode": ann.get(CREDENTIALS_MODE, "readOnly")}],
+                   "problems": [f"Secret {ns}/{ref} is missing" if existing is None else
+                                f"Secret {ns}/{ref} was not made by aifactory-policy (no {sec.SELECTOR} label): "
+                                "no owner, age or fingerprint recorded; recreate it with `credentials rotate --force`"],
+                   "live_fp": None}
+            rows.append(row)
+    return rows
+
+
+def render_text(rows: list) -> str:
+    if not rows:
+        return "no credentials Secrets (label aifactory.dev/credentials=claude-code) and no workload using one\n"
+    lines = []
+    for r in rows:
+        lines.append(f"install {r.get('install') or '?'} (namespace {r['namespace']})")
+        lines.append(f"  secret:        {r['secret']}" + (f" key {r['key']}" if r.get("key") else ""))
+        if "owner" in r:
+            lines.append(f"  owner:         {r.get('owner') or 'not recorded'}")
+            fam = (f"created {r['createdAt']} ({age(r['familyAgeSeconds'])} ago)" if r.get("familyAgeSeconds")
+                   is not None else "created-at not recorded")
+            if r.get("rotatedAt"):
+                fam += f"; last rotated {r['rotatedAt']} by {r.get('rotatedBy') or '?'}"
+            lines.append(f"  token family:  {fam}")
+            if r.get("expiresAt"):
+                left = r["expiresInSeconds"]
+                when = f"in {age(left)}" if left > 0 else f"EXPIRED {age(left)} ago (Claude Code refreshes it on use)"
+                lines.append(f"  access token:  expires {r['expiresAt']} ({when})")
+                lines.append(f"  scopes:        {' '.join(r['scopes'])} (full-scope: Remote Control accepts it)")
+            lines.append(f"  fingerprint:   {r.get('fingerprint')}: {r.get('fingerprintMatch')}")
+        lines.append(f"  mode:          {r['mode']}" + "".join(f"  deployment/{w['deployment']}" for w in r.get("workloads", [])))
+        if r.get("note"):
+            lines.append(f"  note:          {r['note']}")
+        for p in r["problems"]:
+            lines.append(f"  PROBLEM:       {p}")
+    return "\n".join(lines) + "\n"
+
+
+def run(kube: Kube, namespace: Optional[str], key_file: Optional[str], preferred_key: str, fmt: str,
+        install: Optional[str] = None) -> int:
+    rows = collect(kube, namespace, key_file, preferred_key, install)
+    for r in rows:
+        r.pop("live_fp", None)
+    out(json.dumps({"installs": rows}, indent=2) if fmt == "json" else render_text(rows))
+    return EXIT_REFUSED if any(r["problems"] for r in rows) else 0
