@@ -92,6 +92,11 @@ credentials_secrets contains s if {
 
 credentials_secrets contains s if {
 	some s in input.facts.secrets
+	s.labels["aifactory.dev/credentials"] == "claude-code"
+}
+
+credentials_secrets contains s if {
+	some s in input.facts.secrets
 	some [ns, name, _] in install_refs
 	s.namespace == ns
 	s.name == name
@@ -130,6 +135,8 @@ findings contains finding("AIF201", "error", secret_target(b), msg) if {
 
 last_rotation(s) := [t, "aifactory.dev/rotated-at"] if {
 	t := time.parse_rfc3339_ns(s.annotations["aifactory.dev/rotated-at"])
+} else := [t, "aifactory.dev/created-at"] if {
+	t := time.parse_rfc3339_ns(s.annotations["aifactory.dev/created-at"])
 } else := [time.parse_rfc3339_ns(s.created), "creationTimestamp"]
 
 findings contains finding("AIF202", "error", secret_target(s), msg) if {
@@ -242,11 +249,15 @@ findings contains finding("AIF204", "error", secret_target(s), msg) if {
 
 findings contains finding("AIF205", "warning", secret_target(s), msg) if {
 	some s in credentials_secrets
-	count(s.material.expires_at_ms) > 0
-	expires := max(s.material.expires_at_ms) * 1000000
+	expires := expiry(s)
 	expires < now_ns
 	msg := sprintf("Secret %s%s holds an access token that expired %s: nothing writes refreshed tokens back to this Secret, so a restarted pod refreshes with a refresh token that is likely already spent (single-use, reported); use remoteControl.mode: writeBack or rotate the Secret", [sref(s), used_by(s), date(expires)])
 }
+
+# expiresAt of the credentials JSON, else the aifactory.dev/expires-at annotation (issue 7).
+expiry(s) := max(s.material.expires_at_ms) * 1000000 if {
+	count(s.material.expires_at_ms) > 0
+} else := time.parse_rfc3339_ns(s.annotations["aifactory.dev/expires-at"])
 
 # (g) AIF206: one Secret held by two running pods ------------------------------------------
 
@@ -257,7 +268,7 @@ pod_holds contains [pod.namespace, name, pod.name] if {
 
 findings contains finding("AIF206", "error", target("Secret", ns, name), msg) if {
 	some [ns, name] in {[ns, name] | some [ns, name, _] in pod_holds}
-	pods := sort({p | some [ns, name, p] in pod_holds})
+	pods := sort({h[2] | some h in pod_holds; h[0] == ns; h[1] == name})
 	count(pods) > 1
 	msg := sprintf("Secret %s/%s is mounted as the Claude credentials by %d running pods (%s): every pod is another holder of one refresh-token family; run one pod per login (replicas: 1, strategy Recreate, no autoscaler)", [ns, name, count(pods), concat(", ", pods)])
 }

@@ -30,6 +30,8 @@ MAIN_EPILOG = f"""commands:
   check   render the chart with Helm and check values files, merged values and manifests
   scan    check values files and Kubernetes manifests on disk (files or folders)
   credentials  make, store, rotate and inspect the install's Claude Code login (its own --help)
+  audit   audit a live cluster's installs and credentials, read-only (its own --help)
+  scan-image  find Claude credentials baked into a saved image, deleted layers included
 
 examples:
   aifactory-policy check -f my-values.yaml
@@ -97,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check the AIFactory chart, values files and Kubernetes manifests for Claude Code "
                     "Remote Control credential anti-patterns (rules AIF001-AIF101).")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{check,scan,credentials}")
+    sub = parser.add_subparsers(dest="command", metavar="{check,scan,credentials,audit,scan-image}")
     sub.required = True
 
     check = sub.add_parser("check", formatter_class=_Formatter, epilog=CHECK_EPILOG,
@@ -130,10 +132,16 @@ def build_parser() -> argparse.ArgumentParser:
     _common(scan)
     from .credentials.cli import add_parser as add_credentials
     add_credentials(sub, _Formatter)
+    from .audit.command import add_parser as add_audit  # audit and scan-image own their options
+    from .commands.scan_image import add_parser as add_scan_image
+    add_audit(sub, _Formatter, _common)
+    add_scan_image(sub, _Formatter, _common)
     return parser
 
 
 def _dispatch(args: argparse.Namespace) -> Report:
+    if args.command in ("audit", "scan-image"):
+        return args.run(args)
     if args.command == "check":
         from .commands import check
         return check.run(args.chart, args.values, args.set, args.set_string, helm_path=args.helm,

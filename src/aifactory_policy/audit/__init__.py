@@ -1,0 +1,1 @@
+"""`aifactory-policy audit`: live-cluster audit (read-only) over a ClusterSource."""

@@ -1,0 +1,159 @@
+"""`aifactory-policy audit`: read a live cluster (or a recorded dump) and report per install."""
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from typing import Optional
+
+from ..findings import EvaluationError, Report
+from ..output import warn
+from ..tools import policies_dir
+from . import evaluate, facts, inventory, summary, waivers
+from .material import Fingerprinter
+from .source import DumpSource, LiveSource
+
+DEFAULT_ALLOW = [
+    "Group:system:masters",                  # cluster-admin by certificate
+    "Group:kubeadm:cluster-admins",          # kubeadm's admin.conf group (Kubernetes >= 1.29)
+    "User:system:kube-controller-manager",   # reads secrets to run the controllers
+    "ServiceAccount:kube-system:*",          # kube-system controllers
+]
+DEFAULT_MAX_AGE_DAYS = 30
+PROGRESS_EVERY = 500
+
+
+def parse_now(value: Optional[str]) -> dt.datetime:
+    if not value:
+        return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    try:
+        t = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise EvaluationError(f"--now {value!r}: not an RFC 3339 time, e.g. 2025-01-31T12:00:00Z") from None
+    if t.tzinfo is None:
+        raise EvaluationError(f"--now {value!r}: give a time zone, e.g. 2025-01-31T12:00:00Z")
+    return t.astimezone(dt.timezone.utc)
+
+
+class Progress:
+    """Count lines on stderr when it is a terminal or the cluster is large; problems always."""
+
+    def __init__(self, enabled: Optional[bool] = None):
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+
+    def __call__(self, message: str) -> None:
+        big = any(ch.isdigit() for ch in message) and _count(message) >= PROGRESS_EVERY
+        if "cannot list" in message or self.enabled or big:
+            warn(f"audit: {message}")
+
+
+def _count(message: str) -> int:
+    digits = "".join(ch if ch.isdigit() else " " for ch in message).split()
+    return max((int(d) for d in digits), default=0)
+
+
+def run(kubeconfig: Optional[str] = None, context: Optional[str] = None, namespaces: Optional[list[str]] = None,
+        from_dump: Optional[str] = None, now: Optional[str] = None, max_age_days: int = DEFAULT_MAX_AGE_DAYS,
+        allow_subjects: Optional[list[str]] = None, waivers_file: Optional[str] = None,
+        policies: Optional[str] = None, opa_path: Optional[str] = None, progress: Optional[bool] = None,
+        summary_stream=None) -> Report:
+    clock = parse_now(now)
+    if max_age_days < 1:
+        raise EvaluationError(f"--max-age-days {max_age_days}: must be at least 1")
+    pol = policies_dir(policies)
+    waiver_list = waivers.load(waivers_file) if waivers_file else []
+    prog = Progress(progress)
+    source = DumpSource(from_dump) if from_dump else LiveSource(kubeconfig, context, prog)
+    report = Report(command="audit")
+    report.inputs.append(source.description)
+
+    inv = inventory.collect(source, namespaces, prog)
+    if len(inv.unavailable) == len(inventory.NEEDED):
+        raise EvaluationError(f"{source.description}: could not list anything ({inv.unavailable.get('secrets')}); "
+                              "check the identity and grant the audit ClusterRole (charts/aifactory audit.rbac.create)")
+    for name, why in inv.unavailable.items():
+        report.notes.append(f"cannot list {name} ({why}): not checked: {inventory.NEEDED[name]}")
+
+    ai = facts.build(inv, Fingerprinter(), clock.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                     max_age_days, DEFAULT_ALLOW + list(allow_subjects or []))
+    report.notes += ai.notes
+    value = evaluate.run(ai, pol, opa_path)
+    found = evaluate.findings(value, ai)
+    report.findings, report.waived, waiver_notes = waivers.apply(found, waiver_list, clock.date())
+    report.notes += waiver_notes
+    installs = value.get("installs") or []
+    scope = ", ".join(namespaces) if namespaces else "all namespaces"
+    report.notes.append(f"audited {scope} at {clock.strftime('%Y-%m-%dT%H:%M:%SZ')}: {len(installs)} install(s), "
+                        f"{len(ai.facts['secrets'])} Secret(s) read, {ai.releases} Helm release record(s) decoded, "
+                        f"{len(ai.facts['pods'])} running pod(s) under a controller")
+    report.documents = len(ai.docs)
+    stream = summary_stream if summary_stream is not None else sys.stderr
+    stream.write(summary.table(installs, report.findings, report.waived))
+    return report
+
+
+AUDIT_EPILOG = """Read-only: only list requests (GET) are made; nothing is written to the cluster.
+Installs are found by the chart's labels (app.kubernetes.io/part-of=aifactory, helm.sh/chart=aifactory-*)
+and by the Claude credentials mount itself (hand-written workloads too).
+
+rules:
+  AIF001-AIF007  the manifest rules, run on live workloads, ConfigMaps, Secret metadata (annotations),
+                 running pods (when their owner is not already flagged for the same rule) and every
+                 revision of every Helm release record (helm.sh/release.v1: values, chart values, manifest)
+  AIF201  the same login in two Secrets (keyed fingerprint, per-run HMAC key; or same aifactory.dev/fingerprint)
+  AIF202  credentials older than --max-age-days (aifactory.dev/rotated-at, else creationTimestamp)
+  AIF203  a subject beyond the allow list can get/list/watch the credentials Secret (RBAC)
+  AIF204  no aifactory.dev/owner, or an owner not marked as a service account (a person's login)
+  AIF205  the Secret's access token has expired (nothing writes refreshes back to it)
+  AIF206  one credentials Secret mounted by two running pods
+
+default --allow-subject (Kind:name, ServiceAccount:namespace:name, globs): """ + ", ".join(DEFAULT_ALLOW) + """,
+and the install's own write-back binding (a Role labelled app.kubernetes.io/component=credentials-writeback
+naming only that Secret).
+
+waivers (--waivers FILE): a YAML list of {rule, target, reason, expires}; target is a
+namespace/Kind/name glob ("team-a/Secret/claude-*", "*/ClusterRoleBinding/ops"); expired waivers stop
+waiving and are reported; waived findings are counted separately.
+
+Minimal RBAC: charts/aifactory with audit.rbac.create=true (get/list on the kinds above, cluster-wide).
+Without list on secrets the audit cannot see sharing, age, owners, expiry or Helm history (reported as notes).
+
+examples:
+  aifactory-policy audit --all-namespaces
+  aifactory-policy audit --context prod -n team-a --format json --output audit.json
+  aifactory-policy audit --max-age-days 14 --allow-subject 'Group:platform-admins' --waivers waivers.yaml
+  aifactory-policy audit --from-dump tests/data/audit/planted --now 2025-06-30T12:00:00Z
+
+exit codes: 0 no error finding, 1 at least one, 2 could not evaluate (reason on stderr)"""
+
+
+def add_parser(sub, formatter, common) -> None:
+    p = sub.add_parser("audit", formatter_class=formatter, epilog=AUDIT_EPILOG,
+                       help="audit a live cluster's AIFactory installs and credentials (read-only)",
+                       description="Audit a cluster: shared, leaked, stale, over-readable and personal Claude "
+                                   "credentials, and running pods against the manifest rules.")
+    p.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig (default: $KUBECONFIG, ~/.kube/config, "
+                                                        "else in-cluster)")
+    p.add_argument("--context", metavar="NAME", help="kubeconfig context (default: current)")
+    scope = p.add_mutually_exclusive_group()
+    scope.add_argument("-n", "--namespace", action="append", default=[], metavar="NS",
+                       help="audit this namespace (repeatable); cluster RBAC is still read")
+    scope.add_argument("-A", "--all-namespaces", action="store_true", help="audit every namespace (the default)")
+    p.add_argument("--from-dump", metavar="DIR", help="read recorded list responses (<resource>.json) instead "
+                                                      "of a cluster")
+    p.add_argument("--max-age-days", type=int, default=DEFAULT_MAX_AGE_DAYS, metavar="DAYS",
+                   help=f"rotation cadence (default: {DEFAULT_MAX_AGE_DAYS})")
+    p.add_argument("--now", metavar="RFC3339", help="fixed clock for ages and expiry (default: now)")
+    p.add_argument("--allow-subject", action="append", default=[], metavar="KIND:NAME",
+                   help="may read credentials Secrets, e.g. Group:platform-admins, "
+                        "ServiceAccount:ops:backup, User:*@sre.example (repeatable, globs)")
+    p.add_argument("--waivers", metavar="FILE", help="YAML waivers {rule, target, reason, expires}")
+    p.add_argument("--progress", action="store_true", default=None, help="always print progress lines on stderr")
+    common(p)
+    p.set_defaults(run=_run_args)
+
+
+def _run_args(args) -> Report:
+    return run(kubeconfig=args.kubeconfig, context=args.context, namespaces=args.namespace or None,
+               from_dump=args.from_dump, now=args.now, max_age_days=args.max_age_days,
+               allow_subjects=args.allow_subject, waivers_file=args.waivers, policies=args.policies,
+               opa_path=args.opa, progress=args.progress)

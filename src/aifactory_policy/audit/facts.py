@@ -1,0 +1,167 @@
+"""Turn an Inventory into the audit's policy input: batch documents plus facts, no secret content."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from ..documents import InputDoc, resource_of
+from . import helm_release
+from .inventory import Inventory
+from .material import Fingerprinter, secret_material
+
+WORKLOAD_RESOURCES = ("deployments", "statefulsets", "daemonsets", "replicasets", "jobs", "cronjobs", "pods")
+SKIP_SECRET_TYPES = {"kubernetes.io/service-account-token", "bootstrap.kubernetes.io/token"}
+WRITEBACK_LABEL = ("app.kubernetes.io/component", "credentials-writeback")
+
+
+@dataclass
+class AuditInput:
+    docs: list[InputDoc] = field(default_factory=list)
+    origins: list[str] = field(default_factory=list)
+    facts: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    releases: int = 0
+
+    def add(self, origin: str, content: Any, file: Optional[str] = None) -> None:
+        resource = resource_of(content)
+        self.docs.append(InputDoc(file=file or target_of(content), content=content, resource=resource))
+        self.origins.append(origin)
+
+    def policy_input(self) -> dict:
+        return {"documents": [{"id": i, "file": d.file, "origin": o, "content": d.content}
+                              for i, (d, o) in enumerate(zip(self.docs, self.origins))],
+                "facts": self.facts}
+
+
+def meta(obj: dict) -> dict:
+    m = obj.get("metadata")
+    return m if isinstance(m, dict) else {}
+
+
+def target_of(obj: dict) -> str:
+    """namespace/Kind/name (the waiver target form; cluster-scoped objects have an empty namespace)."""
+    return f"{meta(obj).get('namespace', '')}/{obj.get('kind', '')}/{meta(obj).get('name', '')}"
+
+
+def _owner(obj: dict) -> Optional[dict]:
+    for ref in meta(obj).get("ownerReferences") or []:
+        if ref.get("controller"):
+            return ref
+    refs = meta(obj).get("ownerReferences") or []
+    return refs[0] if refs else None
+
+
+def _index(inv: Inventory) -> dict:
+    idx = {}
+    for res in WORKLOAD_RESOURCES:
+        for o in inv.get(res):
+            idx[(o.get("kind"), meta(o).get("namespace", ""), meta(o).get("name"))] = o
+    return idx
+
+
+def root_of(obj: dict, idx: dict) -> dict:
+    """Follow controller owner references (Pod -> ReplicaSet -> Deployment, Job -> CronJob)."""
+    seen = set()
+    cur = obj
+    while True:
+        ref = _owner(cur)
+        if not ref:
+            return cur
+        key = (ref.get("kind"), meta(cur).get("namespace", ""), ref.get("name"))
+        if key in seen or key not in idx:
+            return cur
+        seen.add(key)
+        cur = idx[key]
+
+
+def _running(pod: dict) -> bool:
+    return ((pod.get("status") or {}).get("phase") or "Pending") not in ("Succeeded", "Failed")
+
+
+def _aifactory_annotations(obj: dict) -> dict:
+    return {k: v for k, v in (meta(obj).get("annotations") or {}).items()
+            if k.startswith("aifactory.dev/") and isinstance(v, str)}
+
+
+def secret_fact(secret: dict, fp: Fingerprinter) -> dict:
+    m = meta(secret)
+    return {"namespace": m.get("namespace", ""), "name": m.get("name", ""), "type": secret.get("type", ""),
+            "created": m.get("creationTimestamp") or "1970-01-01T00:00:00Z",
+            "annotations": _aifactory_annotations(secret),
+            "labels": {k: v for k, v in (m.get("labels") or {}).items() if k.startswith("aifactory.dev/")},
+            "material": secret_material(secret, fp).facts()}
+
+
+def secret_metadata_doc(secret: dict) -> dict:
+    m = meta(secret)
+    keep = {k: m[k] for k in ("name", "namespace", "labels", "annotations") if k in m}
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": keep}
+
+
+def _role_fact(r: dict) -> dict:
+    m = meta(r)
+    return {"kind": r.get("kind"), "namespace": m.get("namespace", ""), "name": m.get("name", ""),
+            "labels": m.get("labels") or {}, "rules": r.get("rules") or []}
+
+
+def _binding_fact(b: dict) -> dict:
+    m = meta(b)
+    return {"kind": b.get("kind"), "namespace": m.get("namespace", ""), "name": m.get("name", ""),
+            "roleRef": b.get("roleRef") or {}, "subjects": b.get("subjects") or []}
+
+
+def build(inv: Inventory, fp: Fingerprinter, now: str, max_age_days: int, allow_subjects: list[str]) -> AuditInput:
+    out = AuditInput()
+    idx = _index(inv)
+
+    # Top-level workloads (no known controller) are judged by every rule; pods separately below.
+    for res in WORKLOAD_RESOURCES:
+        for o in inv.get(res):
+            if root_of(o, idx) is o and not (res == "pods" and not _running(o)):
+                out.add("workload", o)
+    for cm in inv.get("configmaps"):
+        out.add("configmap", cm)
+    for role in inv.get("roles") + inv.get("clusterroles"):
+        if (meta(role).get("labels") or {}).get(WRITEBACK_LABEL[0]) == WRITEBACK_LABEL[1]:
+            out.add("role", role)
+
+    secrets, release_docs = [], []
+    for s in inv.get("secrets"):
+        if s.get("type") == helm_release.RELEASE_TYPE:
+            try:
+                rel = helm_release.decode(s)
+            except helm_release.NotARelease as exc:
+                out.notes.append(f"{target_of(s)}: Helm release record not decoded ({exc}); not checked")
+                continue
+            out.releases += 1
+            for d in rel.docs:
+                release_docs.append({"namespace": meta(s).get("namespace", ""), "secret": meta(s).get("name", ""),
+                                     "release": rel.name, "revision": rel.revision, "part": d.part,
+                                     "content": d.content})
+            continue
+        out.add("secret-metadata", secret_metadata_doc(s))
+        if s.get("type") in SKIP_SECRET_TYPES:
+            continue
+        secrets.append(secret_fact(s, fp))
+
+    pods = []
+    for p in inv.get("pods"):
+        root = root_of(p, idx)
+        if root is p or not _running(p):
+            continue
+        pods.append({"namespace": meta(p).get("namespace", ""), "name": meta(p).get("name", ""),
+                     "root": f"{root.get('kind')}/{meta(root).get('namespace', '')}/{meta(root).get('name', '')}",
+                     "doc": p})
+    # a top-level running pod is already a workload document: it still counts as a holder
+    for p in inv.get("pods"):
+        if root_of(p, idx) is p and _running(p):
+            pods.append({"namespace": meta(p).get("namespace", ""), "name": meta(p).get("name", ""),
+                         "root": f"Pod/{meta(p).get('namespace', '')}/{meta(p).get('name', '')}", "doc": p})
+
+    out.facts = {
+        "now": now, "max_age_days": max_age_days, "allow_subjects": allow_subjects,
+        "secrets": secrets, "pods": pods, "release_docs": release_docs,
+        "roles": [_role_fact(r) for r in inv.get("roles") + inv.get("clusterroles")],
+        "bindings": [_binding_fact(b) for b in inv.get("rolebindings") + inv.get("clusterrolebindings")],
+    }
+    return out

@@ -1,0 +1,55 @@
+"""List what the audit needs from a ClusterSource, once, and note what it could not see."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+from .source import RESOURCES, ClusterSource, Unavailable
+
+# What each list is for, so a missing permission is reported with its consequence.
+NEEDED = {
+    "namespaces": "namespace count only",
+    "secrets": "credentials Secrets: sharing, age, owner, token expiry, Helm release history (AIF201-AIF205, AIF001)",
+    "configmaps": "credentials in ConfigMaps (AIF001)",
+    "pods": "running pods: mounts and holders (AIF002-AIF007 on pods, AIF206)",
+    "deployments": "installs and their workloads (AIF001-AIF007)",
+    "statefulsets": "installs and their workloads",
+    "daemonsets": "installs and their workloads",
+    "replicasets": "installs and their workloads, pod owners",
+    "jobs": "installs and their workloads, pod owners",
+    "cronjobs": "installs and their workloads",
+    "roles": "who can read the Secrets (AIF203), write-back Role width (AIF007)",
+    "rolebindings": "who can read the Secrets (AIF203)",
+    "clusterroles": "who can read the Secrets (AIF203)",
+    "clusterrolebindings": "who can read the Secrets (AIF203)",
+}
+
+
+@dataclass
+class Inventory:
+    objects: dict[str, list[dict]] = field(default_factory=dict)
+    unavailable: dict[str, str] = field(default_factory=dict)
+
+    def get(self, resource: str) -> list[dict]:
+        return self.objects.get(resource, [])
+
+
+def collect(source: ClusterSource, namespaces: Optional[list[str]],
+            progress: Callable[[str], None]) -> Inventory:
+    inv = Inventory()
+    for name in NEEDED:
+        res = RESOURCES[name]
+        scopes = [None] if (not namespaces or not res.namespaced) else namespaces
+        items: list[dict] = []
+        try:
+            for ns in scopes:
+                items += source.list(res, ns)
+        except Unavailable as exc:
+            inv.unavailable[name] = str(exc)
+            progress(f"{name}: cannot list ({exc}); not checked: {NEEDED[name]}")
+            continue
+        for item in items:
+            (item.get("metadata") or {}).pop("managedFields", None)
+        inv.objects[name] = items
+        progress(f"{name}: {len(items)}")
+    return inv

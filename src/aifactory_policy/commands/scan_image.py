@@ -1,0 +1,246 @@
+"""`scan-image`: credentials baked into a container image (docker save tarball or OCI layout).
+
+Every layer is read as a stream (tarfile "r|*": one pass, nothing extracted, memory flat), files
+deleted by a later layer's whiteout included (they are still in the image). Findings name the layer
+digest and the path; the content is never printed.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tarfile
+from dataclasses import dataclass
+from typing import IO, Iterator, Optional
+
+from ..audit.material import Fingerprinter, scan_bytes
+from ..findings import EvaluationError, Finding, Report
+
+MAX_FILE = 4 * 1024 * 1024      # files larger than this are only checked by name
+CHUNK = 1024 * 1024
+NAMES = (".credentials.json", ".claude.json")
+
+RULES = {
+    "AIF301": "Claude credentials file in an image layer",
+    "AIF302": ".claude.json with an oauthAccount in an image layer",
+    "AIF303": "Claude/Anthropic token material in an image layer",
+}
+
+
+@dataclass
+class Layer:
+    digest: str
+    open: callable   # () -> binary stream of the (possibly compressed) layer tar
+
+
+def _digest_of(name: str) -> str:
+    base = name.replace("\\", "/")
+    if "/blobs/sha256/" in "/" + base:
+        return "sha256:" + base.rsplit("/", 1)[-1]
+    return base
+
+
+def _json_member(tf_path: str, member: str) -> Optional[dict]:
+    with tarfile.open(tf_path, "r:*") as tf:
+        try:
+            f = tf.extractfile(member)
+        except KeyError:
+            return None
+        return json.load(f) if f else None
+
+
+# Layout readers: both give the layers in order, each opened lazily --------------------------------
+
+def _oci_dir_layers(root: str) -> list[Layer]:
+    with open(os.path.join(root, "index.json"), encoding="utf-8") as fh:
+        index = json.load(fh)
+
+    def blob(digest: str) -> str:
+        algo, hexd = digest.split(":", 1)
+        return os.path.join(root, "blobs", algo, hexd)
+
+    layers: list[Layer] = []
+    for desc in _manifests(index, lambda d: json.load(open(blob(d), encoding="utf-8"))):
+        for layer in desc.get("layers") or []:
+            path = blob(layer["digest"])
+            layers.append(Layer(layer["digest"], lambda p=path: open(p, "rb")))
+    return layers
+
+
+def _manifests(index: dict, load) -> Iterator[dict]:
+    for m in index.get("manifests") or []:
+        mt = m.get("mediaType", "")
+        doc = load(m["digest"])
+        if "index" in mt or "manifest.list" in mt or doc.get("manifests"):
+            yield from _manifests(doc, load)
+        else:
+            yield doc
+
+
+def _tar_layers(path: str) -> list[Layer]:
+    """docker save (manifest.json) or an OCI layout packed in a tar (index.json)."""
+    with tarfile.open(path, "r:*") as tf:
+        names = set(tf.getnames())
+    if "manifest.json" in names:
+        manifest = _json_member(path, "manifest.json") or []
+        layer_names: list[str] = []
+        for image in manifest:
+            for ln in image.get("Layers") or []:
+                if ln not in layer_names:
+                    layer_names.append(ln)
+    elif "index.json" in names:
+        index = _json_member(path, "index.json") or {}
+        layer_names = []
+        for m in _manifests(index, lambda d: _json_member(path, "blobs/" + d.replace(":", "/")) or {}):
+            layer_names += ["blobs/" + layer["digest"].replace(":", "/") for layer in m.get("layers") or []]
+    else:
+        raise EvaluationError(f"{path}: neither a docker save archive (manifest.json) nor an OCI layout (index.json)")
+
+    def opener(member: str):
+        def _open():
+            tf = tarfile.open(path, "r:*")
+            f = tf.extractfile(member)
+            if f is None:
+                raise EvaluationError(f"{path}: layer {member} missing")
+            return f
+        return _open
+    return [Layer(_digest_of(n), opener(n)) for n in layer_names]
+
+
+def layers_of(path: str) -> list[Layer]:
+    try:
+        if os.path.isdir(path):
+            if not os.path.isfile(os.path.join(path, "index.json")):
+                raise EvaluationError(f"{path}: not an OCI image layout (no index.json)")
+            return _oci_dir_layers(path)
+        return _tar_layers(path)
+    except (OSError, tarfile.TarError, ValueError, KeyError) as exc:
+        raise EvaluationError(f"{path}: cannot read the image ({type(exc).__name__}: {exc})") from None
+
+
+# Scanning -------------------------------------------------------------------------------------------
+
+def _read_limited(f: IO[bytes], limit: int) -> bytes:
+    buf = io.BytesIO()
+    while buf.tell() < limit:
+        chunk = f.read(min(CHUNK, limit - buf.tell()))
+        if not chunk:
+            break
+        buf.write(chunk)
+    return buf.getvalue()
+
+
+def _deleted_later(path: str, later_whiteouts: list[set[str]]) -> bool:
+    parts = path.split("/")
+    for wo in later_whiteouts:
+        for i in range(1, len(parts) + 1):
+            if "/".join(parts[:i]) in wo:
+                return True
+    return False
+
+
+def scan_layer(stream: IO[bytes], fp: Fingerprinter) -> tuple[list[tuple[str, str]], set[str]]:
+    """[(path, what)] for credential files in one layer, and the paths its whiteouts delete."""
+    hits: list[tuple[str, str]] = []
+    whiteouts: set[str] = set()
+    with tarfile.open(fileobj=stream, mode="r|*") as tf:   # streaming: members in order, no seeking
+        for member in tf:
+            name = member.name.lstrip("./").lstrip("/")
+            base = name.rsplit("/", 1)[-1]
+            if base.startswith(".wh."):
+                parent = name.rsplit("/", 1)[0] if "/" in name else ""
+                if base == ".wh..wh..opq":
+                    whiteouts.add(parent + "/*" if parent else "*")
+                else:
+                    whiteouts.add((parent + "/" if parent else "") + base[4:])
+                continue
+            if not member.isfile():
+                continue
+            f = tf.extractfile(member)
+            if f is None:
+                continue
+            data = _read_limited(f, MAX_FILE)
+            m = scan_bytes(data, fp)
+            if base == ".credentials.json" and (m.credentials_json or m.found):
+                hits.append((name, "AIF301"))
+            elif base == ".credentials.json" and name.endswith(".claude/.credentials.json"):
+                hits.append((name, "AIF301"))
+            elif base == ".claude.json" and m.oauth_account:
+                hits.append((name, "AIF302"))
+            if m.found and base != ".credentials.json":
+                hits.append((name, "AIF303"))
+    return hits, whiteouts
+
+
+def _opaque_match(path: str, whiteouts: list[set[str]]) -> bool:
+    for wo in whiteouts:
+        for w in wo:
+            if w == "*" or (w.endswith("/*") and path.startswith(w[:-1])):
+                return True
+    return False
+
+
+MESSAGES = {
+    "AIF301": "a Claude credentials file (.credentials.json) is baked into the image",
+    "AIF302": "a .claude.json with an oauthAccount (account and organization of a login) is baked into the image",
+    "AIF303": "Claude/Anthropic token material (sk-ant-… or a credentials JSON) is baked into the image",
+}
+
+
+def run(targets: list[str]) -> Report:
+    report = Report(command="scan-image")
+    fp = Fingerprinter()
+    for target in targets:
+        layers = layers_of(target)
+        report.inputs.append(target)
+        per_layer: list[tuple[Layer, list[tuple[str, str]], set[str]]] = []
+        for layer in layers:
+            with layer.open() as stream:
+                try:
+                    hits, wo = scan_layer(stream, fp)
+                except (tarfile.TarError, OSError, EOFError) as exc:
+                    report.failures.append(f"{target}: layer {layer.digest}: unreadable ({exc})")
+                    continue
+            per_layer.append((layer, hits, wo))
+            report.documents += 1
+        for i, (layer, hits, _wo) in enumerate(per_layer):
+            later = [w for (_l, _h, w) in per_layer[i + 1:]]
+            for path, rule in hits:
+                deleted = _deleted_later(path, later) or _opaque_match(path, later)
+                note = (" and deleted by a later layer's whiteout, but still in the image: anyone who pulls it "
+                        "can read the layer" if deleted else "")
+                msg = (f"{MESSAGES[rule]} at /{path} in layer {layer.digest}{note}; rebuild the image without it "
+                       "(never COPY ~/.claude; mount the credentials from a Secret at run time), rotate that login, "
+                       "and delete the pushed image and its layers")
+                report.findings.append(Finding(rule=rule, severity="error", message=msg, file=target,
+                                               resource=f"layer {layer.digest}", path=f"/{path}",
+                                               title=RULES[rule]))
+    return report
+
+
+EPILOG = """Reads a `docker save` tarball (manifest.json), an OCI image layout folder (index.json,
+blobs/sha256/...) or an OCI layout packed in a tar. No registry, no daemon. Every layer is
+streamed in order; a file a later layer deletes (whiteout .wh.<name> or opaque .wh..wh..opq)
+is still reported, since the layer still ships it.
+
+rules:
+  AIF301  a .credentials.json (Claude credentials) in any layer
+  AIF302  a .claude.json holding oauthAccount in any layer
+  AIF303  token material (sk-ant-..., claudeAiOauth, base64 of them) in any other file (<= 4 MiB)
+
+examples:
+  docker save my/agent:1.0 -o agent.tar && aifactory-policy scan-image agent.tar
+  aifactory-policy scan-image ./oci-layout --format sarif --output image.sarif
+
+exit codes: 0 no error finding, 1 at least one, 2 could not read the image"""
+
+
+def add_parser(sub, formatter, common) -> None:
+    p = sub.add_parser("scan-image", formatter_class=formatter, epilog=EPILOG,
+                       help="find Claude credentials baked into an image (docker save / OCI layout)",
+                       description="Scan every layer of a saved image for Claude credentials, including "
+                                   "files deleted by later layers.")
+    p.add_argument("images", nargs="+", metavar="IMAGE_TAR|OCI_LAYOUT_DIR", help="image archive or layout folder")
+    common(p)
+    p.set_defaults(run=lambda args: run(args.images))

@@ -1,0 +1,157 @@
+"""`aifactory-policy audit` offline: recorded list responses (tests/data/audit/planted) through the
+same code path as the live client (DumpSource vs LiveSource behind one ClusterSource interface)."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+import audit_dump
+from fixtures import leaked
+from aifactory_policy.audit import helm_release
+from aifactory_policy.audit.material import Fingerprinter, scan_bytes
+
+DUMP = Path(__file__).resolve().parent / "data" / "audit" / "planted"
+NOW = audit_dump.NOW
+
+
+def audit(cli, *extra, dump=DUMP):
+    return cli("audit", "--from-dump", dump, "--now", NOW, *extra)
+
+
+def findings(cli, tmp_path, *extra, dump=DUMP):
+    out = tmp_path / "audit.json"
+    res = audit(cli, "--format", "json", "--output", out, *extra, dump=dump)
+    return res, json.loads(out.read_text())
+
+
+def pairs(report):
+    return sorted((f["rule"], f["file"]) for f in report["findings"])
+
+
+def test_recorded_dump_is_current():
+    """The committed dump is what tests/audit_dump.py builds (regenerate: python tests/audit_dump.py)."""
+    for name, text in audit_dump.render().items():
+        assert (DUMP / name).read_text() == text, f"{name} is stale: run python tests/audit_dump.py"
+
+
+def test_finds_exactly_the_planted_problems(cli, tmp_path):
+    res, report = findings(cli, tmp_path)
+    assert res.code == 1, res.err
+    assert pairs(report) == audit_dump.PLANTED
+    assert report["command"] == "audit"
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "junit"])
+def test_never_prints_a_credential(cli, fmt):
+    res = audit(cli, "--format", fmt)
+    assert res.code == 1
+    assert leaked(res.out + res.err) == []
+    assert "FAKE" not in res.out + res.err
+
+
+def test_summary_table_per_install_and_namespace(cli):
+    res = audit(cli)
+    assert "NAMESPACE  INSTALL" in res.err
+    row = next(line for line in res.err.splitlines() if line.startswith("team-c"))
+    assert "rc-c" in row and "credentials mount" in row and "login-c" in row  # hand-written Deployment
+    assert any(line.startswith("team-e") and "AIF001" in line for line in res.err.splitlines())
+
+
+def test_a_shared_login_under_two_names_is_caught(cli, tmp_path):
+    _, report = findings(cli, tmp_path)
+    [f] = [f for f in report["findings"] if f["rule"] == "AIF201"]
+    assert "team-c/login-c" in f["message"] and "team-d/creds-d" in f["message"]
+    assert "install team-c/rc-c" in f["message"]
+
+
+def test_old_helm_revision_is_decoded(cli, tmp_path):
+    _, report = findings(cli, tmp_path)
+    [f] = [f for f in report["findings"] if "sh.helm.release" in (f["file"] or "")]
+    assert "revision 1 (values" in f["message"] and f["path"] == "token"
+    assert not any("leaky.v2" in (f["file"] or "") for f in report["findings"])
+
+
+def test_fixed_clock_and_cadence(cli, tmp_path):
+    _, early = findings(cli, tmp_path, "--now", "2025-03-20T00:00:00Z")
+    assert ("AIF202", "team-g/Secret/claude-g") not in pairs(early)
+    _, lax = findings(cli, tmp_path, "--max-age-days", "200")
+    assert ("AIF202", "team-g/Secret/claude-g") not in pairs(lax)
+    _, strict = findings(cli, tmp_path, "--max-age-days", "5")
+    assert ("AIF202", "team-a/Secret/claude-a") in pairs(strict)  # 10 days since rotated-at
+
+
+def test_allow_subject(cli, tmp_path):
+    _, report = findings(cli, tmp_path, "--allow-subject", "User:ali*")
+    assert not [f for f in report["findings"] if f["rule"] == "AIF203"]
+
+
+def test_waivers_active_and_expired(cli, tmp_path):
+    w = tmp_path / "waivers.yaml"
+    w.write_text(
+        "- rule: AIF203\n  target: team-a/RoleBinding/dev-*\n  reason: break-glass until the move\n  expires: 2025-07-31\n"
+        "- rule: AIF2*\n  target: team-g/secret/*\n  reason: old exemption\n  expires: 2025-06-01\n")
+    res, report = findings(cli, tmp_path, "--waivers", w)
+    assert ("AIF203", "team-a/RoleBinding/dev-read-secrets") not in pairs(report)
+    assert [x["rule"] for x in report["waived"]] == ["AIF203"]
+    assert report["summary"]["waived"] == 1
+    assert ("AIF202", "team-g/Secret/claude-g") in pairs(report)          # expired: no longer waives
+    assert any("expired on 2025-06-01" in n for n in report["notes"])
+
+
+def test_waiver_without_reason_is_exit_2(cli, tmp_path):
+    w = tmp_path / "waivers.yaml"
+    w.write_text("- rule: AIF203\n  target: '*'\n  expires: 2030-01-01\n")
+    res = audit(cli, "--waivers", w)
+    assert res.code == 2 and "missing reason" in res.err
+
+
+def test_namespace_scope(cli, tmp_path):
+    _, report = findings(cli, tmp_path, "-n", "team-a", "-n", "team-e")
+    assert pairs(report) == sorted([("AIF203", "team-a/RoleBinding/dev-read-secrets"),
+                                    ("AIF001", "team-e/ConfigMap/notes"),
+                                    ("AIF001", "team-e/Secret/sh.helm.release.v1.leaky.v1")])
+
+
+def test_what_it_cannot_see_is_reported(cli, tmp_path):
+    dump = tmp_path / "dump"
+    shutil.copytree(DUMP, dump)
+    (dump / "secrets.json").unlink()
+    (dump / "clusterrolebindings.json").unlink()
+    res, report = findings(cli, tmp_path, dump=dump)
+    assert any(n.startswith("cannot list secrets") for n in report["notes"])
+    assert any(n.startswith("cannot list clusterrolebindings") for n in report["notes"])
+    assert "secrets: cannot list" in res.err
+    rules = {f["rule"] for f in report["findings"]}
+    assert not rules & {"AIF201", "AIF202", "AIF204", "AIF205"}
+    assert {"AIF002", "AIF003", "AIF006"} <= rules
+
+
+def test_nothing_listable_is_exit_2(cli, tmp_path):
+    res = audit(cli, dump=tmp_path)
+    assert res.code == 2 and "could not list anything" in res.err
+
+
+def test_bad_clock_is_exit_2(cli):
+    assert audit(cli, "--now", "yesterday").code == 2
+
+
+def test_fingerprints_are_keyed_per_run():
+    token = audit_dump.tok("refresh", "X").encode()
+    a, b = Fingerprinter(), Fingerprinter()
+    assert a(token) == a(token) != b(token)
+    import hashlib
+    assert a(token) not in (hashlib.sha256(token).hexdigest()[:24], hashlib.md5(token).hexdigest()[:24])
+    m = scan_bytes(audit_dump.creds("X").encode(), a)
+    assert m.refresh == {a(token)} and m.credentials_json and m.expires_at_ms == [audit_dump.EXPIRES_FUTURE]
+
+
+def test_helm_release_payload_decodes_every_revision():
+    secrets = json.loads((DUMP / "secrets.json").read_text())["items"]
+    rels = [helm_release.decode(s) for s in secrets if s["type"] == helm_release.RELEASE_TYPE]
+    assert sorted((r.name, r.revision, r.status) for r in rels) == [("leaky", 1, "superseded"),
+                                                                   ("leaky", 2, "deployed")]
+    v1 = next(r for r in rels if r.revision == 1)
+    assert [d.part for d in v1.docs] == ["values", "chart values", "manifest"]
