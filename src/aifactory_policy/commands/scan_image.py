@@ -6,7 +6,7 @@ digest and the path; the content is never printed.
 """
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import io
 import json
 import os
@@ -61,7 +61,11 @@ def _oci_dir_layers(root: str) -> list[Layer]:
         return os.path.join(root, "blobs", algo, hexd)
 
     layers: list[Layer] = []
-    for desc in _manifests(index, lambda d: json.load(open(blob(d), encoding="utf-8"))):
+    def load(digest: str) -> dict:
+        with open(blob(digest), encoding="utf-8") as fh:
+            return json.load(fh)
+
+    for desc in _manifests(index, load):
         for layer in desc.get("layers") or []:
             path = blob(layer["digest"])
             layers.append(Layer(layer["digest"], lambda p=path: open(p, "rb")))
@@ -98,12 +102,13 @@ def _tar_layers(path: str) -> list[Layer]:
         raise EvaluationError(f"{path}: neither a docker save archive (manifest.json) nor an OCI layout (index.json)")
 
     def opener(member: str):
+        @contextlib.contextmanager
         def _open():
-            tf = tarfile.open(path, "r:*")
-            f = tf.extractfile(member)
-            if f is None:
-                raise EvaluationError(f"{path}: layer {member} missing")
-            return f
+            with tarfile.open(path, "r:*") as tf:
+                f = tf.extractfile(member)
+                if f is None:
+                    raise EvaluationError(f"{path}: layer {member} missing")
+                yield f
         return _open
     return [Layer(_digest_of(n), opener(n)) for n in layer_names]
 
