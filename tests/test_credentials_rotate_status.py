@@ -1,0 +1,207 @@
+"""`credentials rotate` and `credentials status`, offline: in-memory API, a fake `helm`."""
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from aifactory_policy.credentials import cli as creds_cli
+from aifactory_policy.credentials import rotate as rotate_mod
+from credentials_fakes import NS, FakeKube, creds, executable, other_refresh
+from test_credentials_create import run, write_creds  # noqa: F401 - the runner fixture
+
+SECRET = "claude-remote-credentials"
+
+
+@pytest.fixture
+def kube(monkeypatch):
+    fake = FakeKube()
+    monkeypatch.setattr(creds_cli, "_api_kube", lambda args: fake)
+    monkeypatch.setattr(rotate_mod.time, "sleep", lambda s: None)
+    return fake
+
+
+@pytest.fixture
+def installed(tmp_path, kube, run):
+    """Install 'aifactory' in writeBack mode with a login made by create-secret."""
+    kube.add_deployment(NS, "aifactory", SECRET, mode="writeBack", sa="aifactory")
+    r = run("credentials", "create-secret", "--install", "aifactory", "-n", NS,
+            "--from-file", write_creds(tmp_path, creds(), "first.json"))
+    assert r.code == 0, r.err
+    return kube
+
+
+def fake_helm(tmp_path, code=0):
+    record = tmp_path / "helm-args.json"
+    return executable(tmp_path / "bin" / "helm", f"""
+        #!{sys.executable}
+        import json, sys
+        json.dump(sys.argv[1:], open({str(record)!r}, "w"))
+        print("NAME: aifactory\\nPhase: {'Succeeded' if code == 0 else 'Failed'}")
+        sys.exit({code})
+    """), record
+
+
+def rotate_args(tmp_path, helm, doc=None):
+    new = write_creds(tmp_path, doc or creds(refresh=other_refresh("NEW"), expires_in_s=7200), "new.json")
+    return ["credentials", "rotate", "--install", "aifactory", "-n", NS, "--from-file", new, "--helm", helm,
+            "--timeout", "30"]
+
+
+def test_rotate_replaces_restarts_waits_and_verifies(tmp_path, installed, run):
+    before = dict(installed.secrets[(NS, SECRET)]["metadata"]["annotations"])
+    helm, record = fake_helm(tmp_path)
+    r = run(*rotate_args(tmp_path, helm))
+    assert r.code == 0, r.err
+    ann = installed.secrets[(NS, SECRET)]["metadata"]["annotations"]
+    assert ann["aifactory.dev/fingerprint"] != before["aifactory.dev/fingerprint"]
+    assert ann["aifactory.dev/rotated-at"].endswith("Z") and ann["aifactory.dev/rotated-by"] == "aifactory-policy"
+    assert json.loads(installed.secret_json(NS, SECRET)["credentials.json"])["claudeAiOauth"]["refreshToken"] == \
+        other_refresh("NEW")
+    restarts = [c for c in installed.calls if c[0] == "restart_deployment"]
+    assert [c[2] for c in restarts] == ["aifactory"]
+    tmpl = installed.deployments[(NS, "aifactory")]["spec"]["template"]["metadata"]["annotations"]
+    assert tmpl["kubectl.kubernetes.io/restartedAt"] == restarts[0][3]
+    # the Secret is applied before the restart: the new pod can only start with the new pair
+    order = [c[0] for c in installed.calls if c[0] in ("apply_secret", "restart_deployment")]
+    assert order[-2:] == ["apply_secret", "restart_deployment"]
+    assert json.loads(record.read_text())[:4] == ["test", "aifactory", "-n", NS]
+    old_fp, new_fp = before["aifactory.dev/fingerprint"][12:24], ann["aifactory.dev/fingerprint"][12:24]
+    assert f"fingerprint: {old_fp} -> {new_fp}" in r.out
+    assert "expires:" in r.out and "restarted:   deployment/aifactory" in r.out and "helm test passed" in r.out
+    assert "restarting deployment/aifactory (mode writeBack" in r.err and "rolled out" in r.err
+
+
+def test_rotate_takes_the_data_key_back_from_the_sidecar_with_force(tmp_path, installed, run):
+    helm, _ = fake_helm(tmp_path)
+    assert run(*rotate_args(tmp_path, helm)).code == 0
+    applies = [c for c in installed.calls if c[0] == "apply_secret" and c[2] == SECRET]
+    assert applies[-1][3] is True  # force: the write-back sidecar's field manager owns data[key]
+
+
+def test_rotate_failing_helm_test_is_exit_1(tmp_path, installed, run):
+    helm, _ = fake_helm(tmp_path, code=1)
+    r = run(*rotate_args(tmp_path, helm))
+    assert r.code == 1 and "helm test FAILED" in r.out and "Phase: Failed" in r.err
+
+
+def test_rotate_rollout_timeout_is_exit_2(tmp_path, installed, run):
+    installed.never_roll_out = True
+    helm, record = fake_helm(tmp_path)
+    args = rotate_args(tmp_path, helm)
+    args[args.index("--timeout") + 1] = "0"
+    r = run(*args)
+    assert r.code == 2 and "did not finish rolling out within 0s" in r.err and "kubectl -n agents describe" in r.err
+    assert not record.exists(), "no helm test after a failed rollout"
+
+
+def test_rotate_to_the_same_login_is_refused(tmp_path, installed, run):
+    helm, _ = fake_helm(tmp_path)
+    r = run(*rotate_args(tmp_path, helm, doc=creds()))
+    assert r.code == 1 and "the login the Secret already holds" in r.err
+    assert not [c for c in installed.calls if c[0] == "restart_deployment"]
+
+
+def test_rotate_refuses_an_invalid_new_login_and_touches_nothing(tmp_path, installed, run):
+    helm, _ = fake_helm(tmp_path)
+    before = json.dumps(installed.secrets[(NS, SECRET)], sort_keys=True)
+    r = run(*rotate_args(tmp_path, helm, doc=creds(refresh=other_refresh("NEW"), scopes=["user:inference"])))
+    assert r.code == 1 and "full-scope" in r.err
+    assert json.dumps(installed.secrets[(NS, SECRET)], sort_keys=True) == before
+    assert not [c for c in installed.calls if c[0] == "restart_deployment"]
+
+
+def test_rotate_without_a_secret(tmp_path, kube, run):
+    helm, _ = fake_helm(tmp_path)
+    r = run(*rotate_args(tmp_path, helm))
+    assert r.code == 1 and "does not exist: nothing to rotate" in r.err
+
+
+def test_rotate_without_workload_skips_restart(tmp_path, kube, run):
+    assert run("credentials", "create-secret", "--install", "aifactory", "-n", NS,
+               "--from-file", write_creds(tmp_path, creds(), "first.json")).code == 0
+    helm, record = fake_helm(tmp_path)
+    r = run(*rotate_args(tmp_path, helm))
+    assert r.code == 0 and "nothing to restart" in r.err and "restarted:   none" in r.out
+    assert not record.exists()
+
+
+def test_rotate_missing_helm_cannot_evaluate(tmp_path, installed, run):
+    r = run(*rotate_args(tmp_path, str(tmp_path / "no-helm")))
+    assert r.code == 2 and "--skip-helm-test" in r.err
+
+
+# ---------------------------------------------------------------- status
+
+def test_status_reports_age_expiry_scopes_fingerprint_mode(tmp_path, installed, run):
+    r = run("credentials", "status", "-n", NS)
+    assert r.code == 0, r.err
+    assert "install aifactory (namespace agents)" in r.out
+    assert f"secret:        {SECRET} key credentials.json" in r.out
+    assert "owner:         system:serviceaccount:agents:aifactory" in r.out
+    assert "token family:  created" in r.out and "access token:  expires" in r.out
+    assert "scopes:        user:inference user:profile user:sessions:claude_code" in r.out
+    assert ": match" in r.out and "mode:          writeBack  deployment/aifactory" in r.out
+
+
+def test_status_json(tmp_path, installed, run):
+    r = run("credentials", "status", "-n", NS, "--format", "json")
+    row = json.loads(r.out)["installs"][0]
+    assert row["install"] == "aifactory" and row["mode"] == "writeBack" and row["fingerprintMatch"] == "match"
+    assert row["familyAgeSeconds"] >= 0 and row["expiresInSeconds"] > 3000 and row["problems"] == []
+
+
+def test_status_explains_a_write_back_and_flags_a_hand_edit(tmp_path, installed, run):
+    import base64
+    s = installed.secrets[(NS, SECRET)]
+    s["data"]["credentials.json"] = base64.b64encode(
+        json.dumps(creds(refresh=other_refresh("REFRESHED"))).encode()).decode()
+    s["metadata"]["annotations"].update({"aifactory.dev/rotated-at": "2030-01-01T00:00:00Z",
+                                         "aifactory.dev/rotated-by": "aifactory-credentials-writeback"})
+    r = run("credentials", "status", "-n", NS)
+    assert r.code == 0 and "refreshed in the pod (written back by aifactory-credentials-writeback" in r.out
+    s["metadata"]["annotations"].pop("aifactory.dev/rotated-by")
+    r = run("credentials", "status", "-n", NS)
+    assert r.code == 1 and "MISMATCH" in r.out and "PROBLEM:       fingerprint mismatch" in r.out
+
+
+def test_status_flags_a_shared_login_and_an_unusable_one(tmp_path, kube, run):
+    f = write_creds(tmp_path, creds())
+    assert run("credentials", "create-secret", "--install", "a", "-n", NS, "--secret", "a-creds", "--from-file", f).code == 0
+    assert run("credentials", "create-secret", "--install", "b", "-n", NS, "--secret", "b-creds", "--from-file", f,
+               "--force").code == 0
+    import base64
+    kube.secrets[(NS, "a-creds")]["data"]["credentials.json"] = base64.b64encode(
+        json.dumps(creds(scopes=["user:inference"])).encode()).decode()
+    kube.secrets[(NS, "b-creds")]["data"]["other"] = "eA=="
+    r = run("credentials", "status", "-n", NS)
+    assert r.code == 1
+    assert "not a full-scope login" in r.out
+    kube.secrets[(NS, "a-creds")]["data"]["credentials.json"] = kube.secrets[(NS, "b-creds")]["data"]["credentials.json"]
+    r = run("credentials", "status", "-n", NS)
+    assert "two holders of one token family" in r.out
+
+
+def test_status_reports_workloads_with_missing_or_unmanaged_secrets(tmp_path, kube, run):
+    kube.add_deployment(NS, "lost", "nowhere", mode="readOnly", install="lost")
+    kube.add_deployment(NS, "byhand", "kubectl-made", mode="readOnly", install="byhand")
+    kube.add_secret(NS, "kubectl-made", {"credentials.json": creds()})
+    r = run("credentials", "status", "-A")
+    assert r.code == 1
+    assert "Secret agents/nowhere is missing" in r.out and "was not made by aifactory-policy" in r.out
+
+
+def test_status_empty(kube, run):
+    r = run("credentials", "status", "-n", NS)
+    assert r.code == 0 and "no credentials Secrets" in r.out
+
+
+def test_help_teaches_every_command(run):
+    for cmd in ("login", "create-secret", "rotate", "status"):
+        r = run("credentials", cmd, "--help")
+        assert r.code == 0 and "exit codes:" in r.out
+    r = run("credentials", "--help")
+    assert "aifactory.dev/fingerprint" in r.out and "system:serviceaccount:<namespace>:<name>" in r.out
+    r = run("--help")
+    assert "credentials" in r.out
