@@ -89,7 +89,7 @@ def _bomb(levels=9, width=9):
 HOSTILE = {
     "bomb": (_bomb(), "YAML bomb"),
     "recursive": ("a: &a [*a, *a]\n", "levels"),
-    "deep": ("[" * 3000 + "]" * 3000 + "\n", "deep"),
+    "deep": ("[" * 3000 + "]" * 3000 + "\n", "nested"),
     "duplicate": ("a: 1\nb: 2\na: 3\n", "h.yaml:3: duplicate key 'a' (first at line 1)"),
     "tabs": ("a:\n\tb: 1\n", "h.yaml:2: YAML syntax error"),
     "syntax": ("a: [1, 2\nb: 3\n", "YAML syntax error"),

@@ -13,7 +13,8 @@ import io
 import re
 from typing import Any
 
-_TOKEN = re.compile(r"(sk-ant-(?:[a-z]{2,5}\d{0,3}-)?)[A-Za-z0-9_\-]+")
+_TOKEN = re.compile(r"sk-ant-[A-Za-z0-9_\-]*")
+_FAMILY = re.compile(r"sk-ant-(?:[a-z]{2,5}\d{0,3}-)?")
 # Candidate base64 runs (standard and URL-safe alphabets); short runs cannot hold a token.
 _B64 = re.compile(r"[A-Za-z0-9+/_\-]{16,}={0,2}")
 _MARKERS = (b"sk-ant-", b"claudeAiOauth")
@@ -56,12 +57,20 @@ def _decodes_to_credential(blob: str) -> bool:
     return False
 
 
+def _redact_token(m: re.Match) -> str:
+    token = m.group(0)
+    family = _FAMILY.match(token).group(0)
+    if token == family:  # a bare prefix (docs, or an already redacted token): nothing secret
+        return token
+    return family + REDACTED
+
+
 def redact(text: Any) -> str:
     """Return `text` (any object, via str) with every credential replaced."""
     if not isinstance(text, str):
         text = str(text)
     if "sk-ant-" in text:
-        text = _TOKEN.sub(lambda m: m.group(1) + REDACTED, text)
+        text = _TOKEN.sub(_redact_token, text)
     return _B64.sub(lambda m: REDACTED_B64 if _decodes_to_credential(m.group(0)) else m.group(0), text)
 
 

@@ -217,6 +217,8 @@ def parse_text(text: str, path: str) -> list[Document]:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}" if mark else path
         problem = exc.problem or str(exc)
+        if "nesting depth" in problem:  # libyaml's own limit (newer builds)
+            raise EvaluationError(f"{where}: nested too deeply ({problem}); flatten the document") from None
         bad_line = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
         hint = "; YAML forbids tabs for indentation, use spaces" if "\t" in bad_line else ""
         raise EvaluationError(f"{where}: YAML syntax error: {problem}{hint}; fix the syntax (yamllint helps)") from None

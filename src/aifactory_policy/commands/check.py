@@ -41,7 +41,7 @@ def resolve_chart(chart: Optional[str]) -> str:
                           "pass CHART (the chart folder)")
 
 
-_KEY = re.compile(r"\b([A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)\b")
+_KEY = re.compile(r"\b([A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)*)\b")
 
 
 def guard_findings(messages: list[str], merged: MergedValues) -> list[Finding]:
