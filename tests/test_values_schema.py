@@ -83,3 +83,10 @@ def test_helm_schema_lines_become_aif100(defaults):
     assert schema.is_helm_schema_error(stderr)
     [f] = schema.helm_schema_findings(stderr, m)
     assert (f.rule, f.path, f.file, f.line) == ("AIF100", "remoteControl.mode", "my.yaml", 3)
+
+
+def test_helm_root_level_schema_line(defaults):
+    stderr = ("Error: values don't meet the specifications of the schema(s) in the following chart(s):\n"
+              "mini:\n- at '': additional properties 'bogus' not allowed\n")
+    [f] = schema.helm_schema_findings(stderr, values.merge(defaults, [], [], []))
+    assert f.rule == "AIF100" and f.path is None and "bogus" in f.message

@@ -98,6 +98,8 @@ def run(chart: Optional[str], values_files: list[str], sets: list[str], set_stri
         report.notes.append(f"{chart_dir} has no values.schema.json: AIF100 not checked")
 
     docs: list[InputDoc] = []
+    if defaults is not None:
+        report.inputs.append(defaults.path)
     for lf in loaded:
         docs += file_docs(lf)
         report.inputs.append(lf.path)
@@ -110,8 +112,11 @@ def run(chart: Optional[str], values_files: list[str], sets: list[str], set_stri
     else:
         guards = helm.guard_errors(result.stderr)
         if schema.is_helm_schema_error(result.stderr):
-            if not any(f.rule == "AIF100" for f in findings):
-                findings += schema.helm_schema_findings(result.stderr, merged)
+            # fold Helm's schema errors into AIF100: only paths Python did not already report
+            known = {f.path for f in findings if f.rule == "AIF100"}
+            findings += [f for f in schema.helm_schema_findings(result.stderr, merged)
+                         if f.path not in known and not any(k and f.path and k.startswith(f.path + ".")
+                                                            for k in known)]
             report.notes.append("Helm rejected the values against values.schema.json; manifests not rendered")
         elif guards:
             findings += guard_findings(guards, merged)

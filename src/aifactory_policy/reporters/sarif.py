@@ -37,7 +37,7 @@ def _rule(rule_id: str) -> dict:
     text = help_of(rule_id)
     entry = {
         "id": rule_id,
-        "name": title_of(rule_id).replace(" ", ""),
+        "name": "".join(w[:1].upper() + w[1:] for w in title_of(rule_id).replace("-", " ").split()),
         "shortDescription": {"text": title_of(rule_id)},
         "fullDescription": {"text": text},
         "help": {"text": text + (f" See {readme}." if readme else ""),

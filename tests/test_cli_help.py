@@ -1,0 +1,35 @@
+"""--help teaches (examples, exit codes, formats); --version; the pre-commit hook definition."""
+import pytest
+import yaml
+
+from aifactory_policy import __version__
+from helpers import REPO
+
+
+@pytest.mark.parametrize("args", [["--help"], ["check", "--help"], ["scan", "--help"]])
+def test_help_teaches(cli, args):
+    r = cli(*args)
+    assert r.code == 0
+    for needle in ("examples:", "exit codes:", "0  no error-severity finding", "2  could not evaluate",
+                   "sarif", "junit", "json", "aifactory-policy "):
+        assert needle in r.out, needle
+
+
+def test_check_help_lists_every_option(cli):
+    out = cli("check", "--help").out
+    for opt in ("-f VALUES", "--set K=V", "--set-string K=V", "--helm PATH", "--helm-major", "--format",
+                "--output FILE", "--policies DIR", "--kube-version"):
+        assert opt in out, opt
+
+
+def test_version(cli):
+    r = cli("--version")
+    assert r.code == 0 and r.out.strip() == f"aifactory-policy {__version__}"
+
+
+def test_pre_commit_hook():
+    [hook] = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
+    assert hook["id"] == "aifactory-policy-scan"
+    assert hook["language"] == "python"
+    assert hook["entry"] == "aifactory-policy scan"
+    assert set(hook.get("types_or", hook.get("types", []))) == {"yaml", "json"}
