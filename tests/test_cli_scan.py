@@ -170,3 +170,10 @@ def test_broken_policies_exit_2(cli, tmp_path):
 def test_usage_error_exit_2(cli):
     assert cli("scan").code == 2
     assert cli("frobnicate").code == 2
+
+
+@pytest.mark.parametrize("path, line", [("line 3", 3), ("lines[0]", 1), ("aifactoryRawText.lines[4]", 5),
+                                        ("spec.x", None), (None, None)])
+def test_raw_text_paths_to_lines(path, line):
+    from aifactory_policy.documents import raw_line
+    assert raw_line(path) == line

@@ -3,7 +3,7 @@ import pytest
 
 from aifactory_policy.reporters import FORMATS
 from fixtures import FAKE_ACCESS, FAKE_REFRESH, fake_credentials_b64, fake_credentials_json, leaked
-from helpers import MINI_CHART, mini, write
+from helpers import MINI_CHART, REPO, mini, write
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +60,12 @@ def test_internal_error_traceback_redacted(cli, monkeypatch, tmp_path):
     monkeypatch.setattr(scan, "run", boom)
     r = cli("scan", tmp_path)
     assert r.code == 2 and "internal error" in r.err and not leaked(r.err)
+
+
+@pytest.mark.skipif(not (REPO / "policies" / "batch").is_dir(), reason="policies/ not there yet")
+@pytest.mark.parametrize("fmt", ["text", "sarif"])
+def test_real_policies_never_echo_credentials(cli, laden, fmt):
+    r = cli("scan", laden, "--format", fmt)
+    assert r.code in (1, 2), r.err
+    assert "AIF001" in r.out
+    assert not leaked(r.out + r.err)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import stat
-from pathlib import Path
 from typing import Optional
 
 from .. import opa
@@ -58,7 +57,7 @@ def collect(paths: list[str], report: Report) -> list[str]:
             for name in sorted(filenames):
                 if not name.lower().endswith(EXTENSIONS):
                     continue
-                full = os.path.join(dirpath, name)
+                full = os.path.normpath(os.path.join(dirpath, name))
                 if os.path.islink(full) and not _inside(full, root):
                     report.notes.append(f"{full}: symlink leads outside {arg} (or loops); skipped")
                     continue
