@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from aifactory_policy.cli import main
 
-from helpers import MINI_POLICIES, REPO  # noqa: F401
+from helpers import REPO
 
 
 def tool(name: str) -> str:
