@@ -68,7 +68,8 @@ def _as_int(v: Any) -> Optional[int]:
 
 
 def to_findings(raw: list[dict], docs: list[InputDoc]) -> list[Finding]:
-    out: list[Finding] = []
+    out: list[tuple[Finding, Optional[InputDoc]]] = []
+    raw_keys: set[int] = set()
     for r in raw:
         if not isinstance(r, dict):
             continue
@@ -86,10 +87,28 @@ def to_findings(raw: list[dict], docs: list[InputDoc]) -> list[Finding]:
                 if others:
                     msg = f"{msg} (also in: {', '.join(others)})"
         d = docs[idx] if idx is not None and 0 <= idx < len(docs) else None
-        out.append(Finding(rule=rule, severity=severity, message=msg,
-                           file=d.file if d else None, resource=d.resource if d else None,
-                           path=path, line=d.line_for(path) if d else None, title=title_of(rule)))
-    return out
+        out.append((Finding(rule=rule, severity=severity, message=msg,
+                            file=d.file if d else None, resource=d.resource if d else None,
+                            path=path, line=d.line_for(path) if d else None, title=title_of(rule)), d))
+        if d is not None and d.raw_text:
+            raw_keys.add(len(out) - 1)
+    return _drop_raw_duplicates(out, raw_keys)
+
+
+def _drop_raw_duplicates(findings: list[tuple], raw_indexes: set[int]) -> list[Finding]:
+    """The raw-text pass exists for what parsing loses (comments). A raw line that a parsed document
+    already reported, same rule, same file and line, would say the same thing twice."""
+    parsed: set[tuple] = set()
+    for i, (f, d) in enumerate(findings):
+        if i not in raw_indexes:
+            parsed.update((f.rule, f.file, line) for line in ({f.line} | _lines_under(d, f.path)))
+    return [f for i, (f, _) in enumerate(findings)
+            if i not in raw_indexes or (f.rule, f.file, f.line) not in parsed]
+
+
+def _lines_under(d: Optional[InputDoc], path: Optional[str]) -> set[int]:
+    doc = getattr(d, "doc", None)
+    return doc.lines_under(path) if doc is not None and hasattr(doc, "lines_under") else set()
 
 
 def evaluate(docs: list[InputDoc], policies: Path, opa: Optional[str] = None) -> list[Finding]:

@@ -52,6 +52,18 @@ class Document:
     data: Any
     lines: dict[str, int] = field(default_factory=dict)  # dotted path -> 1-based line
     start_line: int = 1
+    spans: dict[str, tuple[int, int]] = field(default_factory=dict)  # scalar path -> (first, last) line
+
+    def lines_under(self, path: Optional[str]) -> set[int]:
+        """Every line holding a scalar at `path` or below it (block scalars span several lines)."""
+        if not path:
+            return set()
+        p = path.strip().lstrip(".")
+        covered: set[int] = set()
+        for sub, (first, last) in self.spans.items():
+            if sub == p or sub.startswith(p + ".") or sub.startswith(p + "["):
+                covered.update(range(first, last + 1))
+        return covered
 
     def line_for(self, path: Optional[str]) -> Optional[int]:
         """Line of `path`, or of its deepest known ancestor; the document start otherwise."""
@@ -139,6 +151,7 @@ class _Builder:
         self.nodes = 0
         self.aliases = 0
         self.seen: set[int] = set()
+        self.spans: dict[str, tuple[int, int]] = {}
 
     def build(self, node: yaml.Node, path: str, lines: dict[str, int], depth: int) -> Any:
         self.nodes += 1
@@ -157,6 +170,9 @@ class _Builder:
                     "remove the anchors/aliases")
         if isinstance(node, yaml.ScalarNode):
             self.seen.add(id(node))
+            last = node.end_mark.line if node.end_mark.column == 0 and node.end_mark.line > node.start_mark.line \
+                else node.end_mark.line + 1
+            self.spans[path] = (node.start_mark.line + 1, last)
             return _constructor.construct_object(node, deep=True)
         self.seen.add(id(node))
         if isinstance(node, yaml.SequenceNode):
@@ -208,9 +224,10 @@ def parse_text(text: str, path: str) -> list[Document]:
         while loader.check_node():
             node = loader.get_node()
             lines: dict[str, int] = {}
+            builder.spans = {}
             data = None if node is None else builder.build(node, "", lines, 0)
             start = node.start_mark.line + 1 if node is not None else 1
-            docs.append(Document(index=index, data=data, lines=lines, start_line=start))
+            docs.append(Document(index=index, data=data, lines=lines, start_line=start, spans=builder.spans))
             builder.aliases = 0
             index += 1
     except yaml.MarkedYAMLError as exc:

@@ -1,0 +1,90 @@
+"""Property tests on the real chart (Helm v3 and v4 alternately): credential material anywhere in
+values is always refused, clean values never are, and no accepted values render a writable or loose
+credentials mount."""
+from __future__ import annotations
+
+import base64
+import json
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from chart_render import CREDENTIALS_PATH, helm_template
+import yaml
+
+SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+HELM = st.sampled_from(["helm3", "helm4"])
+SAFE_TEXT = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7e), max_size=20).filter(
+    lambda s: "sk-ant" not in s and "claudeAiOauth" not in s)
+KEY = st.from_regex(r"[a-z][a-zA-Z0-9]{0,8}", fullmatch=True)
+
+
+@st.composite
+def credential_material(draw) -> str:
+    token = draw(st.sampled_from(["sk-ant-oat01-", "sk-ant-ort01-", "sk-ant-api03-"])) + draw(
+        st.from_regex(r"[A-Za-z0-9_-]{12,40}", fullmatch=True))
+    login = json.dumps({"claudeAiOauth": {"accessToken": "x" * 12, "refreshToken": "y" * 12}})
+    raw = draw(st.sampled_from([token, login, f"Bearer {token}"]))
+    pad = draw(st.sampled_from(["", "a", "ab"]))
+    encoding = draw(st.sampled_from(["plain", "base64"]))
+    return raw if encoding == "plain" else base64.b64encode((pad + raw).encode()).decode()
+
+
+def nested(leaf):
+    return st.recursive(leaf, lambda inner: st.one_of(st.lists(inner, min_size=1, max_size=3),
+                                                      st.dictionaries(KEY, inner, min_size=1, max_size=3)),
+                        max_leaves=6)
+
+
+def render_with(helm: str, values: dict, tmp_path) -> tuple[int, str, str]:
+    path = tmp_path / "values.yaml"
+    path.write_text(yaml.safe_dump(values))
+    result = helm_template(helm, "-f", str(path))
+    return result.returncode, result.stdout, result.stderr
+
+
+@SETTINGS
+@given(helm=HELM, tree=nested(SAFE_TEXT), where=st.sampled_from(["global", "podAnnotations"]),
+       secret=credential_material(), data=st.data())
+def test_credential_material_anywhere_in_values_is_refused(tmp_path_factory, helm, tree, where, secret, data):
+    if where == "podAnnotations":
+        tree = {data.draw(KEY): secret}
+    else:
+        tree = {"k": [tree, {data.draw(KEY): secret}]}
+    code, _, err = render_with(helm, {where: tree}, tmp_path_factory.mktemp("v"))
+    assert code != 0 and "holds Claude/Anthropic credential material" in err
+    assert secret not in err
+
+
+@SETTINGS
+@given(helm=HELM, tree=nested(SAFE_TEXT))
+def test_clean_values_are_never_refused(tmp_path_factory, helm, tree):
+    code, _, err = render_with(helm, {"global": {"tree": tree}}, tmp_path_factory.mktemp("v"))
+    assert code == 0, err
+
+
+@SETTINGS
+@given(helm=HELM, mode=st.sampled_from(["readOnly", "ownedCopy", "writeBack"]),
+       key=st.from_regex(r"[a-z][a-z0-9._-]{0,20}", fullmatch=True),
+       fs_group=st.one_of(st.none(), st.integers(1, 70000)), medium=st.sampled_from(["", "Memory"]))
+def test_no_accepted_values_render_a_writable_or_loose_credentials_mount(tmp_path_factory, helm, mode, key, fs_group, medium):
+    psc = {"runAsNonRoot": True, "runAsUser": 65532, "seccompProfile": {"type": "RuntimeDefault"}}
+    if fs_group is not None:
+        psc["fsGroup"] = fs_group
+    values = {"remoteControl": {"enabled": True, "credentialsSecretName": "creds", "credentialsSecretKey": key,
+                                "mode": mode}, "podSecurityContext": psc, "home": {"medium": medium}}
+    code, out, err = render_with(helm, values, tmp_path_factory.mktemp("v"))
+    assert code == 0, err
+    for doc in filter(None, yaml.safe_load_all(out)):
+        spec = doc.get("spec", {}).get("template", {}).get("spec") or (doc["spec"] if doc["kind"] == "Pod" else None)
+        if not spec:
+            continue
+        for volume in spec["volumes"]:
+            if "secret" in volume:
+                modes = [volume["secret"]["defaultMode"]] + [i.get("mode", 0) for i in volume["secret"].get("items", [])]
+                assert all(m & 0o137 == 0 for m in modes), volume  # no write bit, nothing for others
+        for container in spec["containers"]:
+            for mount in container["volumeMounts"]:
+                if mount["mountPath"] == CREDENTIALS_PATH:
+                    assert mount.get("readOnly") is True and mount.get("subPath"), mount
+        if mode == "writeBack":
+            assert any(c["name"] == "credentials-writeback" for c in spec["containers"])
