@@ -80,7 +80,8 @@ class FakeApi:
     """GET/PATCH of one Secret; strategic-merge semantics for data and annotations; resourceVersion
     preconditions (409); scripted failures; records the bearer token of each request."""
 
-    def __init__(self, namespace="agents", name="creds", key="credentials.json", value: bytes | None = OLD):
+    def __init__(self, namespace="agents", name="creds", key="credentials.json", value: bytes | None = OLD,
+                 tls: tuple | None = None):
         self.path = f"/api/v1/namespaces/{namespace}/secrets/{name}"
         self.key = key
         self.rv = 1
@@ -140,7 +141,14 @@ class FakeApi:
                 self._handle("PATCH")
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        scheme = "http"
+        if tls:
+            import ssl
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def bump(self):
@@ -170,12 +178,14 @@ def api():
 
 
 class Sidecar:
-    def __init__(self, tmp_path, api: FakeApi, interval="0.2", extra=()):
+    def __init__(self, tmp_path, api: FakeApi, interval="0.2", extra=(), ca: bytes | None = None):
         self.file = tmp_path / "claude" / ".credentials.json"
         self.file.parent.mkdir(exist_ok=True)
         self.token = tmp_path / "sa" / "token"
         self.token.parent.mkdir(exist_ok=True)
         self.token.write_text("token-1")
+        if ca is not None:
+            (self.token.parent / "ca.crt").write_bytes(ca)  # as the projected volume lays it out
         self.log = tmp_path / "sidecar.log"
         self._fh = open(self.log, "w")
         self.proc = subprocess.Popen(
@@ -358,3 +368,53 @@ def test_stdlib_only():
     mods = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     mods |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     assert mods <= set(sys.stdlib_module_names) | {"__future__"}, mods - set(sys.stdlib_module_names)
+
+
+# ---------------------------------------------------------------- TLS with the projected ca.crt
+
+def _pki(tmp_path):
+    """A CA and a server certificate for 127.0.0.1, made with the openssl CLI."""
+    import shutil
+    if not shutil.which("openssl"):
+        pytest.skip("openssl CLI not installed")
+    d = tmp_path / "pki"
+    d.mkdir()
+
+    def ossl(*args):
+        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True, timeout=60)
+
+    ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "1",
+         "-subj", "/CN=fake-kubernetes-ca")
+    ossl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=kubernetes")
+    (d / "ext.cnf").write_text("subjectAltName=IP:127.0.0.1\n")
+    ossl("x509", "-req", "-in", "srv.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "srv.crt",
+         "-days", "1", "-extfile", "ext.cnf")
+    ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "other.key", "-out", "other.crt", "-days", "1",
+         "-subj", "/CN=some-other-ca")
+    return d
+
+
+def test_https_with_the_ca_beside_the_token(tmp_path):
+    pki = _pki(tmp_path)
+    api = FakeApi(tls=(str(pki / "srv.crt"), str(pki / "srv.key")))
+    s = Sidecar(tmp_path, api, ca=(pki / "ca.crt").read_bytes())
+    try:
+        s.write(NEW)
+        assert wait_for(lambda: api.value() == NEW, timeout=10), s.output()
+    finally:
+        assert s.stop() == 0
+        api.close()
+
+
+def test_https_with_a_wrong_ca_is_refused_and_retried(tmp_path):
+    pki = _pki(tmp_path)
+    api = FakeApi(tls=(str(pki / "srv.crt"), str(pki / "srv.key")))
+    s = Sidecar(tmp_path, api, ca=(pki / "other.crt").read_bytes())
+    try:
+        s.write(NEW)
+        assert wait_for(lambda: "API server unreachable" in s.output(), timeout=10), s.output()
+        assert "CERTIFICATE_VERIFY_FAILED" in s.output()
+        assert api.value() == OLD and s.proc.poll() is None
+    finally:
+        assert s.stop() == 0
+        api.close()
