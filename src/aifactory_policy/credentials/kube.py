@@ -49,7 +49,12 @@ class ApiKube:
         except ImportError:
             raise EvaluationError("the `kubernetes` Python package is missing; run ci/bootstrap "
                                   "(or pip install kubernetes)") from None
+        import logging
+
+        import urllib3
         self._ApiException = ApiException
+        self._NetErrors = (OSError, urllib3.exceptions.HTTPError)  # MaxRetryError is not an OSError
+        logging.getLogger("urllib3").setLevel(logging.ERROR)  # no "Retrying ..." noise on stderr
         try:
             if kubeconfig or context or not _in_cluster():
                 config.load_kube_config(config_file=kubeconfig, context=context)
@@ -70,7 +75,7 @@ class ApiKube:
             if missing_ok and exc.status == 404:
                 return None
             raise _explain(exc, what) from None
-        except OSError as exc:  # urllib3 connection errors derive from OSError
+        except self._NetErrors as exc:
             raise EvaluationError(f"Kubernetes API: {what}: cannot reach the API server ({exc.__class__.__name__}); "
                                   "check the kubeconfig context and that the cluster is up") from None
 
