@@ -121,8 +121,8 @@ class ClaudeLogin:
             os.chmod(tmp, 0o700)
             env = {k: v for k, v in os.environ.items() if k not in SCRUBBED_ENV}
             env["CLAUDE_CONFIG_DIR"] = tmp
-            say(f"running `claude auth login` with a fresh CLAUDE_CONFIG_DIR (a new token family for this "
-                f"install, not a copy of yours); follow its prompts")
+            say("running `claude auth login` with a fresh CLAUDE_CONFIG_DIR (a new token family for this "
+                "install, not a copy of yours); follow its prompts")
             try:
                 proc = subprocess.run([exe, "auth", "login", *self.extra_args], env=env, timeout=self.timeout,
                                       check=False)
