@@ -67,6 +67,7 @@ def test_rotate_replaces_restarts_waits_and_verifies(tmp_path, installed, run):
     order = [c[0] for c in installed.calls if c[0] in ("apply_secret", "restart_deployment")]
     assert order[-2:] == ["apply_secret", "restart_deployment"]
     assert json.loads(record.read_text())[:4] == ["test", "aifactory", "-n", NS]
+    assert "--kubeconfig" not in json.loads(record.read_text())
     old_fp, new_fp = before["aifactory.dev/fingerprint"][12:24], ann["aifactory.dev/fingerprint"][12:24]
     assert f"fingerprint: {old_fp} -> {new_fp}" in r.out
     assert "expires:" in r.out and "restarted:   deployment/aifactory" in r.out and "helm test passed" in r.out
@@ -205,3 +206,11 @@ def test_help_teaches_every_command(run):
     assert "aifactory.dev/fingerprint" in r.out and "system:serviceaccount:<namespace>:<name>" in r.out
     r = run("--help")
     assert "credentials" in r.out
+
+
+def test_rotate_passes_kubeconfig_and_context_to_helm(tmp_path, installed, run):
+    helm, record = fake_helm(tmp_path)
+    r = run(*rotate_args(tmp_path, helm), "--kubeconfig", tmp_path / "kc", "--context", "kind-x")
+    assert r.code == 0, r.err
+    args = json.loads(record.read_text())
+    assert args[args.index("--kubeconfig") + 1] == str(tmp_path / "kc") and args[args.index("--kube-context") + 1] == "kind-x"

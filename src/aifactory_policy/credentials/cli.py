@@ -207,8 +207,10 @@ def _dispatch(args: argparse.Namespace, kube_factory: KubeFactory) -> int:
             except EvaluationError as exc:
                 raise EvaluationError(f"{exc}; or pass --skip-helm-test") from None
         kube = kube_factory(args)
+        helm_args = (*(("--kubeconfig", args.kubeconfig) if args.kubeconfig else ()),
+                     *(("--kube-context", args.context) if args.context else ()))
         return rotate.run(kube, _source(args), t, timeout=args.timeout, helm=helm,
-                          skip_helm_test=args.skip_helm_test, **common)
+                          skip_helm_test=args.skip_helm_test, helm_args=helm_args, **common)
     from . import create
     kube = kube_factory(args)
     return create.run(kube, _source(args), t, dry_run=args.dry_run, mode=args.mode, **common)

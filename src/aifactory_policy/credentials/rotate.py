@@ -74,9 +74,10 @@ def wait_rollout(kube: Kube, namespace: str, name: str, timeout: float, poll: fl
         time.sleep(poll)
 
 
-def helm_test(helm: str, install: str, namespace: str, timeout: float) -> tuple[bool, str]:
+def helm_test(helm: str, install: str, namespace: str, timeout: float, extra: tuple = ()) -> tuple[bool, str]:
     try:
-        proc = subprocess.run([helm, "test", install, "-n", namespace, "--timeout", f"{int(timeout)}s", "--logs"],
+        proc = subprocess.run([helm, "test", install, "-n", namespace, "--timeout", f"{int(timeout)}s", "--logs",
+                               *extra],
                               capture_output=True, text=True, timeout=timeout + 30, check=False)
     except subprocess.TimeoutExpired:
         return False, f"helm test did not finish within {timeout + 30:.0f}s"
@@ -84,7 +85,8 @@ def helm_test(helm: str, install: str, namespace: str, timeout: float) -> tuple[
 
 
 def run(kube: Kube, source, t: Target, *, owner: Optional[str], owner_is_sa: bool, key_file: Optional[str],
-        force: bool, timeout: float, helm: Optional[str], skip_helm_test: bool, poll: float = 2.0) -> int:
+        force: bool, timeout: float, helm: Optional[str], skip_helm_test: bool, poll: float = 2.0,
+        helm_args: tuple = ()) -> int:
     existing = kube.get_secret(t.namespace, t.name)
     if existing is None:
         raise Refusal(f"Secret {t.namespace}/{t.name} does not exist: nothing to rotate. Fix: "
@@ -116,7 +118,7 @@ def run(kube: Kube, source, t: Target, *, owner: Optional[str], owner_is_sa: boo
         if not helm:
             raise EvaluationError("helm not found; run ci/bootstrap, or pass --skip-helm-test")
         say(f"running `helm test {t.install}`")
-        ok, logs = helm_test(helm, t.install, t.namespace, timeout)
+        ok, logs = helm_test(helm, t.install, t.namespace, timeout, helm_args)
         for line in logs.splitlines()[-15:]:
             say(f"  helm: {line}")
         verified = "helm test passed" if ok else "helm test FAILED"
