@@ -6,12 +6,15 @@ from __future__ import annotations
 import base64
 import json
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, Phase, assume, given, settings, strategies as st
 
 from chart_render import CREDENTIALS_PATH, helm_template
 import yaml
 
-SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Each example runs a real Helm (~0.1 s): few examples, and no shrinking (a failure prints its
+# example at once instead of re-rendering for minutes).
+SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+                    phases=[Phase.explicit, Phase.reuse, Phase.generate])
 HELM = st.sampled_from(["helm3", "helm4"])
 SAFE_TEXT = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7e), max_size=20).filter(
     lambda s: "sk-ant" not in s and "claudeAiOauth" not in s)
@@ -73,6 +76,8 @@ def test_no_accepted_values_render_a_writable_or_loose_credentials_mount(tmp_pat
     values = {"remoteControl": {"enabled": True, "credentialsSecretName": "creds", "credentialsSecretKey": key,
                                 "mode": mode}, "podSecurityContext": psc, "home": {"medium": medium}}
     code, out, err = render_with(helm, values, tmp_path_factory.mktemp("v"))
+    # only values the schema accepts (a key like `n` is a YAML 1.1 boolean, which the schema refuses)
+    assume(not (code != 0 and "don't meet the specifications of the schema" in err))
     assert code == 0, err
     for doc in filter(None, yaml.safe_load_all(out)):
         spec = doc.get("spec", {}).get("template", {}).get("spec") or (doc["spec"] if doc["kind"] == "Pod" else None)
@@ -86,5 +91,5 @@ def test_no_accepted_values_render_a_writable_or_loose_credentials_mount(tmp_pat
             for mount in container["volumeMounts"]:
                 if mount["mountPath"] == CREDENTIALS_PATH:
                     assert mount.get("readOnly") is True and mount.get("subPath"), mount
-        if mode == "writeBack":
+        if mode == "writeBack" and doc["kind"] == "Deployment":
             assert any(c["name"] == "credentials-writeback" for c in spec["containers"])
