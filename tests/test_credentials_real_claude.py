@@ -39,7 +39,7 @@ def claude() -> str:
                               timeout=60, check=False)
         path = proc.stdout.strip()
     if not path or not os.access(path, os.X_OK):
-        pytest.skip("the real Claude Code CLI is not installed: run ci/install-claude-code")
+        pytest.fail("the real Claude Code CLI is not installed: run ci/bootstrap (it calls ci/install-claude-code)")
     return path
 
 
