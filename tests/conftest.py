@@ -17,7 +17,7 @@ def tool(name: str) -> str:
         return str(path)
     found = shutil.which(name)
     if not found:
-        pytest.skip(f"{name} not installed: run ci/bootstrap")
+        pytest.fail(f"{name} not installed: run ci/bootstrap (the test command does)")
     return found
 
 

@@ -62,7 +62,6 @@ def test_internal_error_traceback_redacted(cli, monkeypatch, tmp_path):
     assert r.code == 2 and "internal error" in r.err and not leaked(r.err)
 
 
-@pytest.mark.skipif(not (REPO / "policies" / "batch").is_dir(), reason="policies/ not there yet")
 @pytest.mark.parametrize("fmt", ["text", "sarif"])
 def test_real_policies_never_echo_credentials(cli, laden, fmt):
     r = cli("scan", laden, "--format", fmt)

@@ -376,7 +376,7 @@ def _pki(tmp_path):
     """A CA and a server certificate for 127.0.0.1, made with the openssl CLI."""
     import shutil
     if not shutil.which("openssl"):
-        pytest.skip("openssl CLI not installed")
+        pytest.fail("the openssl CLI is missing (Debian package openssl)")
     d = tmp_path / "pki"
     d.mkdir()
 
