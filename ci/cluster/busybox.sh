@@ -14,4 +14,8 @@ busybox_static() {
   fi
   echo "$dir/bin/busybox"
 }
-busybox_version() { "$(busybox_static)" 2>&1 | head -1 | sed -E 's/^BusyBox v([^ ]+).*/\1/' | tr -c 'A-Za-z0-9_.\n-' '_'; }
+busybox_version() {
+  local out; out="$("$(busybox_static)" 2>&1 || true)"   # no pipe into head: SIGPIPE + pipefail
+  out="${out%%$'\n'*}"; out="${out#BusyBox v}"; out="${out%% *}"
+  echo "${out//[^A-Za-z0-9_.-]/_}"
+}
