@@ -77,12 +77,20 @@ def test_secret_subpath_0400_with_fsgroup_becomes_0440_root_fsgroup(cluster, res
     # kubelet adds group read for the fsGroup to defaultMode 0400 (kubernetes #57923).
     assert st == ["440", "0", "65532"]
     assert json.loads(cluster.exec(ns, "agent", "cat", CREDS_PATH).stdout) == FAKE_CREDENTIALS
+    # No write bit for anyone: the permission check refuses before the read-only mount would.
     write = cluster.exec(ns, "agent", "sh", "-c", f"echo x >> {CREDS_PATH}", check=False)
-    assert write.returncode != 0 and "Read-only file system" in write.stderr
+    assert write.returncode != 0 and "Permission denied" in write.stderr
+    mounts = cluster.exec(ns, "agent", "cat", "/proc/self/mounts").stdout.splitlines()
+    (entry,) = [m for m in mounts if m.split()[1] == CREDS_PATH]
+    assert "ro" in entry.split()[3].split(","), entry  # kubelet mounts Secret volumes read-only
     status = cluster.exec(ns, "agent", "claude", "auth", "status", check=False)
     assert json.loads(status.stdout)["authMethod"] == "claude.ai"
-    # The parent of the single-file mount is the pod-user-writable emptyDir.
-    assert cluster.exec(ns, "agent", "stat", "-c", "%u", "/home/nonroot/.claude").stdout.strip() == "65532"
+    # The parent of the single-file mount is the emptyDir: root-owned, group fsGroup, setgid,
+    # sticky and world-writable (a medium: Memory emptyDir is a tmpfs with mode 1777;
+    # fsGroup adds the group and setgid), so Claude Code can keep state there.
+    assert cluster.exec(ns, "agent", "stat", "-c", "%a %u %g",
+                        "/home/nonroot/.claude").stdout.split() == ["3777", "0", "65532"]
+    cluster.exec(ns, "agent", "mkdir", "/home/nonroot/.claude/e2e-probe")
 
 
 def test_secret_subpath_0400_without_fsgroup_is_unreadable_for_the_pod_user(
