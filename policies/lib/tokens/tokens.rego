@@ -68,8 +68,27 @@ has_base64_marker(s) if {
 	contains(s, m)
 }
 
+# may_hold_material(s) is a cheap necessary condition for every branch of describe(s), so that
+# the expensive checks (JSON parse, regex replace, base64 decode) run only on candidate strings:
+# a token needs "sk-ant-"; credentials JSON needs "claudeAiOauth" literally or spelt with \u
+# escapes; a base64 marker is in marker_pattern; a base64-decoded value needs at least 16 characters
+# all from the base64 alphabet or whitespace (base64.is_valid fails on anything else).
+marker_pattern := concat("|", array.concat([`sk-ant-`, `claudeAiOauth`, `\\u`], [m | some m in base64_markers]))
+
+may_hold_material(s) if regex.match(marker_pattern, s)
+
+may_hold_material(s) if {
+	count(s) >= 16
+	not regex.match(`[^A-Za-z0-9+/=\s]`, s)
+}
+
 # describe(s) says what credential material the string s holds; undefined when none.
-describe(s) := "a Claude credentials JSON (claudeAiOauth)" if {
+describe(s) := d if {
+	may_hold_material(s)
+	d := describe_candidate(s)
+}
+
+describe_candidate(s) := "a Claude credentials JSON (claudeAiOauth)" if {
 	is_credentials_json(s)
 } else := "text of a Claude credentials JSON (claudeAiOauth)" if {
 	credentials_text(s)
