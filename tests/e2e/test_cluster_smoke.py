@@ -108,3 +108,16 @@ def test_secret_subpath_0400_without_fsgroup_is_unreadable_for_the_pod_user(
     status = cluster.exec(ns, "agent", "claude", "auth", "status", check=False)
     assert status.returncode == 1
     assert json.loads(status.stdout)["loggedIn"] is False
+
+
+def test_pod_reaches_the_api_by_service_ip_and_dns(cluster, restricted_namespace, test_image):
+    """kube-proxy (iptables-nft) routes the `kubernetes` Service; CoreDNS resolves its name.
+    (busybox wget segfaults on this machine, so the probe speaks HTTP through nc.)"""
+    ns = restricted_namespace("smoke")
+    cluster.apply(restricted_pod("agent", test_image), namespace=ns)
+    cluster.wait_pod_running(ns, "agent")
+    probe = "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 {} 443"
+    out = cluster.exec(ns, "agent", "sh", "-c", probe.format("10.96.0.1")).stdout
+    assert out.startswith("HTTP/1.0 400 Bad Request")  # an HTTPS server answered plain HTTP
+    dns = cluster.exec(ns, "agent", "nslookup", "kubernetes.default.svc.cluster.local").stdout
+    assert "Address: 10.96.0.1" in dns, dns
