@@ -52,6 +52,21 @@ def no_token(text: str) -> bool:
 
 
 @pytest.fixture(scope="session")
+def wb_cluster(cluster, tmp_path_factory):
+    """The cluster with a private copy of its kubeconfig: ci/cluster/create-cluster, run by another
+    session, rewrites the shared file in place (`kind get kubeconfig > file`), and a command that
+    reads it at that moment falls back to localhost:8080."""
+    import dataclasses
+    import shutil
+    copy = tmp_path_factory.mktemp("kubeconfig") / "kubeconfig"
+    deadline = time.monotonic() + 30
+    while not cluster.kubeconfig.stat().st_size and time.monotonic() < deadline:
+        time.sleep(0.5)
+    shutil.copyfile(cluster.kubeconfig, copy)
+    return dataclasses.replace(cluster, kubeconfig=copy)
+
+
+@pytest.fixture(scope="session")
 def writeback_image(cluster) -> str:
     proc = subprocess.run([str(REPO / "ci" / "cluster" / "build-writeback-image")], capture_output=True, text=True,
                           timeout=1800, stdin=subprocess.DEVNULL)
@@ -147,8 +162,9 @@ class Install:
 
 
 @pytest.fixture
-def installed(cluster, restricted_namespace, test_image, writeback_image, tmp_path):
+def installed(wb_cluster, restricted_namespace, test_image, writeback_image, tmp_path):
     """Namespace + create-secret (the CLI, real API) + helm install in writeBack mode."""
+    cluster = wb_cluster
     ns = restricted_namespace("wb")
     release = f"wb-{uuid.uuid4().hex[:5]}"
     first = tmp_path / "first.json"
@@ -172,20 +188,27 @@ def wait_until(predicate, timeout: float, step: float = 0.5) -> bool:
     return False
 
 
-def test_create_secret_then_install_then_helm_test_passes(cluster, installed):
+def test_create_secret_then_install_then_helm_test_passes(wb_cluster, installed):
+    cluster = wb_cluster
     s = installed.secret()
     assert s["metadata"]["labels"]["aifactory.dev/install"] == installed.release
     assert s["metadata"]["annotations"]["aifactory.dev/owner"] == \
         f"system:serviceaccount:{installed.ns}:{installed.release}-aifactory"
     assert s["metadata"]["annotations"]["aifactory.dev/fingerprint"].startswith("hmac-sha256:")
-    managers = {m["manager"] for m in s["metadata"]["managedFields"]}
-    assert "aifactory-policy" in managers  # server-side apply
-    proc = helm(cluster, "test", installed.release, "-n", installed.ns, "--logs", "--timeout", "180s", timeout=240)
-    assert "ok:" in proc.stdout and no_token(proc.stdout)
+    full = json.loads(cluster.kubectl("get", "secret", SECRET, "-n", installed.ns, "-o", "json",
+                                      "--show-managed-fields").stdout)
+    managers = {(m["manager"], m["operation"]) for m in full["metadata"]["managedFields"]}
+    assert ("aifactory-policy", "Apply") in managers  # server-side apply
+    proc = helm(cluster, "test", installed.release, "-n", installed.ns, "--timeout", "180s", timeout=240)
+    assert "Phase:          Succeeded" in proc.stdout
+    probe = cluster.kubectl("logs", "-n", installed.ns, f"{installed.release}-aifactory-credentials-probe",
+                            "-c", "probe").stdout
+    assert probe.startswith("ok:") and no_token(probe)
     assert installed.file_sha() == hashlib.sha256(installed.first).hexdigest()
 
 
-def test_refreshed_file_reaches_the_secret_and_a_restart_uses_it(cluster, installed):
+def test_refreshed_file_reaches_the_secret_and_a_restart_uses_it(wb_cluster, installed):
+    cluster = wb_cluster
     pod = installed.pod()
     newer = login("refreshed", NOW_MS + 7_200_000)
     t0 = time.monotonic()
@@ -207,7 +230,7 @@ def test_refreshed_file_reaches_the_secret_and_a_restart_uses_it(cluster, instal
 
 
 @pytest.mark.parametrize("case", ["older", "same-expiry", "broken", "no-refresh-token"])
-def test_older_or_broken_file_is_not_written_back(cluster, installed, case):
+def test_older_or_broken_file_is_not_written_back(wb_cluster, installed, case):
     pod = installed.pod()
     bad = {"older": login("older", NOW_MS + 60_000),
            "same-expiry": login("sideways", json.loads(installed.first)["claudeAiOauth"]["expiresAt"]),
@@ -223,7 +246,8 @@ def test_older_or_broken_file_is_not_written_back(cluster, installed, case):
     assert no_token(installed.sidecar_logs(pod))
 
 
-def test_sidecar_service_account_can_patch_that_secret_and_nothing_else(cluster, installed):
+def test_sidecar_service_account_can_patch_that_secret_and_nothing_else(wb_cluster, installed):
+    cluster = wb_cluster
     sa = installed.deployment["spec"]["template"]["spec"]["serviceAccountName"]
     who = f"system:serviceaccount:{installed.ns}:{sa}"
 
@@ -244,7 +268,8 @@ def test_sidecar_service_account_can_patch_that_secret_and_nothing_else(cluster,
     assert pod["spec"]["automountServiceAccountToken"] is False
 
 
-def test_secret_replaced_by_someone_else_is_not_overwritten(cluster, installed):
+def test_secret_replaced_by_someone_else_is_not_overwritten(wb_cluster, installed):
+    cluster = wb_cluster
     pod = installed.pod()
     replaced = login("operator", NOW_MS + 1_800_000)
     cluster.kubectl("patch", "secret", SECRET, "-n", installed.ns, "--type=merge", "-p",
@@ -255,7 +280,8 @@ def test_secret_replaced_by_someone_else_is_not_overwritten(cluster, installed):
     assert installed.secret_value() == replaced
 
 
-def test_rotate_restarts_waits_and_verifies(cluster, installed, tmp_path):
+def test_rotate_restarts_waits_and_verifies(wb_cluster, installed, tmp_path):
+    cluster = wb_cluster
     old_pod = installed.pod()
     new = tmp_path / "new.json"
     new.write_bytes(login("rotated", NOW_MS + 5_400_000))

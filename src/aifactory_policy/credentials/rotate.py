@@ -76,8 +76,8 @@ def wait_rollout(kube: Kube, namespace: str, name: str, timeout: float, poll: fl
 
 def helm_test(helm: str, install: str, namespace: str, timeout: float, extra: tuple = ()) -> tuple[bool, str]:
     try:
-        proc = subprocess.run([helm, "test", install, "-n", namespace, "--timeout", f"{int(timeout)}s", "--logs",
-                               *extra],
+        # no --logs: helm cannot pick a container when the probe pod has several (init + probe)
+        proc = subprocess.run([helm, "test", install, "-n", namespace, "--timeout", f"{int(timeout)}s", *extra],
                               capture_output=True, text=True, timeout=timeout + 30, check=False)
     except subprocess.TimeoutExpired:
         return False, f"helm test did not finish within {timeout + 30:.0f}s"
