@@ -112,7 +112,7 @@ def test_secret_subpath_0400_without_fsgroup_is_unreadable_for_the_pod_user(
 
 def test_pod_reaches_the_api_by_service_ip_and_dns(cluster, restricted_namespace, test_image):
     """kube-proxy (iptables-nft) routes the `kubernetes` Service; CoreDNS resolves its name.
-    (busybox wget segfaults on this machine, so the probe speaks HTTP through nc.)"""
+    (busybox `wget -T` segfaults on this machine; the probe speaks HTTP through nc.)"""
     ns = restricted_namespace("smoke")
     cluster.apply(restricted_pod("agent", test_image), namespace=ns)
     cluster.wait_pod_running(ns, "agent")
