@@ -243,8 +243,11 @@ def _install(ns: str, name: str, secret_name: str, replicas: int, writable: bool
 
 def _plain_workload(ns: str, name: str):
     lab = {"app": name}
-    spec = {"containers": [{"name": "app", "image": f"registry.example.com/{name}:1",
-                            "env": [{"name": "LOG_LEVEL", "value": "info"}]}]}
+    spec = {"securityContext": {"runAsNonRoot": True, "runAsUser": 1000, "seccompProfile": {"type": "RuntimeDefault"}},
+            "containers": [{"name": "app", "image": f"registry.example.com/{name}:1",
+                            "env": [{"name": "LOG_LEVEL", "value": "info"}],
+                            "securityContext": {"allowPrivilegeEscalation": False,
+                                                "capabilities": {"drop": ["ALL"]}}}]}
     dep = {"metadata": {"name": name, "namespace": ns, "labels": lab, "uid": f"uid-{ns}-{name}"},
            "spec": {"replicas": 2, "selector": {"matchLabels": lab}, "template": {"metadata": {"labels": lab},
                                                                              "spec": spec}}}

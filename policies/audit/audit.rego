@@ -43,11 +43,13 @@ is_aifactory(obj) if workloads.holds_credentials(obj)
 
 install_key(obj) := [workloads.namespace(obj), workloads.release(obj)]
 
-install_members(key) := [d.content |
+# The workloads of each install, grouped in one pass (a lookup per install would be quadratic).
+install_members[key] contains obj if {
 	some d in workload_docs
-	is_aifactory(d.content)
-	install_key(d.content) == key
-]
+	obj := d.content
+	is_aifactory(obj)
+	key := install_key(obj)
+}
 
 how_found(members) := "chart labels" if {
 	some o in members
@@ -55,8 +57,7 @@ how_found(members) := "chart labels" if {
 } else := "credentials mount"
 
 installs contains i if {
-	some key in {install_key(d.content) | some d in workload_docs; is_aifactory(d.content)}
-	members := install_members(key)
+	some key, members in install_members
 	i := {
 		"namespace": key[0],
 		"release": key[1],
@@ -73,7 +74,9 @@ install_refs contains [i.namespace, s, i.release] if {
 	some s in i.secrets
 }
 
-users(s) := sort({r | some [ns, name, r] in install_refs; ns == s.namespace; name == s.name})
+install_users[[ns, name]] contains r if some [ns, name, r] in install_refs
+
+users(s) := sort(object.get(install_users, [[s.namespace, s.name]], set()))
 
 used_by(s) := sprintf(" (used by %s)", [concat(", ", [sprintf("install %s/%s", [s.namespace, r]) | some r in users(s)])]) if {
 	count(users(s)) > 0
@@ -97,35 +100,30 @@ credentials_secrets contains s if {
 
 credentials_secrets contains s if {
 	some s in input.facts.secrets
-	some [ns, name, _] in install_refs
-	s.namespace == ns
-	s.name == name
+	install_users[[s.namespace, s.name]]
 }
 
 # (a, g) AIF201: the same login in two Secrets ---------------------------------------------
 
-same_login(a, b) if {
-	some f in a.material.refresh
-	f in b.material.refresh
-}
-
-same_login(a, b) if {
-	some f in a.material.access
-	f in b.material.access
-}
-
-same_login(a, b) if {
-	fa := a.annotations["aifactory.dev/fingerprint"]
+# login_keys(s): what identifies the login in s (keyed token fingerprints, the fingerprint
+# annotation); two Secrets sharing a key hold the same login.
+login_keys(s) := ({["refresh", f] | some f in s.material.refresh} | {["access", f] | some f in s.material.access}) | {["annotation", fa] |
+	fa := s.annotations["aifactory.dev/fingerprint"]
 	fa != ""
-	fa == b.annotations["aifactory.dev/fingerprint"]
+}
+
+# Secrets by login key, built once: finding the peers of a Secret is then a lookup, not a scan.
+holders[k] contains s if {
+	some s in credentials_secrets
+	some k in login_keys(s)
 }
 
 findings contains finding("AIF201", "error", secret_target(b), msg) if {
 	some b in credentials_secrets
 	peers := sort({sprintf("Secret %s%s", [sref(a), used_by(a)]) |
-		some a in credentials_secrets
+		some k in login_keys(b)
+		some a in holders[k]
 		sref(a) < sref(b)
-		same_login(a, b)
 	})
 	count(peers) > 0
 	msg := sprintf("Secret %s%s holds the same Claude login as %s (same token by keyed fingerprint, or the same aifactory.dev/fingerprint): every holder of one login shares one refresh-token family and the first refresh invalidates the others; run `claude auth login` once per install and give each install its own Secret", [sref(b), used_by(b), concat(", ", peers)])
@@ -266,9 +264,11 @@ pod_holds contains [pod.namespace, name, pod.name] if {
 	some name in workloads.credentials_secrets(pod.doc)
 }
 
+pods_holding[[ns, name]] contains pod if some [ns, name, pod] in pod_holds
+
 findings contains finding("AIF206", "error", target("Secret", ns, name), msg) if {
-	some [ns, name] in {[ns, name] | some [ns, name, _] in pod_holds}
-	pods := sort({h[2] | some h in pod_holds; h[0] == ns; h[1] == name})
+	some [ns, name], held in pods_holding
+	pods := sort(held)
 	count(pods) > 1
 	msg := sprintf("Secret %s/%s is mounted as the Claude credentials by %d running pods (%s): every pod is another holder of one refresh-token family; run one pod per login (replicas: 1, strategy Recreate, no autoscaler)", [ns, name, count(pods), concat(", ", pods)])
 }
