@@ -36,7 +36,7 @@ def release(cluster, restricted_namespace, test_image):
 
 @pytest.fixture(scope="session")
 def derived_image(cluster, test_image, tmp_path_factory):
-    """Factory: a variant of the test image with extra files (owned by 65532) and/or ENV, made
+    """Factory: a variant of the test image with extra files and/or ENV, made
     with `docker commit` (no registry) and loaded into the kind node."""
     import io
     import tarfile
@@ -59,7 +59,7 @@ def derived_image(cluster, test_image, tmp_path_factory):
                         info = tarfile.TarInfo(path.lstrip("/"))
                         info.size, info.mode, info.uid, info.gid = len(data), 0o600, 65532, 65532
                         tar.addfile(info, io.BytesIO(data))
-                subprocess.run(["docker", "cp", "-a", "-", f"{container}:/"], input=buf.getvalue(), check=True,
+                subprocess.run(["docker", "cp", "-", f"{container}:/"], input=buf.getvalue(), check=True,
                                capture_output=True, timeout=60)
             changes = [arg for k, v in (env or {}).items() for arg in ("--change", f"ENV {k}={v}")]
             subprocess.run(["docker", "commit", *changes, container, tag], check=True, capture_output=True, timeout=120)
