@@ -1,0 +1,192 @@
+"""The hostile-input catalogue (docs/hostile-inputs.md): each input, the command that meets it, the
+exit code and the message. Every case runs the real CLI in a child process: no traceback, the
+message names the file, and the child's peak memory stays bounded (measured with wait4)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from fixtures import FAKE_ACCESS
+from helpers import REPO, write
+
+MANIFEST = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ok\ndata:\n  a: b\n"
+RSS_LIMIT_KB = 300 * 1024       # a YAML bomb expanded would need gigabytes
+
+
+def billion_laughs(levels: int = 9, width: int = 9) -> str:
+    out = ['a: &a ["lol"' + ', "lol"' * (width - 1) + "]"]
+    prev = "a"
+    for n in "bcdefghijk"[:levels - 1]:
+        out.append(f"{n}: &{n} [" + ", ".join([f"*{prev}"] * width) + "]")
+        prev = n
+    return "\n".join(out) + "\n"
+
+
+@dataclass
+class Case:
+    name: str
+    make: Callable[[Path], list[str]]   # builds the input under tmp, returns the CLI arguments
+    code: int
+    needle: str                         # expected in stderr (or stdout for notes)
+    names: str | None = "bad"           # the file name the message must mention
+    env: dict | None = None
+
+
+def _scan_file(name: str, content: str | bytes):
+    def make(tmp: Path) -> list[str]:
+        write(tmp / "tree" / name, content)
+        write(tmp / "tree" / "good.yaml", MANIFEST)   # the other files are still checked
+        return ["scan", str(tmp / "tree"), "--format", "json"]
+    return make
+
+
+def _fifo(tmp: Path) -> list[str]:
+    (tmp / "tree").mkdir()
+    os.mkfifo(tmp / "tree" / "bad.yaml")
+    return ["scan", str(tmp / "tree")]
+
+
+def _dir_named_yaml(tmp: Path) -> list[str]:
+    (tmp / "bad.yaml").mkdir()
+    return ["check", "-f", str(tmp / "bad.yaml")]
+
+
+def _dangling_named(tmp: Path) -> list[str]:
+    (tmp / "bad.yaml").symlink_to(tmp / "missing-target.yaml")
+    return ["scan", str(tmp / "bad.yaml")]
+
+
+def _dangling_in_tree(tmp: Path) -> list[str]:
+    write(tmp / "tree" / "good.yaml", MANIFEST)
+    (tmp / "tree" / "bad.yaml").symlink_to(tmp / "missing-target.yaml")
+    return ["scan", str(tmp / "tree"), "--format", "json"]
+
+
+def _symlink_loop(tmp: Path) -> list[str]:
+    write(tmp / "tree" / "good.yaml", MANIFEST)
+    (tmp / "tree" / "bad.yaml").symlink_to(tmp / "tree" / "bad2.yaml")
+    (tmp / "tree" / "bad2.yaml").symlink_to(tmp / "tree" / "bad.yaml")
+    (tmp / "tree" / "sub").mkdir()
+    (tmp / "tree" / "sub" / "up").symlink_to(tmp / "tree", target_is_directory=True)  # directory loop
+    return ["scan", str(tmp / "tree"), "--format", "json"]
+
+
+def _broken_chart(tmp: Path) -> list[str]:
+    chart = tmp / "bad"
+    write(chart / "Chart.yaml", "apiVersion: v2\nname: bad\nversion: 0.1.0\n")
+    write(chart / "values.yaml", "a: 1\n")
+    write(chart / "templates" / "cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Values.a \n")
+    return ["check", str(chart)]
+
+
+def _no_helm(tmp: Path) -> list[str]:
+    write(tmp / "policies" / "batch" / "batch.rego", "package batch\n\nfindings := set()\n")
+    return ["check", str(REPO / "charts" / "aifactory"), "--policies", str(tmp / "policies")]
+
+
+def _python_tag(tmp: Path) -> list[str]:
+    """A tagged sequence is read as the plain list it is (the tag is ignored, nothing constructed)."""
+    marker = tmp / "pwned"
+    write(tmp / "tree" / "bad.yaml", f"a: !!python/object/apply:os.system ['touch {marker}']\n")
+    return ["scan", str(tmp / "tree")]
+
+
+def _python_scalar_tag(tmp: Path) -> list[str]:
+    """A tagged scalar goes through PyYAML's safe constructor, which knows no python/* tags."""
+    write(tmp / "tree" / "bad.yaml", "a: !!python/name:os.system ''\n")
+    return ["scan", str(tmp / "tree")]
+
+
+CASES = [
+    Case("billion-laughs", _scan_file("bad.yaml", billion_laughs()), 2, "a YAML bomb"),
+    Case("recursive-alias", _scan_file("bad.yaml", "a: &a [*a, *a]\n"), 2, "nested deeper than"),
+    Case("deep-nesting", _scan_file("bad.yaml", "[" * 5000 + "]" * 5000 + "\n"), 2, "nested"),
+    Case("huge-file", _scan_file("bad.yaml", "a: " + "x" * 5000 + "\n"), 2, "byte limit",
+         env={"AIFACTORY_POLICY_MAX_BYTES": "4096"}),
+    Case("binary", _scan_file("bad.yaml", b"\x7fELF\x02\x01\x01\x00\x00\x00binary"), 2, "binary content"),
+    Case("non-utf8", _scan_file("bad.yaml", b"a: caf\xe9\n"), 2, "not valid UTF-8"),
+    Case("duplicate-keys", _scan_file("bad.yaml", "a: 1\nb: 2\na: 3\n"), 2, "duplicate key 'a' (first at line 1)"),
+    Case("tabs", _scan_file("bad.yaml", "a:\n\tb: 1\n"), 2, "YAML forbids tabs"),
+    Case("syntax-error", _scan_file("bad.yaml", "a: [1, 2\nb: 3\n"), 2, "YAML syntax error"),
+    Case("empty-document", _scan_file("bad.yaml", "---\n---\n# nothing\n---\n" + MANIFEST), 0, "", names=None),
+    Case("fifo", _fifo, 2, "not a regular file (device, FIFO or socket)"),
+    Case("directory-named-x.yaml", _dir_named_yaml, 2, "is a directory, not a file"),
+    Case("dangling-symlink-named", _dangling_named, 2, "cannot read"),
+    Case("dangling-symlink-in-tree", _dangling_in_tree, 0, "symlink leads outside"),
+    Case("symlink-loops", _symlink_loop, 0, "(or loops); skipped"),
+    Case("python-object-tag", _python_tag, 0, "", names=None),
+    Case("python-name-tag", _python_scalar_tag, 2, "could not determine a constructor for the tag"),
+    Case("broken-chart-template", _broken_chart, 2, "helm template"),
+    Case("helm-missing", _no_helm, 2, "helm not found", names=None,
+         env={"PATH": "/nonexistent", "AIFACTORY_POLICY_ROOT": "{tmp}"}),
+]
+
+
+def run_cli(args: list[str], env_extra: dict | None, tmp: Path) -> tuple[int, str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "AIFACTORY_POLICY_ROOT"}
+    env["PYTHONPATH"] = str(REPO / "src")
+    for k, v in (env_extra or {}).items():
+        env[k] = v.replace("{tmp}", str(tmp))
+    proc = subprocess.Popen([sys.executable, "-m", "aifactory_policy", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env, cwd=tmp, text=True)
+    try:
+        out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    return proc.returncode, out, err
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_hostile_input(case: Case, tmp_path):
+    args = case.make(tmp_path)
+    code, out, err = run_cli(args, case.env, tmp_path)
+    assert code == case.code, f"exit {code}\nstdout: {out}\nstderr: {err}"
+    assert "Traceback" not in err and "internal error" not in err, err
+    assert case.needle in err + out, f"{case.needle!r} not in:\n{err}\n{out}"
+    if case.names:
+        assert case.names in (err if case.code == 2 else err + out), err
+    if "--format" in args and case.code == 2:  # a folder scan: the good file beside the hostile one was still read
+        assert '"files": 1' in out, out
+
+
+def test_nothing_from_a_python_tag_is_executed(tmp_path):
+    run_cli(_python_tag(tmp_path), None, tmp_path)
+    assert not (tmp_path / "pwned").exists()
+
+
+def _peak_rss_kb(args: list[str], cwd: Path) -> tuple[int, int]:
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    env.pop("AIFACTORY_POLICY_ROOT", None)
+    proc = subprocess.Popen([sys.executable, "-m", "aifactory_policy", *args], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=env, cwd=cwd)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, usage.ru_maxrss
+
+
+@pytest.mark.parametrize("text", [billion_laughs(10, 10), "a: &a [*a, *a]\n", "[" * 100000 + "]" * 100000],
+                         ids=["laughs-10x10", "recursive", "deep-100k"])
+def test_bombs_keep_memory_bounded(tmp_path, text):
+    write(tmp_path / "bomb.yaml", text)
+    code, rss = _peak_rss_kb(["scan", str(tmp_path / "bomb.yaml")], tmp_path)
+    assert code == 2
+    assert rss < RSS_LIMIT_KB, f"peak RSS {rss} KB"
+
+
+def test_catalogue_is_documented():
+    doc = (REPO / "docs" / "hostile-inputs.md").read_text(encoding="utf-8")
+    missing = [c.name for c in CASES if f"`{c.name}`" not in doc]
+    assert not missing, f"add these rows to docs/hostile-inputs.md: {missing}"
+
+
+def test_token_in_a_hostile_file_is_not_echoed(tmp_path):
+    write(tmp_path / "tree" / "bad.yaml", f"a: {FAKE_ACCESS}\na: {FAKE_ACCESS}\n")
+    code, out, err = run_cli(["scan", str(tmp_path / "tree")], None, tmp_path)
+    assert code == 2 and "duplicate key" in err
+    assert "FAKEaccessTOKEN" not in out + err
