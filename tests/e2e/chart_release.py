@@ -15,6 +15,9 @@ CHART = REPO / "charts" / "aifactory"
 BIN = REPO / "bin"
 CREDENTIALS_PATH = "/home/nonroot/.claude/.credentials.json"
 SECRET = "claude-remote-credentials"
+# The stand-in agent idles and exits on SIGTERM (a bare `sleep` as PID 1 ignores it, so every
+# Recreate would wait out the 30 s grace period).
+IDLE_AGENT = ["/bin/sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"]
 OAUTH_ACCOUNT = {"accountUuid": "00000000-0000-4000-8000-000000000001",
                  "organizationUuid": "00000000-0000-4000-8000-000000000002",
                  "emailAddress": "aifactory-bot@example.com"}
@@ -66,7 +69,7 @@ class Release:
     def image_args(self) -> list[str]:
         repo, tag = self.image.rsplit(":", 1)
         return ["--set", f"image.repository={repo}", "--set", f"image.tag={tag}", "--set", "image.pullPolicy=Never",
-                "--set-json", 'agent.command=["/bin/sleep","2147483647"]']
+                "--set-json", f"agent.command={json.dumps(IDLE_AGENT)}"]
 
     def upgrade(self, *values: str, wait: bool = True, check: bool = True) -> subprocess.CompletedProcess:
         args = ["upgrade", "--install", self.name, str(CHART), "-n", self.namespace, *self.image_args(),
