@@ -117,6 +117,7 @@ def test_audit_finds_exactly_the_planted_problems(cli, cluster, seeded, tmp_path
     ns_args = [x for ns in seeded.values() for x in ("-n", ns)]
     res = cli("audit", "--kubeconfig", cluster.kubeconfig, *ns_args, "--now", NOW.strftime(RFC),
               "--format", "json", "--output", out)
+    assert out.exists(), f"audit wrote no report (exit {res.code}):\n{res.err}"
     report = json.loads(out.read_text())
     n = seeded
     shared = max(f"{n['c']}/Secret/login-c", f"{n['d']}/Secret/creds-d")

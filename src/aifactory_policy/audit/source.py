@@ -123,6 +123,20 @@ class LiveSource:
         self._api = api_client
         self._client = client
 
+    def _get(self, path: str, query: list) -> tuple[int, str, bytes]:
+        """One GET, raw JSON. The client's generated API changed in v35 (param_serialize + a
+        call_api that no longer takes query_params); both shapes are supported."""
+        headers = {"Accept": "application/json"}
+        if hasattr(self._api, "param_serialize"):
+            params = self._api.param_serialize(method="GET", resource_path=path, query_params=query,
+                                               header_params=headers, auth_settings=["BearerToken"])
+            response = self._api.call_api(*params, _request_timeout=60)
+            return response.status, response.reason, response.read() if hasattr(response, "read") else response.data
+        resp = self._api.call_api(path, "GET", query_params=query, header_params=headers,
+                                  auth_settings=["BearerToken"], _preload_content=False, _request_timeout=60)
+        response = resp[0] if isinstance(resp, tuple) else resp
+        return response.status, response.reason, response.data
+
     def list(self, resource: Resource, namespace: Optional[str]) -> list[dict]:
         from kubernetes.client.rest import ApiException
         items: list[dict] = []
@@ -130,19 +144,17 @@ class LiveSource:
         while True:
             query = [("limit", self.PAGE)] + ([("continue", token)] if token else [])
             try:
-                resp = self._api.call_api(resource.path(namespace), "GET", query_params=query,
-                                          header_params={"Accept": "application/json"},
-                                          auth_settings=["BearerToken"], _preload_content=False,
-                                          _request_timeout=60)
+                status, reason, data = self._get(resource.path(namespace), query)
             except ApiException as exc:
-                if exc.status in (401, 403, 404):
-                    raise Unavailable(f"{exc.status} {exc.reason}") from None
-                raise EvaluationError(f"listing {resource.name}: API error {exc.status} {exc.reason}") from None
+                status, reason, data = exc.status, exc.reason, b""
             except Exception as exc:  # urllib3 connection errors and the like
                 raise EvaluationError(f"listing {resource.name}: cannot reach the API server ({type(exc).__name__}: "
                                       f"{str(exc)[:200]}); check --kubeconfig/--context") from None
-            response = resp[0] if isinstance(resp, tuple) else resp
-            body = json.loads(response.data)
+            if status in (401, 403, 404):
+                raise Unavailable(f"{status} {reason}")
+            if not 200 <= status < 300:
+                raise EvaluationError(f"listing {resource.name}: API error {status} {reason}")
+            body = json.loads(data)
             items += _items(resource, body)
             token = (body.get("metadata") or {}).get("continue")
             if len(items) >= self.PAGE:
