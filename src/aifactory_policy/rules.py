@@ -24,6 +24,27 @@ RULES = {
                "Fix the key named in the message: the chart's schema rejects it."),
     "AIF101": (None, "The chart refused the values",
                "A template guard failed with ERROR:; set the value its message names."),
+    # audit (policies/audit): facts gathered from a live cluster or a recorded dump
+    "AIF201": (None, "The same login in two Secrets",
+               "Give every install its own login (aifactory-policy credentials login) and delete the copy."),
+    "AIF202": (None, "Credentials older than the rotation cadence",
+               "Rotate the login (aifactory-policy credentials rotate); the default cadence is 30 days."),
+    "AIF203": (None, "A subject beyond the allow list can read the credentials Secret",
+               "Narrow the RoleBinding/ClusterRoleBinding, or allow the subject with --allow-subject."),
+    "AIF204": (None, "Credentials without a service-account owner",
+               "Annotate the Secret with aifactory.dev/owner=system:serviceaccount:<ns>:<name> and use a "
+               "dedicated login, not a person's."),
+    "AIF205": (None, "The Secret's access token has expired",
+               "Nothing writes refreshes back: use remoteControl.mode=writeBack or rotate."),
+    "AIF206": (None, "One credentials Secret held by two running pods",
+               "Run one pod per login: replicas 1, strategy Recreate, no second workload on the Secret."),
+    # scan-image
+    "AIF301": (None, "Claude credentials file baked into an image layer",
+               "Rebuild the image without it (deleting it in a later layer does not remove it) and rotate the login."),
+    "AIF302": (None, "Claude state with an OAuth account baked into an image layer",
+               "Rebuild the image without ~/.claude.json; seed it at runtime (the chart's claudeState)."),
+    "AIF303": (None, "Token material in an image layer",
+               "Rebuild the image without the file and rotate the token."),
 }
 
 
