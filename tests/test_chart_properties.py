@@ -83,12 +83,12 @@ def test_no_accepted_values_render_a_writable_or_loose_credentials_mount(tmp_pat
         spec = doc.get("spec", {}).get("template", {}).get("spec") or (doc["spec"] if doc["kind"] == "Pod" else None)
         if not spec:
             continue
-        for volume in spec["volumes"]:
+        for volume in spec.get("volumes", []):
             if "secret" in volume:
                 modes = [volume["secret"]["defaultMode"]] + [i.get("mode", 0) for i in volume["secret"].get("items", [])]
                 assert all(m & 0o137 == 0 for m in modes), volume  # no write bit, nothing for others
         for container in spec["containers"]:
-            for mount in container["volumeMounts"]:
+            for mount in container.get("volumeMounts", []):
                 if mount["mountPath"] == CREDENTIALS_PATH:
                     assert mount.get("readOnly") is True and mount.get("subPath"), mount
         if mode == "writeBack" and doc["kind"] == "Deployment":

@@ -19,34 +19,44 @@ def batch_input(docs: list[InputDoc]) -> dict:
     return {"documents": [{"id": i, "file": d.file, "content": d.content} for i, d in enumerate(docs)]}
 
 
-def run(docs: list[InputDoc], policies: Path, opa: Optional[str] = None) -> list[dict]:
-    """Raw findings ({doc, rule, severity, msg, path[, docs]}) from one OPA process."""
-    if not docs:
-        return []
+# Samples, suites and admission manifests under policies/ are test data, not policy data.
+IGNORED = ("samples", "*.md", "suite.yaml", "*_test.rego")
+
+
+def eval_query(payload: Any, policies: Path, query: str, opa: Optional[str] = None, *,
+               ignore: tuple[str, ...] = (), timeout: int = TIMEOUT, what: str = "documents") -> Any:
+    """The value of `query` over `payload` from ONE `opa eval` process; EvaluationError when OPA
+    cannot run, fails, or leaves the query undefined."""
     binary = opa or find_tool("opa")
-    payload = json.dumps(batch_input(docs), default=str)
-    # Samples and suites under policies/ are test data, not policy data: keep them out of `data`.
-    cmd = [binary, "eval", "--format", "json", "--stdin-input", "-d", str(policies),
-           "--ignore", "samples", "--ignore", "*.md", "--ignore", "suite.yaml", "--ignore", "*_test.rego",
-           QUERY]
+    cmd = [binary, "eval", "--format", "json", "--stdin-input", "-d", str(policies)]
+    for pattern in IGNORED + ignore:
+        cmd += ["--ignore", pattern]
+    cmd.append(query)
     try:
-        proc = subprocess.run(cmd, input=payload, capture_output=True, text=True, timeout=TIMEOUT, check=False)
+        proc = subprocess.run(cmd, input=json.dumps(payload, default=str), capture_output=True, text=True,
+                              timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
-        raise EvaluationError(f"opa eval timed out after {TIMEOUT} s over {len(docs)} documents") from None
+        raise EvaluationError(f"opa eval timed out after {timeout} s over {what}") from None
     except OSError as exc:
         raise EvaluationError(f"cannot run {binary} ({exc.strerror}); run ci/bootstrap to reinstall opa") from None
     if proc.returncode != 0:
         detail = _opa_error(proc.stdout, proc.stderr)
         raise EvaluationError(f"opa eval failed over {policies}: {detail}; fix the policies (opa check {policies})")
     try:
-        out = json.loads(proc.stdout)
-    except ValueError:
+        results = json.loads(proc.stdout).get("result") or []
+    except (ValueError, AttributeError):
         raise EvaluationError(f"opa eval printed non-JSON output: {proc.stdout[:200]!r}") from None
-    results = out.get("result") or []
     if not results:
-        raise EvaluationError(f"{QUERY} is undefined in {policies}; the policies need package batch "
-                              "(policies/batch/) with a `findings` set")
-    value = results[0]["expressions"][0]["value"]
+        raise EvaluationError(f"{query} is undefined in {policies}; the policies need package batch "
+                              "(policies/batch/) and, for the audit, package audit (policies/audit/)")
+    return results[0]["expressions"][0]["value"]
+
+
+def run(docs: list[InputDoc], policies: Path, opa: Optional[str] = None) -> list[dict]:
+    """Raw findings ({doc, rule, severity, msg, path[, docs]}) from one OPA process."""
+    if not docs:
+        return []
+    value = eval_query(batch_input(docs), policies, QUERY, opa, what=f"{len(docs)} documents")
     if isinstance(value, dict):  # a set serialises as a list; tolerate an object keyed by anything
         value = list(value.values())
     if not isinstance(value, list):

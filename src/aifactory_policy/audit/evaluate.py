@@ -1,15 +1,12 @@
 """One `opa eval` for the whole audit: the batch rules over live objects and data.audit over facts."""
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 from typing import Optional
 
 from .. import opa
-from ..findings import EvaluationError, Finding
+from ..findings import Finding
 from ..rules import title_of
-from ..tools import find_tool
 from .facts import AuditInput
 
 QUERY = '{"batch": data.batch.findings, "audit": data.audit.findings, "installs": data.audit.installs}'
@@ -17,26 +14,8 @@ TIMEOUT = 600
 
 
 def run(ai: AuditInput, policies: Path, opa_path: Optional[str] = None) -> dict:
-    binary = opa_path or find_tool("opa")
-    cmd = [binary, "eval", "--format", "json", "--stdin-input", "-d", str(policies),
-           "--ignore", "samples", "--ignore", "*.md", "--ignore", "suite.yaml", "--ignore", "*_test.rego",
-           "--ignore", "admission", QUERY]
-    payload = json.dumps(ai.policy_input(), default=str)
-    try:
-        proc = subprocess.run(cmd, input=payload, capture_output=True, text=True, timeout=TIMEOUT, check=False)
-    except subprocess.TimeoutExpired:
-        raise EvaluationError(f"opa eval timed out after {TIMEOUT} s over {len(ai.docs)} objects") from None
-    except OSError as exc:
-        raise EvaluationError(f"cannot run {binary} ({exc.strerror}); run ci/bootstrap to reinstall opa") from None
-    if proc.returncode != 0:
-        raise EvaluationError(f"opa eval failed over {policies}: {opa._opa_error(proc.stdout, proc.stderr)}")
-    try:
-        results = json.loads(proc.stdout).get("result") or []
-        value = results[0]["expressions"][0]["value"]
-    except (ValueError, LookupError, AttributeError):
-        raise EvaluationError(f"data.audit is undefined in {policies}: the audit needs policies/audit/ "
-                              "(package audit) and policies/batch/") from None
-    return value
+    return opa.eval_query(ai.policy_input(), policies, QUERY, opa_path, ignore=("admission",),
+                          timeout=TIMEOUT, what=f"{len(ai.docs)} objects")
 
 
 def resource_from_target(target: str) -> str:
