@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Optional
 
-from .. import helm, opa, schema
+from .. import helm, opa
 from ..documents import InputDoc, file_docs, resource_of
 from ..findings import EvaluationError, Finding, Report
 from ..rules import title_of
@@ -84,6 +85,17 @@ def run(chart: Optional[str], values_files: list[str], sets: list[str], set_stri
     pol = policies_dir(policies)
     binary = helm.helm_binary(helm_path, helm_major)
     report = Report(command="check")
+    # Helm renders while Python reads, merges and validates the values (the two were the
+    # largest sequential costs of `check`: see bench/results.md).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        rendering = pool.submit(helm.template, binary, chart_dir, release, namespace, values_files, sets,
+                                set_strings, kube_version)
+        return _check(report, rendering, chart_dir, pol, values_files, sets, set_strings, opa_path)
+
+
+def _check(report: Report, rendering, chart_dir: str, pol, values_files: list[str], sets: list[str],
+           set_strings: list[str], opa_path: Optional[str]) -> Report:
+    from .. import schema  # jsonschema is the slowest import: loaded while Helm renders
 
     loaded = [load_file(f) for f in values_files]          # unreadable / invalid YAML: exit 2
     defaults_path = os.path.join(chart_dir, "values.yaml")
@@ -104,7 +116,7 @@ def run(chart: Optional[str], values_files: list[str], sets: list[str], set_stri
         docs += file_docs(lf)
         report.inputs.append(lf.path)
 
-    result = helm.template(binary, chart_dir, release, namespace, values_files, sets, set_strings, kube_version)
+    result = rendering.result()
     if result.ok:
         rendered = rendered_docs(result.stdout, chart_dir)
         docs += rendered
