@@ -63,6 +63,13 @@ def _k8s(p: argparse.ArgumentParser) -> None:
                    help="HMAC key for fingerprints (default: Secret aifactory-fingerprint-key in the namespace)")
 
 
+def _snippet_options(p: argparse.ArgumentParser) -> None:
+    """Options of the commands that store a login and print the values snippet."""
+    p.add_argument("--mode", default="writeBack", choices=("readOnly", "ownedCopy", "writeBack"),
+                   help="remoteControl.mode for the printed snippet (default: writeBack)")
+    p.add_argument("--dry-run", action="store_true", help="validate and check, write nothing")
+
+
 def _target(p: argparse.ArgumentParser) -> None:
     p.add_argument("--install", required=True, metavar="RELEASE", help="the Helm release the login is for")
     p.add_argument("--secret", default="claude-remote-credentials", metavar="NAME",
@@ -107,9 +114,7 @@ def add_parser(sub, formatter) -> None:
                                         "a token family of its own; validate the login, store it in the Secret, and "
                                         "print the values snippet (oauthAccount) on stdout.")
     _target(login)
-    login.add_argument("--mode", default="writeBack", choices=("readOnly", "ownedCopy", "writeBack"),
-                       help="remoteControl.mode for the printed snippet (default: writeBack)")
-    login.add_argument("--dry-run", action="store_true", help="validate and check, write nothing")
+    _snippet_options(login)
 
     create = csub.add_parser("create-secret", formatter_class=formatter, epilog=tail,
                              help="validate a login and store it in the install's Secret",
@@ -119,9 +124,7 @@ def add_parser(sub, formatter) -> None:
                                          "login another install already holds.")
     _sources(create, required=True)
     _target(create)
-    create.add_argument("--mode", default="writeBack", choices=("readOnly", "ownedCopy", "writeBack"),
-                        help="remoteControl.mode for the printed snippet (default: writeBack)")
-    create.add_argument("--dry-run", action="store_true", help="validate and check, write nothing")
+    _snippet_options(create)
 
     rotate = csub.add_parser("rotate", formatter_class=formatter, epilog=tail,
                              help="replace the login, restart, wait, `helm test`",
