@@ -5,8 +5,7 @@ import os
 import pytest
 
 from fixtures import FAKE_ACCESS
-from helpers import mini, write
-from test_yamlio import _bomb
+from helpers import billion_laughs, mini, write
 
 MANIFEST = """\
 apiVersion: apps/v1
@@ -74,7 +73,7 @@ def test_one_opa_process_for_many_files(cli, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("name, content, needle", [
-    ("bomb", _bomb(), "YAML bomb"),
+    ("bomb", billion_laughs(), "YAML bomb"),
     ("deep", "[" * 3000 + "]" * 3000, "nested"),
     ("binary", b"\x00\x01\x02\x03", "binary content"),
     ("latin1", b"a: caf\xe9\n", "not valid UTF-8"),

@@ -13,19 +13,10 @@ from typing import Callable
 import pytest
 
 from fixtures import FAKE_ACCESS
-from helpers import REPO, write
+from helpers import REPO, billion_laughs, write
 
 MANIFEST = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ok\ndata:\n  a: b\n"
 RSS_LIMIT_KB = 300 * 1024       # a YAML bomb expanded would need gigabytes
-
-
-def billion_laughs(levels: int = 9, width: int = 9) -> str:
-    out = ['a: &a ["lol"' + ', "lol"' * (width - 1) + "]"]
-    prev = "a"
-    for n in "bcdefghijk"[:levels - 1]:
-        out.append(f"{n}: &{n} [" + ", ".join([f"*{prev}"] * width) + "]")
-        prev = n
-    return "\n".join(out) + "\n"
 
 
 @dataclass

@@ -16,7 +16,7 @@ import pytest
 
 from credentials_fakes import creds, other_refresh
 from fixtures import leaked
-from helpers import REPO
+from helpers import REPO, wait_for
 
 SCRIPT = REPO / "charts" / "aifactory" / "files" / "credentials_writeback.py"
 _spec = importlib.util.spec_from_file_location("credentials_writeback", SCRIPT)
@@ -206,15 +206,6 @@ class Sidecar:
 
     def output(self) -> str:
         return self.log.read_text()
-
-
-def wait_for(predicate, timeout=10.0, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return False
 
 
 def test_run_writes_a_valid_newer_login_and_records_rotated_at(tmp_path, api):

@@ -3,7 +3,7 @@ import pytest
 
 from aifactory_policy import yamlio
 from aifactory_policy.findings import EvaluationError
-from helpers import write
+from helpers import billion_laughs, write
 
 DOC = """\
 # a comment
@@ -77,17 +77,9 @@ def yaml_mod():
 
 # ---- hostile inputs: each is refused with the file, the line when known, and the fix ----
 
-def _bomb(levels=9, width=9):
-    out = ['a: &a ["lol"' + ', "lol"' * (width - 1) + "]"]
-    prev = "a"
-    for n in "bcdefghijk"[:levels - 1]:
-        out.append(f"{n}: &{n} [" + ", ".join([f"*{prev}"] * width) + "]")
-        prev = n
-    return "\n".join(out) + "\n"
-
 
 HOSTILE = {
-    "bomb": (_bomb(), "YAML bomb"),
+    "bomb": (billion_laughs(), "YAML bomb"),
     "recursive": ("a: &a [*a, *a]\n", "levels"),
     "deep": ("[" * 3000 + "]" * 3000 + "\n", "nested"),
     "duplicate": ("a: 1\nb: 2\na: 3\n", "h.yaml:3: duplicate key 'a' (first at line 1)"),
@@ -112,7 +104,7 @@ def test_tabs_message_names_the_fix(tmp_path):
 
 def test_bomb_is_refused_fast(tmp_path):
     import time
-    path = write(tmp_path / "b.yaml", _bomb())
+    path = write(tmp_path / "b.yaml", billion_laughs())
     start = time.monotonic()
     with pytest.raises(EvaluationError):
         yamlio.load_file(str(path))

@@ -19,10 +19,12 @@ import json
 import subprocess
 import time
 import uuid
+from functools import partial
 
 import pytest
 
 from conftest import CLUSTER_NAME, KIND, REPO
+from helpers import wait_for
 
 pytestmark = pytest.mark.cluster
 
@@ -35,6 +37,8 @@ WRITEBACK_BOUND_S = 30   # interval 1 s; the bound covers API latency and kubele
 ACCOUNT = {"accountUuid": "00000000-0000-4000-8000-000000000001",
            "organizationUuid": "00000000-0000-4000-8000-000000000002",
            "emailAddress": "aifactory-bot@example.com"}
+
+wait_until = partial(wait_for, step=0.5)  # polls the API server: every half second
 
 
 def login(tag: str, expires_ms: int, refresh: str | None = None) -> bytes:
@@ -177,15 +181,6 @@ def installed(wb_cluster, restricted_namespace, test_image, writeback_image, tmp
     inst.first = first.read_bytes()
     yield inst
     helm(cluster, "uninstall", release, "-n", ns, "--wait", "--timeout", "60s", check=False)
-
-
-def wait_until(predicate, timeout: float, step: float = 0.5) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return False
 
 
 def test_create_secret_then_install_then_helm_test_passes(wb_cluster, installed):
