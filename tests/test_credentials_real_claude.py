@@ -126,3 +126,14 @@ def test_exact_bytes_stored_by_create_secret_work_for_the_real_cli(claude, tmp_p
     assert status["authMethod"] == "claude.ai" and status["subscriptionType"] == "max"
     cap = capsys.readouterr()
     assert not leaked(cap.out + cap.err)
+
+
+def test_the_real_cli_does_not_refuse_a_world_readable_file(claude, tmp_path):
+    """The product document says Claude Code refuses looser modes than 0400; 2.1.330 does not: a
+    0644 file is the claude.ai login all the same (the chart's 0400 is its own choice)."""
+    home, cfg, work = seed(tmp_path, json.dumps(creds()).encode())
+    (cfg / ".credentials.json").chmod(0o644)
+    proc = subprocess.run([claude, "auth", "status"], env=scrubbed_env(home, cfg), cwd=work, capture_output=True,
+                          text=True, timeout=120, check=False)
+    status = json.loads(proc.stdout)
+    assert (status["loggedIn"], status["authMethod"]) == (True, "claude.ai")
