@@ -4,87 +4,48 @@ server is exercised by tests/e2e/test_writeback.py."""
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 from aifactory_policy.cli import main
 from credentials_fakes import creds
+from fake_kube_api import FakeApiServer
 from fixtures import leaked
 
 
-class Server:
+class Server(FakeApiServer):
+    """Objects by path: GET one or a (label-selected) list, server-side apply stores, other PATCHes echo."""
+
     def __init__(self):
         self.objects: dict = {}   # path -> object
-        self.requests: list = []
-        srv = self
+        super().__init__()
 
-        class H(BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-
-            def _send(self, code, obj):
-                data = json.dumps(obj).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _go(self, method):
-                n = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(n) if n else b""
-                u = urlparse(self.path)
-                srv.requests.append({"method": method, "path": u.path, "query": parse_qs(u.query),
-                                     "ctype": self.headers.get("Content-Type"), "body": body})
-                if method == "GET" and u.path in srv.objects:
-                    return self._send(200, srv.objects[u.path])
-                if method == "GET" and u.path.endswith(("/secrets", "/deployments")):
-                    items = [o for p, o in srv.objects.items() if p.startswith(u.path + "/")]
-                    sel = parse_qs(u.query).get("labelSelector", [""])[0]
-                    if sel:
-                        k, _, v = sel.partition("=")
-                        items = [o for o in items if (o["metadata"].get("labels") or {}).get(k) == v]
-                    return self._send(200, {"kind": "List", "items": items})
-                if method == "PATCH":
-                    obj = json.loads(body)
-                    if self.headers.get("Content-Type") == "application/apply-patch+yaml":
-                        obj.setdefault("metadata", {})["resourceVersion"] = "1"
-                        srv.objects[u.path] = obj
-                        return self._send(200, obj)
-                    if u.path in srv.objects:
-                        return self._send(200, srv.objects[u.path])
-                return self._send(404, {"kind": "Status", "message": f"{u.path} not found", "code": 404})
-
-            def do_GET(self):
-                self._go("GET")
-
-            def do_PATCH(self):
-                self._go("PATCH")
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    def respond(self, req):
+        if req.method == "GET" and req.path in self.objects:
+            return 200, self.objects[req.path]
+        if req.method == "GET" and req.path.endswith(("/secrets", "/deployments")):
+            items = [o for p, o in self.objects.items() if p.startswith(req.path + "/")]
+            sel = req.query.get("labelSelector", [""])[0]
+            if sel:
+                k, _, v = sel.partition("=")
+                items = [o for o in items if (o["metadata"].get("labels") or {}).get(k) == v]
+            return 200, {"kind": "List", "items": items}
+        if req.method == "PATCH":
+            obj = json.loads(req.body)
+            if req.headers.get("Content-Type") == "application/apply-patch+yaml":
+                obj.setdefault("metadata", {})["resourceVersion"] = "1"
+                self.objects[req.path] = obj
+                return 200, obj
+            if req.path in self.objects:
+                return 200, self.objects[req.path]
+        return 404, {"kind": "Status", "message": f"{req.path} not found", "code": 404}
 
 
 @pytest.fixture
 def api(tmp_path):
-    s = Server()
-    kc = tmp_path / "kubeconfig"
-    kc.write_text(json.dumps({
-        "apiVersion": "v1", "kind": "Config", "current-context": "fake",
-        "clusters": [{"name": "fake", "cluster": {"server": s.url}}],
-        "users": [{"name": "fake", "user": {"token": "fake-bearer"}}],
-        "contexts": [{"name": "fake", "context": {"cluster": "fake", "user": "fake", "namespace": "agents"}}]}))
-    s.kubeconfig = kc
-    yield s
-    s.close()
+    with Server() as s:
+        s.kubeconfig = s.write_kubeconfig(tmp_path / "kubeconfig", namespace="agents")
+        yield s
 
 
 def test_create_secret_is_one_server_side_apply_from_memory(tmp_path, api, capsys):
@@ -95,17 +56,17 @@ def test_create_secret_is_one_server_side_apply_from_memory(tmp_path, api, capsy
     cap = capsys.readouterr()
     assert code == 0, cap.err
     assert not leaked(cap.out + cap.err)
-    applies = [r for r in api.requests if r["method"] == "PATCH"]
-    assert [r["path"] for r in applies] == ["/api/v1/namespaces/agents/secrets/aifactory-fingerprint-key",
-                                            "/api/v1/namespaces/agents/secrets/claude-remote-credentials"]
+    applies = [r for r in api.requests if r.method == "PATCH"]
+    assert [r.path for r in applies] == ["/api/v1/namespaces/agents/secrets/aifactory-fingerprint-key",
+                                       "/api/v1/namespaces/agents/secrets/claude-remote-credentials"]
     for r in applies:
-        assert r["ctype"] == "application/apply-patch+yaml"
-        assert r["query"]["fieldManager"] == ["aifactory-policy"]
-    body = json.loads(applies[1]["body"])
+        assert r.headers.get("Content-Type") == "application/apply-patch+yaml"
+        assert r.query["fieldManager"] == ["aifactory-policy"]
+    body = json.loads(applies[1].body)
     assert body["kind"] == "Secret" and body["metadata"]["namespace"] == "agents"  # the context's namespace
     assert body["metadata"]["labels"]["aifactory.dev/install"] == "aifactory"
     # the namespace of the kubeconfig context is used when -n is not given
-    assert all("/namespaces/agents/" in r["path"] for r in api.requests)
+    assert all("/namespaces/agents/" in r.path for r in api.requests)
 
 
 def test_status_and_rotate_requests(tmp_path, api, capsys):
@@ -132,12 +93,12 @@ def test_status_and_rotate_requests(tmp_path, api, capsys):
                  "--kubeconfig", str(api.kubeconfig), "--timeout", "5"])
     cap = capsys.readouterr()
     assert code == 0, cap.err
-    restart = [r for r in api.requests if r["method"] == "PATCH" and "/deployments/" in r["path"]]
-    assert len(restart) == 1 and restart[0]["ctype"] == "application/strategic-merge-patch+json"
-    ann = json.loads(restart[0]["body"])["spec"]["template"]["metadata"]["annotations"]
+    restart = [r for r in api.requests if r.method == "PATCH" and "/deployments/" in r.path]
+    assert len(restart) == 1 and restart[0].headers.get("Content-Type") == "application/strategic-merge-patch+json"
+    ann = json.loads(restart[0].body)["spec"]["template"]["metadata"]["annotations"]
     assert list(ann) == ["kubectl.kubernetes.io/restartedAt"]
-    secret_apply = [r for r in api.requests if r["method"] == "PATCH" and r["path"].endswith("/claude-remote-credentials")]
-    assert secret_apply[-1]["query"]["force"] == ["true"]
+    secret_apply = [r for r in api.requests if r.method == "PATCH" and r.path.endswith("/claude-remote-credentials")]
+    assert secret_apply[-1].query["force"] == ["true"]
     assert not leaked(cap.out + cap.err)
 
 

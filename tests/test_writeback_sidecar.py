@@ -1,5 +1,6 @@
 """The write-back sidecar (charts/aifactory/files/credentials_writeback.py), offline: its decision
-logic, and whole runs as a subprocess against a tiny fake API server on 127.0.0.1."""
+logic, and whole runs as a subprocess against a tiny fake API server on 127.0.0.1, with the pass
+interval and backoff scaled down from seconds to milliseconds."""
 from __future__ import annotations
 
 import base64
@@ -8,13 +9,12 @@ import json
 import signal
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from credentials_fakes import creds, other_refresh
+from fake_kube_api import FakeApiServer
 from fixtures import leaked
 from helpers import REPO, wait_for
 
@@ -76,9 +76,9 @@ def test_fingerprints_in_logs_are_keyed_and_short():
 
 # ---------------------------------------------------------------- a fake API server
 
-class FakeApi:
+class FakeApi(FakeApiServer):
     """GET/PATCH of one Secret; strategic-merge semantics for data and annotations; resourceVersion
-    preconditions (409); scripted failures; records the bearer token of each request."""
+    preconditions (409); scripted failures; records every request (with its bearer token)."""
 
     def __init__(self, namespace="agents", name="creds", key="credentials.json", value: bytes | None = OLD,
                  tls: tuple | None = None):
@@ -89,67 +89,30 @@ class FakeApi:
                                     "annotations": {}}, "data": {}}
         if value is not None:
             self.secret["data"][key] = base64.b64encode(value).decode()
-        self.requests: list = []
-        self.fail_next: list = []  # HTTP status codes to answer with, one per request
-        self.bump_after_get = 0    # change resourceVersion after this many GETs (a concurrent writer)
-        self.lock = threading.Lock()
-        api = self
+        self.fail_next: list = []       # HTTP status codes to answer with, one per request
+        self.bump_before_patch = 0      # a concurrent writer changes the Secret before this many PATCHes
+        super().__init__(tls=tls)
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-
-            def _send(self, code, body):
-                data = json.dumps(body).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _handle(self, method):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                with api.lock:
-                    api.requests.append({"method": method, "path": self.path,
-                                         "auth": self.headers.get("Authorization"),
-                                         "ctype": self.headers.get("Content-Type"), "body": body})
-                    if api.fail_next:
-                        code = api.fail_next.pop(0)
-                        return self._send(code, {"kind": "Status", "message": f"injected {code}"})
-                    if self.path.split("?")[0] != api.path:
-                        return self._send(404, {"kind": "Status", "message": "secrets not found"})
-                    if method == "GET":
-                        self._send(200, api.secret)
-                        if api.bump_after_get:
-                            api.bump_after_get -= 1
-                            api.bump()
-                        return None
-                    assert self.headers.get("Content-Type") == "application/strategic-merge-patch+json"
-                    patch = json.loads(body)
-                    if patch["metadata"].get("resourceVersion") not in (None, api.secret["metadata"]["resourceVersion"]):
-                        return self._send(409, {"kind": "Status", "message": "the object has been modified"})
-                    api.secret["data"].update(patch.get("data", {}))
-                    api.secret["metadata"]["annotations"].update(patch["metadata"].get("annotations", {}))
-                    api.bump()
-                    return self._send(200, api.secret)
-
-            def do_GET(self):
-                self._handle("GET")
-
-            def do_PATCH(self):
-                self._handle("PATCH")
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        scheme = "http"
-        if tls:
-            import ssl
-            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            ctx.load_cert_chain(*tls)
-            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
-            scheme = "https"
-        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def respond(self, req):
+        if self.fail_next:
+            code = self.fail_next.pop(0)
+            return code, {"kind": "Status", "message": f"injected {code}"}
+        if req.path != self.path:
+            return 404, {"kind": "Status", "message": "secrets not found"}
+        if req.method == "GET":
+            return 200, self.secret
+        if req.method != "PATCH" or req.headers.get("Content-Type") != "application/strategic-merge-patch+json":
+            return 415, {"kind": "Status", "message": "only strategic-merge PATCH is expected"}
+        if self.bump_before_patch:
+            self.bump_before_patch -= 1
+            self.bump()
+        patch = json.loads(req.body)
+        if patch["metadata"].get("resourceVersion") not in (None, self.secret["metadata"]["resourceVersion"]):
+            return 409, {"kind": "Status", "message": "the object has been modified"}
+        self.secret["data"].update(patch.get("data", {}))
+        self.secret["metadata"]["annotations"].update(patch["metadata"].get("annotations", {}))
+        self.bump()
+        return 200, self.secret
 
     def bump(self):
         self.rv += 1
@@ -165,20 +128,29 @@ class FakeApi:
             self.secret["data"][self.key] = base64.b64encode(value).decode()
             self.bump()
 
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+    def of(self, method: str) -> list:
+        with self.lock:
+            return [r for r in self.requests if r.method == method]
+
+    def polled(self, times: int = 3) -> bool:
+        """Waits until the sidecar has read the Secret `times` more times (each read is one whole pass)."""
+        start = len(self.of("GET"))
+        return wait_for(lambda: len(self.of("GET")) >= start + times, timeout=5, step=0.01)
 
 
 @pytest.fixture
 def api():
-    a = FakeApi()
-    yield a
-    a.close()
+    with FakeApi() as a:
+        yield a
+
+
+# the sidecar's pass interval and longest backoff, seconds: production runs 10 and 300; the runs here
+# scale them down (the same 1:5 ratio the tests used at 0.2 and 1) so that they take milliseconds
+INTERVAL, MAX_BACKOFF = 0.02, 0.1
 
 
 class Sidecar:
-    def __init__(self, tmp_path, api: FakeApi, interval="0.2", extra=(), ca: bytes | None = None):
+    def __init__(self, tmp_path, api: FakeApi, interval=INTERVAL, extra=(), ca: bytes | None = None):
         self.file = tmp_path / "claude" / ".credentials.json"
         self.file.parent.mkdir(exist_ok=True)
         self.token = tmp_path / "sa" / "token"
@@ -191,7 +163,7 @@ class Sidecar:
         self.proc = subprocess.Popen(
             [sys.executable, str(SCRIPT), f"--file={self.file}", "--secret=creds", "--key=credentials.json",
              "--namespace=agents", f"--interval={interval}", f"--token-file={self.token}",
-             f"--api-server={api.url}", "--max-backoff=1", *extra],
+             f"--api-server={api.url}", f"--max-backoff={MAX_BACKOFF}", *extra],
             stdout=self._fh, stderr=subprocess.STDOUT)
         self._fh.close()  # the child holds its own descriptor
 
@@ -207,19 +179,22 @@ class Sidecar:
     def output(self) -> str:
         return self.log.read_text()
 
+    def logged(self, text: str, timeout: float = 5) -> bool:
+        return wait_for(lambda: text in self.output(), timeout=timeout, step=0.01)
+
 
 def test_run_writes_a_valid_newer_login_and_records_rotated_at(tmp_path, api):
     s = Sidecar(tmp_path, api)
     try:
         s.write(OLD)
-        assert wait_for(lambda: "in sync" in s.output())
+        assert s.logged("in sync")
         s.write(NEW)
-        assert wait_for(lambda: api.value() == NEW, timeout=5), s.output()
+        assert wait_for(lambda: api.value() == NEW, timeout=5, step=0.01), s.output()
         ann = api.secret["metadata"]["annotations"]
         assert ann["aifactory.dev/rotated-at"].endswith("Z") and ann["aifactory.dev/rotated-by"] == "aifactory-credentials-writeback"
-        patches = [r for r in api.requests if r["method"] == "PATCH"]
-        assert len(patches) == 1 and "fieldManager=aifactory-credentials-writeback" in patches[0]["path"]
-        assert json.loads(patches[0]["body"])["metadata"]["resourceVersion"]  # conditional patch
+        patches = api.of("PATCH")
+        assert len(patches) == 1 and patches[0].query["fieldManager"] == ["aifactory-credentials-writeback"]
+        assert json.loads(patches[0].body)["metadata"]["resourceVersion"]  # conditional patch
     finally:
         assert s.stop() == 0
     out = s.output()
@@ -231,11 +206,15 @@ def test_run_never_writes_older_broken_or_empty_logins(tmp_path, api):
     api.replace(NEW)
     s = Sidecar(tmp_path, api)
     try:
-        for bad in (OLD, b"{\"claudeAiOauth\": ", raw(creds(refresh="")), login(NOW_MS + 3_600_000, "SAME-EXPIRY")):
+        for bad, reason in ((OLD, "not newer than the Secret"), (b"{\"claudeAiOauth\": ", "not valid JSON"),
+                            (raw(creds(refresh="")), "empty refresh token"),
+                            (login(NOW_MS + 3_600_000, "SAME-EXPIRY"), "not newer than the Secret")):
+            before = s.output().count(reason)
             s.write(bad)
-            time.sleep(0.6)
+            assert wait_for(lambda: s.output().count(reason) > before, timeout=5, step=0.01), s.output()
+            assert api.polled(2)  # and more passes over the same file
         assert api.value() == NEW
-        assert not [r for r in api.requests if r["method"] == "PATCH"]
+        assert not api.of("PATCH")
     finally:
         assert s.stop() == 0
     out = s.output()
@@ -245,10 +224,11 @@ def test_run_never_writes_older_broken_or_empty_logins(tmp_path, api):
 
 
 def test_run_one_log_line_per_decision_not_per_poll(tmp_path, api):
-    s = Sidecar(tmp_path, api, interval="0.05")
+    s = Sidecar(tmp_path, api)
     try:
         s.write(OLD)
-        time.sleep(1.0)
+        assert s.logged("in sync")
+        assert api.polled(10)
     finally:
         s.stop()
     assert s.output().count("in sync") == 1
@@ -258,12 +238,12 @@ def test_run_does_not_overwrite_a_secret_replaced_by_rotate(tmp_path, api):
     s = Sidecar(tmp_path, api)
     try:
         s.write(OLD)
-        assert wait_for(lambda: "in sync" in s.output())
+        assert s.logged("in sync")
         rotated = login(NOW_MS + 1_000, "ROTATED")   # the operator's new login (expires sooner!)
         api.replace(rotated)
         s.write(login(NOW_MS + 7_200_000, "OLDPOD"))  # the old pod refreshes its old family
-        assert wait_for(lambda: "replaced by someone else" in s.output(), timeout=5)
-        time.sleep(0.5)
+        assert s.logged("replaced by someone else")
+        assert api.polled(3)
         assert api.value() == rotated
     finally:
         s.stop()
@@ -274,18 +254,23 @@ def test_run_rereads_the_token_and_backs_off_on_api_errors(tmp_path, api):
     s = Sidecar(tmp_path, api)
     try:
         s.write(OLD)
-        assert wait_for(lambda: "in sync" in s.output(), timeout=10), s.output()
+        assert s.logged("in sync"), s.output()
         s.token.write_text("token-2")          # kubelet rotated the projected token
         s.write(NEW)
-        assert wait_for(lambda: api.value() == NEW, timeout=5)
+        assert wait_for(lambda: api.value() == NEW, timeout=5, step=0.01)
     finally:
         assert s.stop() == 0
     out = s.output()
     assert "API error (attempt 1, retry in" in out and "attempt 3" in out
     assert "service account token was refused" in out
-    auths = [r["auth"] for r in api.requests]
+    auths = [r.headers.get("Authorization") for r in api.requests]
     assert auths[0] == "Bearer token-1" and auths[-1] == "Bearer token-2"
-    # backoff grows: the three failures are spread out, not hammered at the 0.2 s interval
+    # backoff grows: the three failures are spread out (interval x 2, x 4, then --max-backoff), not
+    # hammered at the interval
+    at = [r.at for r in api.requests[:4]]
+    gaps = [b - a for a, b in zip(at, at[1:])]
+    for gap, wait in zip(gaps, (2 * INTERVAL, 4 * INTERVAL, MAX_BACKOFF)):
+        assert gap >= wait * 0.95, gaps
     assert not leaked(out)
 
 
@@ -293,23 +278,23 @@ def test_run_conflict_is_retried_not_forced(tmp_path, api):
     s = Sidecar(tmp_path, api)
     try:
         s.write(OLD)
-        assert wait_for(lambda: "in sync" in s.output())
+        assert s.logged("in sync")
         with api.lock:
-            api.bump_after_get = 1  # someone touches the Secret between the sidecar's GET and PATCH
+            api.bump_before_patch = 1  # someone touches the Secret between the sidecar's GET and PATCH
         s.write(NEW)
-        assert wait_for(lambda: api.value() == NEW, timeout=5), s.output()
+        assert wait_for(lambda: api.value() == NEW, timeout=5, step=0.01), s.output()
     finally:
         s.stop()
     assert "HTTP 409" in s.output()
-    patches = [r for r in api.requests if r["method"] == "PATCH"]
+    patches = api.of("PATCH")
     assert len(patches) == 2
 
 
 def test_sigterm_does_a_final_sync_and_exits_zero(tmp_path, api):
     s = Sidecar(tmp_path, api, interval="30")
     try:
-        assert wait_for(lambda: "watching" in s.output())
-        assert wait_for(lambda: len(api.requests) >= 1)
+        assert s.logged("watching")
+        assert wait_for(lambda: len(api.requests) >= 1, step=0.01)
         s.write(NEW)  # refreshed just before the pod stops; the next poll is 30 s away
         started = time.monotonic()
         assert s.stop(timeout=10) == 0
@@ -322,25 +307,25 @@ def test_sigterm_does_a_final_sync_and_exits_zero(tmp_path, api):
 
 
 def test_missing_secret_is_logged_with_the_fix_and_retried(tmp_path):
-    api = FakeApi(name="other-name")
-    s = Sidecar(tmp_path, api)
-    try:
-        s.write(NEW)
-        assert wait_for(lambda: "HTTP 404" in s.output(), timeout=5)
-        assert "credentials create-secret" in s.output()
-        assert s.proc.poll() is None, "keeps running (backing off), no crash loop"
-    finally:
-        s.stop()
-        api.close()
+    with FakeApi(name="other-name") as api:
+        s = Sidecar(tmp_path, api)
+        try:
+            s.write(NEW)
+            assert s.logged("HTTP 404")
+            assert "credentials create-secret" in s.output()
+            assert api.polled(2), "keeps retrying (backing off)"
+            assert s.proc.poll() is None, "keeps running (backing off), no crash loop"
+        finally:
+            s.stop()
 
 
-def test_once_and_argument_errors(tmp_path, api):
+def test_once_and_argument_errors(tmp_path, api, capsys):
     s = Sidecar(tmp_path, api, extra=("--once",))
     s.write(NEW)
     assert s.proc.wait(timeout=10) == 0
-    bad = subprocess.run([sys.executable, str(SCRIPT), "--file=x", "--secret=s", "--key=k", "--namespace=n",
-                          "--token-file=t", "--interval=0"], capture_output=True, text=True, timeout=30)
-    assert bad.returncode == 2 and "--interval must be positive" in bad.stderr
+    with pytest.raises(SystemExit) as bad:  # in-process: argparse exits before anything runs
+        wb.main(["--file=x", "--secret=s", "--key=k", "--namespace=n", "--token-file=t", "--interval=0"])
+    assert bad.value.code == 2 and "--interval must be positive" in capsys.readouterr().err
 
 
 def test_in_cluster_server_url(monkeypatch):
@@ -363,49 +348,45 @@ def test_stdlib_only():
 
 # ---------------------------------------------------------------- TLS with the projected ca.crt
 
-def _pki(tmp_path):
-    """A CA and a server certificate for 127.0.0.1, made with the openssl CLI."""
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    """A CA and a server certificate for 127.0.0.1, and another CA, made with the openssl CLI (P-256
+    keys: generated in milliseconds, where RSA keys took seconds)."""
     import shutil
     if not shutil.which("openssl"):
         pytest.fail("the openssl CLI is missing (Debian package openssl)")
-    d = tmp_path / "pki"
-    d.mkdir()
+    d = tmp_path_factory.mktemp("pki")
+    key = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
 
     def ossl(*args):
         subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True, timeout=60)
 
-    ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "1",
-         "-subj", "/CN=fake-kubernetes-ca")
-    ossl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=kubernetes")
+    ossl("req", "-x509", *key, "-keyout", "ca.key", "-out", "ca.crt", "-days", "1", "-subj", "/CN=fake-kubernetes-ca")
+    ossl("req", *key, "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=kubernetes")
     (d / "ext.cnf").write_text("subjectAltName=IP:127.0.0.1\n")
     ossl("x509", "-req", "-in", "srv.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "srv.crt",
          "-days", "1", "-extfile", "ext.cnf")
-    ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "other.key", "-out", "other.crt", "-days", "1",
-         "-subj", "/CN=some-other-ca")
+    ossl("req", "-x509", *key, "-keyout", "other.key", "-out", "other.crt", "-days", "1", "-subj", "/CN=some-other-ca")
     return d
 
 
-def test_https_with_the_ca_beside_the_token(tmp_path):
-    pki = _pki(tmp_path)
-    api = FakeApi(tls=(str(pki / "srv.crt"), str(pki / "srv.key")))
-    s = Sidecar(tmp_path, api, ca=(pki / "ca.crt").read_bytes())
-    try:
-        s.write(NEW)
-        assert wait_for(lambda: api.value() == NEW, timeout=10), s.output()
-    finally:
-        assert s.stop() == 0
-        api.close()
+def test_https_with_the_ca_beside_the_token(tmp_path, pki):
+    with FakeApi(tls=(str(pki / "srv.crt"), str(pki / "srv.key"))) as api:
+        s = Sidecar(tmp_path, api, ca=(pki / "ca.crt").read_bytes())
+        try:
+            s.write(NEW)
+            assert wait_for(lambda: api.value() == NEW, timeout=10, step=0.01), s.output()
+        finally:
+            assert s.stop() == 0
 
 
-def test_https_with_a_wrong_ca_is_refused_and_retried(tmp_path):
-    pki = _pki(tmp_path)
-    api = FakeApi(tls=(str(pki / "srv.crt"), str(pki / "srv.key")))
-    s = Sidecar(tmp_path, api, ca=(pki / "other.crt").read_bytes())
-    try:
-        s.write(NEW)
-        assert wait_for(lambda: "API server unreachable" in s.output(), timeout=10), s.output()
-        assert "CERTIFICATE_VERIFY_FAILED" in s.output()
-        assert api.value() == OLD and s.proc.poll() is None
-    finally:
-        assert s.stop() == 0
-        api.close()
+def test_https_with_a_wrong_ca_is_refused_and_retried(tmp_path, pki):
+    with FakeApi(tls=(str(pki / "srv.crt"), str(pki / "srv.key"))) as api:
+        s = Sidecar(tmp_path, api, ca=(pki / "other.crt").read_bytes())
+        try:
+            s.write(NEW)
+            assert s.logged("API server unreachable", timeout=10), s.output()
+            assert "CERTIFICATE_VERIFY_FAILED" in s.output()
+            assert api.value() == OLD and s.proc.poll() is None
+        finally:
+            assert s.stop() == 0
