@@ -1,11 +1,15 @@
 """Render the chart with the real Helm binaries in bin/ (both majors) and index the result."""
 from __future__ import annotations
 
+import copy
+import functools
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+
+from aifactory_policy.tools import go_tool_env
 
 REPO = Path(__file__).resolve().parent.parent
 CHART = REPO / "charts" / "aifactory"
@@ -44,13 +48,20 @@ class Rendered:
 
 def helm_template(helm: str, *args: str, release: str = "t", namespace: str = "aifactory") -> subprocess.CompletedProcess:
     return subprocess.run([str(HELMS[helm]), "template", release, str(CHART), "-n", namespace, *args],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, env=go_tool_env())
 
 
-def render(helm: str, *args: str, **kw) -> Rendered:
-    result = helm_template(helm, *args, **kw)
+@functools.lru_cache(maxsize=None)
+def _rendered_docs(helm: str, args: tuple[str, ...], release: str, namespace: str) -> tuple[dict, ...]:
+    """One real `helm template` per distinct command line in a test process: many tests read the
+    same render (the chart does not change during a run)."""
+    result = helm_template(helm, *args, release=release, namespace=namespace)
     assert result.returncode == 0, result.stderr
-    return Rendered([d for d in yaml.safe_load_all(result.stdout) if d])
+    return tuple(d for d in yaml.safe_load_all(result.stdout) if d)
+
+
+def render(helm: str, *args: str, release: str = "t", namespace: str = "aifactory") -> Rendered:
+    return Rendered(copy.deepcopy(list(_rendered_docs(helm, tuple(args), release, namespace))))
 
 
 def render_error(helm: str, *args: str) -> str:

@@ -1,11 +1,16 @@
 """Shared fixtures: the repository, the real tools in bin/, and an in-process CLI runner."""
 from __future__ import annotations
 
+import copy
+import hashlib
+import json
 import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
+from aifactory_policy import helm as helm_module, opa as opa_module
 from aifactory_policy.cli import main
 
 from helpers import REPO
@@ -53,3 +58,35 @@ def cli(capsys, opa_bin):
 def _no_stray_root(monkeypatch):
     """Tools and policies come from this checkout unless a test says otherwise."""
     monkeypatch.delenv("AIFACTORY_POLICY_ROOT", raising=False)
+
+
+_REAL_EVAL_QUERY, _REAL_TEMPLATE = opa_module.eval_query, helm_module.template
+_TOOL_RESULTS: dict = {}
+
+
+@pytest.fixture
+def reuse_tool_results(monkeypatch):
+    """For tests that vary only how one result is reported (output formats, destinations): an OPA
+    evaluation or Helm render byte-identical to an earlier one in this test process returns that
+    earlier real result instead of starting the tool again. Errors are never reused."""
+    def eval_query(payload, policies, query, opa=None, **kw):
+        key = ("opa", json.dumps(payload, sort_keys=True, default=str), str(policies), query, opa,
+               json.dumps(kw, sort_keys=True, default=str))
+        if key not in _TOOL_RESULTS:
+            _TOOL_RESULTS[key] = _REAL_EVAL_QUERY(payload, policies, query, opa, **kw)
+        return copy.deepcopy(_TOOL_RESULTS[key])
+
+    def template(*args, **kw):
+        files = args[4] if len(args) > 4 else kw.get("files", [])
+        key = ("helm", json.dumps([args, kw], sort_keys=True, default=str),
+               tuple(hashlib.sha256(Path(f).read_bytes()).hexdigest() for f in files if Path(f).is_file()))
+        if key not in _TOOL_RESULTS:
+            result = _REAL_TEMPLATE(*args, **kw)
+            if not result.ok:
+                return result
+            _TOOL_RESULTS[key] = result
+        return _TOOL_RESULTS[key]
+
+    monkeypatch.setattr(opa_module, "eval_query", eval_query)
+    monkeypatch.setattr(helm_module, "template", template)
+

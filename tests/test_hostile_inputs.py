@@ -1,6 +1,8 @@
 """The hostile-input catalogue (docs/hostile-inputs.md): each input, the command that meets it, the
-exit code and the message. Every case runs the real CLI in a child process: no traceback, the
-message names the file, and the child's peak memory stays bounded (measured with wait4)."""
+exit code and the message: no traceback, and the message names the file. The catalogue runs the
+CLI in-process (its main() is the whole program: argument parsing, redaction, exit codes); the
+YAML bombs run it in a child process, whose peak memory is measured with wait4, and so does one
+case per exit code, to show the installed entry point behaves the same."""
 from __future__ import annotations
 
 import os
@@ -27,6 +29,7 @@ class Case:
     needle: str                         # expected in stderr (or stdout for notes)
     names: str | None = "bad"           # the file name the message must mention
     env: dict | None = None
+    others_read: bool = True            # a folder scan still reads the good file beside it
 
 
 def _scan_file(name: str, content: str | bytes):
@@ -116,10 +119,13 @@ CASES = [
     Case("broken-chart-template", _broken_chart, 2, "helm template"),
     Case("helm-missing", _no_helm, 2, "helm not found", names=None,
          env={"PATH": "/nonexistent", "AIFACTORY_POLICY_ROOT": "{tmp}"}),
+    Case("bad-size-setting", _scan_file("bad.yaml", MANIFEST), 2, "AIFACTORY_POLICY_MAX_BYTES='lots'",
+         names=None, env={"AIFACTORY_POLICY_MAX_BYTES": "lots"}, others_read=False),
 ]
 
 
 def run_cli(args: list[str], env_extra: dict | None, tmp: Path) -> tuple[int, str, str]:
+    """The CLI as a child process (python -m aifactory_policy), from tmp."""
     env = {k: v for k, v in os.environ.items() if k != "AIFACTORY_POLICY_ROOT"}
     env["PYTHONPATH"] = str(REPO / "src")
     for k, v in (env_extra or {}).items():
@@ -133,21 +139,35 @@ def run_cli(args: list[str], env_extra: dict | None, tmp: Path) -> tuple[int, st
     return proc.returncode, out, err
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_hostile_input(case: Case, tmp_path):
-    args = case.make(tmp_path)
-    code, out, err = run_cli(args, case.env, tmp_path)
+def assert_outcome(case: Case, args: list[str], code: int, out: str, err: str) -> None:
     assert code == case.code, f"exit {code}\nstdout: {out}\nstderr: {err}"
     assert "Traceback" not in err and "internal error" not in err, err
     assert case.needle in err + out, f"{case.needle!r} not in:\n{err}\n{out}"
     if case.names:
         assert case.names in (err if case.code == 2 else err + out), err
-    if "--format" in args and case.code == 2:  # a folder scan: the good file beside the hostile one was still read
+    if "--format" in args and case.code == 2 and case.others_read:
         assert '"files": 1' in out, out
 
 
-def test_nothing_from_a_python_tag_is_executed(tmp_path):
-    run_cli(_python_tag(tmp_path), None, tmp_path)
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_hostile_input(case: Case, tmp_path, cli, monkeypatch):
+    args = case.make(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    for k, v in (case.env or {}).items():
+        monkeypatch.setenv(k, v.replace("{tmp}", str(tmp_path)))
+    r = cli(*args)
+    assert_outcome(case, args, r.code, r.out, r.err)
+
+
+@pytest.mark.parametrize("name", ["syntax-error", "symlink-loops"])
+def test_child_process_gives_the_same_outcome(name, tmp_path):
+    case = next(c for c in CASES if c.name == name)
+    args = case.make(tmp_path)
+    assert_outcome(case, args, *run_cli(args, case.env, tmp_path))
+
+
+def test_nothing_from_a_python_tag_is_executed(tmp_path, cli):
+    cli(*_python_tag(tmp_path))
     assert not (tmp_path / "pwned").exists()
 
 

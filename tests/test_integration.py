@@ -1,11 +1,15 @@
 """The CLI against the project's real chart (charts/aifactory) and real policies (policies/).
 """
+import contextlib
+import io
 import json
+import os
 
 import yaml
 
 import pytest
 
+from aifactory_policy.cli import main
 from helpers import REPO
 
 CHART = REPO / "charts" / "aifactory"
@@ -39,23 +43,64 @@ def _rule_id(rule_dir):
     return m.group(1) if m else None
 
 
-SUITE_SAMPLES = sorted({(rule_dir, entry["file"]) for rule_dir in RULE_DIRS
-                        for entry in yaml.safe_load((rule_dir / "suite.yaml").read_text())["samples"]})
+def _suite(rule_dir):
+    return yaml.safe_load((rule_dir / "suite.yaml").read_text())["samples"]
+
+
+def _cli_in(folder, *args):
+    """The CLI in-process from `folder`, for module-scoped fixtures (the cli fixture is per test)."""
+    out, err, before = io.StringIO(), io.StringIO(), os.getcwd()
+    os.chdir(folder)  # contextlib.chdir needs Python 3.11; the package supports 3.10
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main([str(a) for a in args])
+    finally:
+        os.chdir(before)
+    return code, out.getvalue() + err.getvalue() if code not in (0, 1) else out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def scanned():
+    """One `scan --per-file` per rule folder over all its samples (run from that folder, so messages
+    name files as conftest run there does): findings grouped by file."""
+    out = {}
+    for rule_dir in RULE_DIRS:
+        files = sorted({e["file"] for e in _suite(rule_dir)})
+        code, stdout = _cli_in(rule_dir, "scan", "--per-file", *files, "--format", "json")
+        assert code in (0, 1), stdout
+        per_file = {f: set() for f in files}
+        for f in json.loads(stdout)["findings"]:
+            per_file[f["file"]].add((f["rule"], f["message"]))
+        out[rule_dir.name] = per_file
+    return out
+
+
+SUITE_SAMPLES = sorted({(rule_dir, entry["file"]) for rule_dir in RULE_DIRS for entry in _suite(rule_dir)})
 
 
 @pytest.mark.parametrize("rule_dir,sample", SUITE_SAMPLES, ids=lambda x: getattr(x, "name", x))
-def test_cli_scan_gives_the_exact_verdicts_the_policy_suite_expects(cli, rule_dir, sample, monkeypatch):
-    """The CLI (one OPA eval, cross-document rules over the whole invocation, like conftest --combine)
-    reports exactly the findings suite.yaml lists for conftest, message for message."""
-    entries = [e for e in yaml.safe_load((rule_dir / "suite.yaml").read_text())["samples"] if e["file"] == sample]
-    expected = sorted({(x["rule"], x["msg"]) for e in entries for x in e["expected"]})
-    monkeypatch.chdir(rule_dir)  # messages name files as given, as conftest run from this folder does
-    r = cli("scan", sample, "--format", "json")
-    assert r.code == (1 if expected else 0), r.err
-    got = sorted({(f["rule"], f["message"]) for f in json.loads(r.out)["findings"]})
+def test_cli_scan_gives_the_exact_verdicts_the_policy_suite_expects(scanned, rule_dir, sample):
+    """The CLI (one OPA eval per rule folder; --per-file keeps the cross-document rule within each
+    file, like conftest without --combine) reports exactly the findings suite.yaml lists for
+    conftest, message for message."""
+    expected = sorted({(x["rule"], x["msg"]) for e in _suite(rule_dir) if e["file"] == sample for x in e["expected"]})
+    got = sorted(scanned[rule_dir.name][sample])
     if "aifactoryRawText:" in (rule_dir / sample).read_text():
         # an OPA input fixture for raw-text mode: the CLI also reads the fixture file itself as raw
         # text, so it reports the commented lines of the fixture too
         assert set(expected) <= set(got)
     else:
         assert got == expected
+
+
+def test_per_file_only_narrows_the_cross_document_rule(cli, monkeypatch):
+    """Without --per-file the samples of one folder are one install set: a Secret shared between two
+    sample files is found (AIF005, "also in"), and that is the only difference."""
+    rule_dir = POLICIES / "rules" / "credentials_mount"
+    monkeypatch.chdir(rule_dir)
+    files = sorted({e["file"] for e in _suite(rule_dir)})
+    together = json.loads(cli("scan", *files, "--format", "json").out)["findings"]
+    apart = json.loads(cli("scan", "--per-file", *files, "--format", "json").out)["findings"]
+    extra = [f for f in together if f not in apart]
+    assert extra and {f["rule"] for f in extra} == {"AIF005"} and all("also in" in f["message"] for f in extra)
+    assert all(f in together for f in apart)

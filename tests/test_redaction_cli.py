@@ -26,7 +26,7 @@ CASES = ([("scan", fmt, False) for fmt in sorted(FORMATS)] + [("check", fmt, Tru
 
 
 @pytest.mark.parametrize("command, fmt, to_file", CASES)
-def test_no_output_leaks(cli, laden, tmp_path, fmt, command, to_file):
+def test_no_output_leaks(cli, reuse_tool_results, laden, tmp_path, fmt, command, to_file):
     if command == "scan":
         args = ["scan", laden]
     else:

@@ -42,7 +42,7 @@ def commands(d):
 @pytest.mark.parametrize("to_file", [False, True], ids=["stdout", "output-file"])
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
 @pytest.mark.parametrize("command", ["scan", "check", "audit", "scan-image"])
-def test_no_command_or_format_prints_a_token(cli, laden, tmp_path, command, fmt, to_file):
+def test_no_command_or_format_prints_a_token(cli, reuse_tool_results, laden, tmp_path, command, fmt, to_file):
     out_file = tmp_path / f"report.{fmt}"
     args = commands(laden)[command] + ["--format", fmt] + (["--output", out_file] if to_file else [])
     r = cli(*args)

@@ -6,7 +6,8 @@
 #   data.batch.findings is a set of {"doc", "rule", "severity", "msg", "path"}; findings of the
 #   cross-document rules (packages with cross_document := true) are evaluated once over the
 #   combined input [{"path": file, "contents": content}, ...] and carry "doc": null and
-#   "docs": [ids].
+#   "docs": [ids]. Optional "group" on a document limits the cross-document rules to the
+#   documents of the same group.
 package batch
 
 # Per document: every rule with input = the document.
@@ -23,17 +24,27 @@ findings contains f if {
 	}
 }
 
-combined := [{"path": object.get(d, "file", ""), "contents": d.content} | some d in input.documents]
+# Cross-document rules see one group of documents at a time: every document unless the caller
+# sets "group" (scan --per-file: one group per file, as conftest does without --combine).
+group(d) := object.get(d, "group", 0)
 
-# Once: the cross-document rules with input = every document, conftest --combine shape.
+groups := {group(d) | some d in input.documents}
+
+members(g) := [d | some d in input.documents; group(d) == g]
+
+combined(g) := [{"path": object.get(d, "file", ""), "contents": d.content} | some d in members(g)]
+
+# Once per group: the cross-document rules with input = the group's documents, conftest --combine shape.
 findings contains f if {
 	some name
 	data.rules[name].cross_document == true
-	some r in data.rules[name].deny with input as combined
+	some g in groups
+	ds := members(g)
+	some r in data.rules[name].deny with input as combined(g)
 	is_array(r.docs)
 	f := {
 		"doc": null,
-		"docs": [input.documents[i].id | some i in r.docs],
+		"docs": [ds[i].id | some i in r.docs],
 		"rule": r.rule,
 		"severity": r.severity,
 		"msg": r.msg,

@@ -70,3 +70,17 @@ test_batch_clean_documents if {
 test_batch_empty if {
 	count(batch.findings) == 0 with input as {"documents": []}
 }
+
+# scan --per-file: documents in different groups never share a cross-document finding.
+test_groups_keep_cross_document_rules_within_a_group if {
+	grouped := [object.union(d, {"group": d.id}) | some d in documents]
+	findings := batch.findings with input as {"documents": grouped}
+	{f.rule | some f in findings} == {"AIF001", "AIF006"}
+}
+
+test_one_group_with_both_releases_still_finds_the_sharing if {
+	grouped := [object.union(d, {"group": "same"}) | some d in documents]
+	some f in batch.findings with input as {"documents": grouped}
+	f.rule == "AIF005"
+	f.docs == [8, 9]
+}

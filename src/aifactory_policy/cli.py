@@ -129,6 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
                           help="check values files and manifests on disk",
                           description="Check values files and Kubernetes manifests (files or folders).")
     scan.add_argument("paths", nargs="+", metavar="PATH", help="file or folder, repeatable")
+    scan.add_argument("--per-file", action="store_true",
+                      help="compare files only with themselves: the cross-document rule (AIF005, one Secret "
+                           "shared by two releases) looks within each file, as conftest does without "
+                           "--combine (default: across every file given, so sharing between files is found)")
     _common(scan)
     from .credentials.cli import add_parser as add_credentials
     add_credentials(sub, _Formatter)
@@ -148,7 +152,7 @@ def _dispatch(args: argparse.Namespace) -> Report:
                          helm_major=args.helm_major, release=args.release_name, namespace=args.namespace,
                          policies=args.policies, opa_path=args.opa, kube_version=args.kube_version)
     from .commands import scan
-    return scan.run(args.paths, policies=args.policies, opa_path=args.opa)
+    return scan.run(args.paths, policies=args.policies, opa_path=args.opa, per_file=args.per_file)
 
 
 def _run(argv: Optional[Sequence[str]]) -> int:

@@ -15,6 +15,7 @@ class InputDoc:
     doc: Optional[Document] = None    # line map when lines in `file` are meaningful
     resource: Optional[str] = None    # "Kind/namespace/name" for manifests
     raw_text: bool = False
+    group: Optional[str] = None       # cross-document rules compare documents of one group only
 
     def line_for(self, path: Optional[str]) -> Optional[int]:
         if self.raw_text:

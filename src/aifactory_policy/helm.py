@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from .findings import EvaluationError
-from .tools import find_tool, repo_root
+from .tools import find_tool, go_tool_env, repo_root
 
 TIMEOUT = 120
 FALLBACK_KUBE_VERSION = "v1.34.0"
@@ -63,7 +63,7 @@ def template(helm: str, chart: str, release: str, namespace: Optional[str], file
     for s in set_strings:
         cmd += ["--set-string", s]
     with tempfile.TemporaryDirectory(prefix="aifactory-helm-") as home:
-        env = dict(os.environ)
+        env = go_tool_env()
         # Helm's caches and config in a private temp dir: nothing written to the user's tree.
         for var, sub in (("HELM_CACHE_HOME", "cache"), ("HELM_CONFIG_HOME", "config"), ("HELM_DATA_HOME", "data")):
             env.setdefault(var, os.path.join(home, sub))

@@ -9,14 +9,15 @@ from typing import Any, Optional
 from .documents import InputDoc
 from .findings import EvaluationError, Finding
 from .rules import title_of
-from .tools import find_tool
+from .tools import find_tool, go_tool_env
 
 QUERY = "data.batch.findings"
 TIMEOUT = 300
 
 
 def batch_input(docs: list[InputDoc]) -> dict:
-    return {"documents": [{"id": i, "file": d.file, "content": d.content} for i, d in enumerate(docs)]}
+    return {"documents": [{"id": i, "file": d.file, "content": d.content,
+                           **({"group": d.group} if d.group is not None else {})} for i, d in enumerate(docs)]}
 
 
 # Samples, suites and admission manifests under policies/ are test data, not policy data.
@@ -34,7 +35,7 @@ def eval_query(payload: Any, policies: Path, query: str, opa: Optional[str] = No
     cmd.append(query)
     try:
         proc = subprocess.run(cmd, input=json.dumps(payload, default=str), capture_output=True, text=True,
-                              timeout=timeout, check=False)
+                              timeout=timeout, check=False, env=go_tool_env())
     except subprocess.TimeoutExpired:
         raise EvaluationError(f"opa eval timed out after {timeout} s over {what}") from None
     except OSError as exc:

@@ -24,7 +24,7 @@ try:  # libyaml when present; the pure-Python loader otherwise
 except AttributeError:  # pragma: no cover - depends on the PyYAML build
     _Loader = yaml.SafeLoader
 
-MAX_BYTES = int(os.environ.get("AIFACTORY_POLICY_MAX_BYTES", 8 * 1024 * 1024))
+MAX_BYTES = 8 * 1024 * 1024   # per file; AIFACTORY_POLICY_MAX_BYTES overrides it
 MAX_NODES = 200_000        # constructed nodes per file, aliases expanded (billion laughs)
 MAX_ALIASES = 10_000       # alias references per document
 MAX_DEPTH = 200            # nesting depth
@@ -106,9 +106,21 @@ class LoadedFile:
         return self.text.splitlines()
 
 
+def max_bytes_limit() -> int:
+    """AIFACTORY_POLICY_MAX_BYTES when set (read per call, so a bad value is a clear error, not a
+    crash at import), else MAX_BYTES."""
+    value = os.environ.get("AIFACTORY_POLICY_MAX_BYTES", "").strip()
+    if not value:
+        return MAX_BYTES
+    if not value.isdigit() or int(value) < 1:
+        raise EvaluationError(f"AIFACTORY_POLICY_MAX_BYTES={value!r}: not a positive number of bytes; "
+                              f"unset it (default {MAX_BYTES}) or set e.g. AIFACTORY_POLICY_MAX_BYTES=16777216")
+    return int(value)
+
+
 def read_text(path: str, max_bytes: Optional[int] = None) -> str:
     """Read a UTF-8 text file or raise EvaluationError saying why not and what to do."""
-    max_bytes = MAX_BYTES if max_bytes is None else max_bytes
+    max_bytes = max_bytes_limit() if max_bytes is None else max_bytes
     try:
         st = os.stat(path)
     except OSError as exc:

@@ -29,9 +29,15 @@ structured if {
 	not workloads.is_combined(input)
 }
 
+# The walks below run only on documents that pass the cheap whole-document test.
+candidate if {
+	structured
+	tokens.may_hold_material_within(input)
+}
+
 # Paths of objects that are a credentials JSON by structure (claudeAiOauth + accessToken/refreshToken).
 structure_paths contains p if {
-	structured
+	candidate
 	walk(input, [p, v])
 	tokens.is_credentials_object(v)
 }
@@ -64,7 +70,7 @@ deny contains result if {
 
 # A string value holding a token, credentials JSON text, or base64 of either.
 deny contains result if {
-	structured
+	candidate
 	walk(input, [p, v])
 	is_string(v)
 	what := tokens.describe(v)

@@ -65,7 +65,8 @@ def collect(paths: list[str], report: Report) -> list[str]:
     return files
 
 
-def run(paths: list[str], policies: Optional[str] = None, opa_path: Optional[str] = None) -> Report:
+def run(paths: list[str], policies: Optional[str] = None, opa_path: Optional[str] = None,
+        per_file: bool = False) -> Report:
     report = Report(command="scan")
     pol = policies_dir(policies)
     docs: list[InputDoc] = []
@@ -76,7 +77,9 @@ def run(paths: list[str], policies: Optional[str] = None, opa_path: Optional[str
             report.failures.append(str(exc))
             continue
         report.inputs.append(path)
-        docs += file_docs(lf)
+        for d in file_docs(lf):
+            d.group = path if per_file else None
+            docs.append(d)
     if not report.inputs and not report.failures:
         report.notes.append("no *.yaml, *.yml or *.json files found")
     report.findings = opa.evaluate(docs, pol, opa_path)
