@@ -6,7 +6,8 @@
 #      samples/allowed/ and samples/disallowed/ (each with at least one sample)
 #   4. opa test (every rule, the libraries and the batch package)
 #   5. conftest on every sample gives exactly the findings its suite.yaml lists
-#      (allowed: none; disallowed: the exact {rule, msg} list; `combine: true` runs --combine)
+#      (allowed: none; disallowed: the exact {rule, msg} list; `combine: true` runs --combine);
+#      one conftest run per rule folder (each file judged alone), one per --combine sample
 # Tools: <repo>/bin/opa and bin/conftest (ci/bootstrap), else PATH.
 set -euo pipefail
 
@@ -56,43 +57,53 @@ for name in sorted(os.listdir("rules")):
     suite_path = os.path.join("rules", name, "suite.yaml")
     with open(suite_path) as f:
         suite = yaml.safe_load(f)
-    listed = set()
-    for case in suite["samples"]:
-        path = os.path.join("rules", name, case["file"])
-        listed.add(case["file"])
-        # Run from the rule folder so file names in messages read samples/...
+    listed = {case["file"] for case in suite["samples"]}
+    # One conftest per rule folder for the samples checked alone (conftest without --combine judges
+    # each file on its own and reports per file), one per `combine: true` sample (--combine merges
+    # every file given). Run from the rule folder so file names in messages read samples/...
+    alone = [c for c in suite["samples"] if not c.get("combine")]
+    groups = ([alone] if alone else []) + [[c] for c in suite["samples"] if c.get("combine")]
+    for group in groups:
         cmd = [conftest, "test", "--all-namespaces", "--no-color", "-o", "json", "-p", "../.."]
-        if case.get("combine"):
+        if group[0].get("combine"):
             cmd.append("--combine")
-        cmd.append(case["file"])
+        cmd += [c["file"] for c in group]
         run = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
                              cwd=os.path.join("rules", name))
         try:
             results = json.loads(run.stdout)
         except ValueError:
-            print(f"FAIL {path}: conftest gave no JSON (exit {run.returncode}): {run.stderr.strip()}")
-            failed += 1
+            print(f"FAIL rules/{name}: conftest gave no JSON (exit {run.returncode}): {run.stderr.strip()}")
+            failed += len(group)
             continue
-        got = sorted(
-            (fl.get("metadata", {}).get("rule", "?"), fl["msg"])
-            for r in results for fl in (r.get("failures") or [])
-        )
-        want = sorted((e["rule"], e["msg"]) for e in (case.get("expected") or []))
-        is_allowed = case["file"].startswith("samples/allowed/")
-        if is_allowed and want:
-            print(f"FAIL {path}: an allowed sample must expect no findings")
+        got_by_file = {}
+        for r in results:  # one result per file and policy namespace; --combine names no single file
+            key = group[0]["file"] if group[0].get("combine") else r.get("filename")
+            got_by_file.setdefault(key, []).extend(
+                (fl.get("metadata", {}).get("rule", "?"), fl["msg"]) for fl in (r.get("failures") or []))
+        any_expected = False
+        for case in group:
+            path = os.path.join("rules", name, case["file"])
+            got = sorted(got_by_file.get(case["file"], []))
+            want = sorted((e["rule"], e["msg"]) for e in (case.get("expected") or []))
+            any_expected = any_expected or bool(want)
+            checked += 1
+            if case["file"].startswith("samples/allowed/") and want:
+                print(f"FAIL {path}: an allowed sample must expect no findings")
+                failed += 1
+            if got != want:
+                failed += 1
+                print(f"FAIL {path}")
+                for item in want:
+                    if item not in got:
+                        print(f"  missing:    {item[0]} {item[1]}")
+                for item in got:
+                    if item not in want:
+                        print(f"  unexpected: {item[0]} {item[1]}")
+        if run.returncode != (1 if any_expected else 0):
             failed += 1
-        expected_exit = 0 if not want else 1
-        checked += 1
-        if got != want or run.returncode != expected_exit:
-            failed += 1
-            print(f"FAIL {path} (exit {run.returncode}, want {expected_exit})")
-            for item in want:
-                if item not in got:
-                    print(f"  missing:    {item[0]} {item[1]}")
-            for item in got:
-                if item not in want:
-                    print(f"  unexpected: {item[0]} {item[1]}")
+            print(f"FAIL rules/{name}: conftest exit {run.returncode}, want {1 if any_expected else 0} "
+                  f"for {', '.join(c['file'] for c in group)}")
     on_disk = {os.path.join("samples", s, f) for s in ("allowed", "disallowed")
                for f in os.listdir(os.path.join("rules", name, "samples", s)) if f.endswith(".yaml")}
     for f in sorted(on_disk - listed):

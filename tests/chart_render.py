@@ -7,9 +7,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 
 from aifactory_policy.tools import go_tool_env
+from helpers import yaml_docs
 
 REPO = Path(__file__).resolve().parent.parent
 CHART = REPO / "charts" / "aifactory"
@@ -57,14 +57,19 @@ def _rendered_docs(helm: str, args: tuple[str, ...], release: str, namespace: st
     same render (the chart does not change during a run)."""
     result = helm_template(helm, *args, release=release, namespace=namespace)
     assert result.returncode == 0, result.stderr
-    return tuple(d for d in yaml.safe_load_all(result.stdout) if d)
+    return tuple(yaml_docs(result.stdout))
 
 
 def render(helm: str, *args: str, release: str = "t", namespace: str = "aifactory") -> Rendered:
     return Rendered(copy.deepcopy(list(_rendered_docs(helm, tuple(args), release, namespace))))
 
 
-def render_error(helm: str, *args: str) -> str:
+@functools.lru_cache(maxsize=None)
+def _refusal(helm: str, args: tuple[str, ...]) -> str:
     result = helm_template(helm, *args)
     assert result.returncode != 0, "expected the chart to refuse these values"
     return result.stderr
+
+
+def render_error(helm: str, *args: str) -> str:
+    return _refusal(helm, tuple(args))

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from aifactory_policy import helm as helm_module, opa as opa_module
+from aifactory_policy.audit import command as audit_command
+from aifactory_policy.audit.material import Fingerprinter
 from aifactory_policy.cli import main
 
 from helpers import REPO
@@ -66,9 +68,10 @@ _TOOL_RESULTS: dict = {}
 
 @pytest.fixture
 def reuse_tool_results(monkeypatch):
-    """For tests that vary only how one result is reported (output formats, destinations): an OPA
-    evaluation or Helm render byte-identical to an earlier one in this test process returns that
-    earlier real result instead of starting the tool again. Errors are never reused."""
+    """For tests that vary only how one result is reported (output formats, destinations, which
+    part of the report they read): an OPA evaluation or Helm render byte-identical to an earlier
+    one in this test process returns that earlier real result instead of starting the tool again.
+    Errors are never reused."""
     def eval_query(payload, policies, query, opa=None, **kw):
         key = ("opa", json.dumps(payload, sort_keys=True, default=str), str(policies), query, opa,
                json.dumps(kw, sort_keys=True, default=str))
@@ -89,4 +92,6 @@ def reuse_tool_results(monkeypatch):
 
     monkeypatch.setattr(opa_module, "eval_query", eval_query)
     monkeypatch.setattr(helm_module, "template", template)
+    # the audit keys its fingerprints per run; one fixed key makes reruns byte-identical
+    monkeypatch.setattr(audit_command, "Fingerprinter", lambda: Fingerprinter(b"reuse_tool_results fixed key"))
 

@@ -1,10 +1,26 @@
 """Paths and small helpers shared by the tests (imported by conftest and test modules)."""
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 import time
 from pathlib import Path
 
+import yaml
+
 REPO = Path(__file__).resolve().parent.parent
+# libyaml: the pure-Python loader made reading renders and suites a visible part of the suite's time
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def yaml_load(text: str):
+    return yaml.load(text, Loader=YAML_LOADER)
+
+
+def yaml_docs(text: str) -> list:
+    """The non-empty documents of a multi-document YAML stream."""
+    return [d for d in yaml.load_all(text, Loader=YAML_LOADER) if d]
 DATA = Path(__file__).resolve().parent / "data"
 MINI_CHART = DATA / "chart"
 MINI_POLICIES = DATA / "policies"
@@ -42,3 +58,18 @@ def wait_for(predicate, timeout: float = 10.0, step: float = 0.05) -> bool:
             return True
         time.sleep(step)
     return False
+
+
+def run_cli_in(folder: Path, *args) -> tuple[int, str, str]:
+    """`aifactory-policy ARGS` in-process from `folder`: (exit code, stdout, stderr). For module-scoped
+    fixtures; a single test uses the `cli` fixture."""
+    from aifactory_policy.cli import main
+    out, err, before = io.StringIO(), io.StringIO(), os.getcwd()
+    os.chdir(folder)  # contextlib.chdir needs Python 3.11; the package supports 3.10
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main([str(a) for a in args])
+    finally:
+        os.chdir(before)
+    return code, out.getvalue(), err.getvalue()
+

@@ -14,6 +14,7 @@ from aifactory_policy.audit import helm_release
 from aifactory_policy.audit.material import Fingerprinter, scan_bytes
 
 DUMP = Path(__file__).resolve().parent / "data" / "audit" / "planted"
+pytestmark = pytest.mark.usefixtures("reuse_tool_results")  # many tests read the same audit
 NOW = audit_dump.NOW
 
 

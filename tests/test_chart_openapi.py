@@ -3,10 +3,17 @@ the Kubernetes OpenAPI schemas of the versions the chart supports (kubeVersion >
 and strict (unknown fields fail), with the schemas the kubernetes-validate package ships."""
 from __future__ import annotations
 
+import functools
+
 import pytest
 import kubernetes_validate
+import kubernetes_validate.utils
 
 from chart_render import EXAMPLES, render
+
+# validate() reads and parses the schema and the multi-megabyte _definitions.json of the version
+# on every call; the files never change during a run, so parse each once (read-only use).
+kubernetes_validate.utils.schema_contents = functools.lru_cache(maxsize=None)(kubernetes_validate.utils.schema_contents)
 
 SUPPORTED = ["1.30.0", "1.32.0", "1.34.0", "1.37.0"]
 SCENARIOS = [("-f", str(e)) for e in EXAMPLES] + [

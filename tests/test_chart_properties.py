@@ -10,9 +10,12 @@ from hypothesis import HealthCheck, Phase, assume, given, settings, strategies a
 
 from chart_render import CREDENTIALS_PATH, helm_template
 import yaml
+from helpers import yaml_docs
 
 # Each example runs a real Helm (~0.1 s): few examples, and no shrinking (a failure prints its
-# example at once instead of re-rendering for minutes).
+# example at once instead of re-rendering for minutes). The values properties put a batch of
+# trees into one values file: the chart's guard reports every offending key at once.
+BATCH = 4
 SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow],
                     phases=[Phase.explicit, Phase.reuse, Phase.generate])
 HELM = st.sampled_from(["helm3", "helm4"])
@@ -45,23 +48,34 @@ def render_with(helm: str, values: dict, tmp_path) -> tuple[int, str, str]:
     return result.returncode, result.stdout, result.stderr
 
 
-@SETTINGS
-@given(helm=HELM, tree=nested(SAFE_TEXT), where=st.sampled_from(["global", "podAnnotations"]),
-       secret=credential_material(), data=st.data())
-def test_credential_material_anywhere_in_values_is_refused(tmp_path_factory, helm, tree, where, secret, data):
+@st.composite
+def placed_material(draw) -> tuple[str, object, str]:
+    """(where, subtree holding the secret at a random depth, the secret)"""
+    secret, where = draw(credential_material()), draw(st.sampled_from(["global", "podAnnotations"]))
     if where == "podAnnotations":
-        tree = {data.draw(KEY): secret}
-    else:
-        tree = {"k": [tree, {data.draw(KEY): secret}]}
-    code, _, err = render_with(helm, {where: tree}, tmp_path_factory.mktemp("v"))
-    assert code != 0 and "holds Claude/Anthropic credential material" in err
-    assert secret not in err
+        return where, secret, secret          # annotations are a flat map of strings
+    return where, {"k": [draw(nested(SAFE_TEXT)), {draw(KEY): secret}]}, secret
 
 
-@SETTINGS
-@given(helm=HELM, tree=nested(SAFE_TEXT))
-def test_clean_values_are_never_refused(tmp_path_factory, helm, tree):
-    code, _, err = render_with(helm, {"global": {"tree": tree}}, tmp_path_factory.mktemp("v"))
+@settings(SETTINGS, max_examples=6)
+@given(helm=HELM, cases=st.lists(placed_material(), min_size=BATCH, max_size=BATCH))
+def test_credential_material_anywhere_in_values_is_refused(tmp_path_factory, helm, cases):
+    values: dict = {"global": {}, "podAnnotations": {}}
+    for i, (where, subtree, _) in enumerate(cases):
+        values[where][f"t{i}"] = subtree
+    code, _, err = render_with(helm, values, tmp_path_factory.mktemp("v"))
+    assert code != 0
+    for i, (where, _, secret) in enumerate(cases):   # every planted value is named, none is echoed
+        assert f'values key "{where}.t{i}' in err and "holds Claude/Anthropic credential material" in err, err
+        assert secret not in err
+    assert err.count("holds Claude/Anthropic credential material") == len(cases), err
+
+
+@settings(SETTINGS, max_examples=6)
+@given(helm=HELM, trees=st.lists(nested(SAFE_TEXT), min_size=BATCH, max_size=BATCH))
+def test_clean_values_are_never_refused(tmp_path_factory, helm, trees):
+    values = {"global": {f"tree{i}": tree for i, tree in enumerate(trees)}}
+    code, _, err = render_with(helm, values, tmp_path_factory.mktemp("v"))
     assert code == 0, err
 
 
@@ -79,7 +93,7 @@ def test_no_accepted_values_render_a_writable_or_loose_credentials_mount(tmp_pat
     # only values the schema accepts (a key like `n` is a YAML 1.1 boolean, which the schema refuses)
     assume(not (code != 0 and "don't meet the specifications of the schema" in err))
     assert code == 0, err
-    for doc in filter(None, yaml.safe_load_all(out)):
+    for doc in yaml_docs(out):
         spec = doc.get("spec", {}).get("template", {}).get("spec") or (doc["spec"] if doc["kind"] == "Pod" else None)
         if not spec:
             continue

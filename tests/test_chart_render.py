@@ -103,55 +103,70 @@ def test_probe_pod_is_a_helm_test_hook_with_the_agents_mounts(helm):
 def test_every_values_example_renders_and_passes_strict_lint(helm, example):
     render(helm, "-f", str(example))
     import subprocess
+    from aifactory_policy.tools import go_tool_env
     from chart_render import CHART
     lint = subprocess.run([str(HELMS[helm]), "lint", "--strict", str(CHART), "-f", str(example)],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, env=go_tool_env())
     assert lint.returncode == 0, lint.stdout + lint.stderr
 
 
-GUARDS = [
-    (["--set", "remoteControl.enabled=true"],
-     "ERROR: remoteControl.credentialsSecretName is required when remoteControl.enabled=true. Create the Secret first: "
-     "kubectl create secret generic claude-remote-credentials --from-file=credentials.json=<path to the install's .credentials.json> -n aifactory"),
-    (RC + ["--set", "replicaCount=2"], "ERROR: replicaCount=2 with remoteControl.enabled=true. Set replicaCount=1"),
-    (RC + ["--set", "strategy.type=RollingUpdate"], "ERROR: strategy.type=RollingUpdate with remoteControl.enabled=true. Remove strategy.type or set it to Recreate"),
-    (RC + ["--set", "agent.extraEnv[0].name=ANTHROPIC_API_KEY", "--set", "agent.extraEnv[0].value=x"],
-     "ERROR: agent.extraEnv[0] sets ANTHROPIC_API_KEY, which stops Remote Control"),
-    (RC + ["--set", "agent.extraEnv[0].name=CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "--set-string", "agent.extraEnv[0].value=1"],
-     "ERROR: agent.extraEnv[0] sets CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC, which stops Remote Control"),
-    (RC + ["--set", "agent.extraEnv[0].name=CLAUDE_CODE_OAUTH_TOKEN", "--set", "agent.extraEnv[0].value=x"],
-     "ERROR: agent.extraEnv[0] sets CLAUDE_CODE_OAUTH_TOKEN as a literal value."),
-    (["--set", "podAnnotations.note=sk-ant-ort01-FAKEFAKEFAKEFAKE"],
-     'ERROR: values key "podAnnotations.note" holds Claude/Anthropic credential material.'),
-    # base64 of a credentials JSON, even off: Helm would still store it in the release record.
-    (["--set-string", "global.login=eyJjbGF1ZGVBaU9hdXRoIjp7fX0="],
-     'ERROR: values key "global.login" holds Claude/Anthropic credential material.'),
-    (["--set", "agent.extraEnv[0].name=X", "--set", "agent.extraEnv[0].value=pre-sk-ant-oat01-FAKEFAKEFAKE"],
-     'ERROR: values key "agent.extraEnv[0].value" holds Claude/Anthropic credential material.'),
+# Every guard at once: the chart collects all problems in one refusal (one render per Helm).
+ALL_GUARDS = RC + [
+    "--set", "replicaCount=2", "--set", "strategy.type=RollingUpdate",
+    "--set", "agent.extraEnv[0].name=ANTHROPIC_API_KEY", "--set", "agent.extraEnv[0].value=x",
+    "--set", "agent.extraEnv[1].name=CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "--set-string", "agent.extraEnv[1].value=1",
+    "--set", "agent.extraEnv[2].name=CLAUDE_CODE_OAUTH_TOKEN", "--set", "agent.extraEnv[2].value=x",
+    "--set", "agent.extraEnv[3].name=X", "--set", "agent.extraEnv[3].value=pre-sk-ant-oat01-FAKEFAKEFAKE",
+    "--set", "podAnnotations.note=sk-ant-ort01-FAKEFAKEFAKEFAKE",
+    # base64 of a credentials JSON: refused even with Remote Control off (the release record keeps it)
+    "--set-string", "global.login=eyJjbGF1ZGVBaU9hdXRoIjp7fX0=",
 ]
+GUARDS = [
+    "ERROR: replicaCount=2 with remoteControl.enabled=true. Set replicaCount=1",
+    "ERROR: strategy.type=RollingUpdate with remoteControl.enabled=true. Remove strategy.type or set it to Recreate",
+    "ERROR: agent.extraEnv[0] sets ANTHROPIC_API_KEY, which stops Remote Control",
+    "ERROR: agent.extraEnv[1] sets CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC, which stops Remote Control",
+    "ERROR: agent.extraEnv[2] sets CLAUDE_CODE_OAUTH_TOKEN as a literal value.",
+    'ERROR: values key "agent.extraEnv[3].value" holds Claude/Anthropic credential material.',
+    'ERROR: values key "podAnnotations.note" holds Claude/Anthropic credential material.',
+    'ERROR: values key "global.login" holds Claude/Anthropic credential material.',
+]
+NO_SECRET_NAME = ("ERROR: remoteControl.credentialsSecretName is required when remoteControl.enabled=true. Create the "
+                  "Secret first: kubectl create secret generic claude-remote-credentials --from-file=credentials.json="
+                  "<path to the install's .credentials.json> -n aifactory")
 
 
-@pytest.mark.parametrize("args,message", GUARDS, ids=lambda x: x if isinstance(x, str) and len(x) < 0 else None)
-def test_guard_refuses_with_a_message_naming_the_value_and_the_fix(helm, args, message):
-    err = render_error(helm, *args)
+@pytest.mark.parametrize("message", GUARDS, ids=lambda m: m.split(" ", 2)[1])
+def test_guard_refuses_with_a_message_naming_the_value_and_the_fix(helm, message):
+    err = render_error(helm, *ALL_GUARDS)
     assert message in err
     assert "sk-ant-ort01-FAKE" not in err and "sk-ant-oat01-FAKE" not in err, "a guard must never echo the credential"
 
 
-def test_guard_reports_every_problem_at_once(helm):
-    err = render_error(helm, *RC, "--set", "replicaCount=3", "--set", "strategy.type=RollingUpdate")
-    assert err.count("ERROR:") == 2
+def test_guard_reports_every_problem_at_once_and_nothing_else(helm):
+    assert render_error(helm, *ALL_GUARDS).count("ERROR:") == len(GUARDS)
 
 
-@pytest.mark.parametrize("args,fragment", [
-    (["--set", "remoteControl.credentialsSecretKeys=x"], "credentialsSecretKeys"),
-    (["--set", "remoteControl.mode=readWrite"], "/remoteControl/mode"),
-    (["--set", "remoteControl.credentialsSecretName=Not_A_Name"], "/remoteControl/credentialsSecretName"),
-    (["--set", "podSecurityContext.runAsNonRoot=false"], "/podSecurityContext/runAsNonRoot"),
-    (["--set", "replicaCount=one"], "/replicaCount"),
-])
-def test_schema_rejects_unknown_keys_wrong_types_and_patterns(helm, args, fragment):
-    err = render_error(helm, *args)
+def test_enabled_without_a_secret_name_is_refused_with_the_create_command(helm):
+    err = render_error(helm, "--set", "remoteControl.enabled=true")
+    assert NO_SECRET_NAME in err and err.count("ERROR:") == 1
+
+
+def test_material_is_refused_with_remote_control_off(helm):
+    err = render_error(helm, "--set", "podAnnotations.note=sk-ant-ort01-FAKEFAKEFAKEFAKE")
+    assert 'values key "podAnnotations.note" holds' in err and "FAKEFAKE" not in err
+
+
+# Every schema violation at once: Helm lists them all (one render per Helm).
+SCHEMA_VIOLATIONS = ["--set", "remoteControl.credentialsSecretKeys=x", "--set", "remoteControl.mode=readWrite",
+                     "--set", "remoteControl.credentialsSecretName=Not_A_Name",
+                     "--set", "podSecurityContext.runAsNonRoot=false", "--set", "replicaCount=one"]
+
+
+@pytest.mark.parametrize("fragment", ["credentialsSecretKeys", "/remoteControl/mode", "/remoteControl/credentialsSecretName",
+                                      "/podSecurityContext/runAsNonRoot", "/replicaCount"])
+def test_schema_rejects_unknown_keys_wrong_types_and_patterns(helm, fragment):
+    err = render_error(helm, *SCHEMA_VIOLATIONS)
     assert "schema" in err and fragment in err
 
 

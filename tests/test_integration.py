@@ -1,16 +1,12 @@
 """The CLI against the project's real chart (charts/aifactory) and real policies (policies/).
 """
-import contextlib
-import io
+import functools
 import json
-import os
 
-import yaml
 
 import pytest
 
-from aifactory_policy.cli import main
-from helpers import REPO
+from helpers import REPO, run_cli_in, yaml_load
 
 CHART = REPO / "charts" / "aifactory"
 POLICIES = REPO / "policies"
@@ -43,20 +39,9 @@ def _rule_id(rule_dir):
     return m.group(1) if m else None
 
 
+@functools.lru_cache(maxsize=None)
 def _suite(rule_dir):
-    return yaml.safe_load((rule_dir / "suite.yaml").read_text())["samples"]
-
-
-def _cli_in(folder, *args):
-    """The CLI in-process from `folder`, for module-scoped fixtures (the cli fixture is per test)."""
-    out, err, before = io.StringIO(), io.StringIO(), os.getcwd()
-    os.chdir(folder)  # contextlib.chdir needs Python 3.11; the package supports 3.10
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main([str(a) for a in args])
-    finally:
-        os.chdir(before)
-    return code, out.getvalue() + err.getvalue() if code not in (0, 1) else out.getvalue()
+    return yaml_load((rule_dir / "suite.yaml").read_text())["samples"]
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +51,8 @@ def scanned():
     out = {}
     for rule_dir in RULE_DIRS:
         files = sorted({e["file"] for e in _suite(rule_dir)})
-        code, stdout = _cli_in(rule_dir, "scan", "--per-file", *files, "--format", "json")
-        assert code in (0, 1), stdout
+        code, stdout, stderr = run_cli_in(rule_dir, "scan", "--per-file", *files, "--format", "json")
+        assert code in (0, 1), stderr
         per_file = {f: set() for f in files}
         for f in json.loads(stdout)["findings"]:
             per_file[f["file"]].add((f["rule"], f["message"]))

@@ -1,7 +1,8 @@
 """Property tests on the whole `scan` pipeline (file -> YAML -> real OPA policies -> findings):
 credential material placed anywhere in random values trees and manifests, in any encoding
 (plain, base64, JSON string, block scalar, comment), is always found, and never echoed; random
-clean inputs never give AIF001. One real `opa eval` per example, so few examples and no shrinking."""
+clean inputs never give AIF001. Each example is a batch of files read by ONE `scan` (one real
+`opa eval`), each file judged on its own findings; few examples and no shrinking."""
 from __future__ import annotations
 
 import base64
@@ -14,7 +15,8 @@ from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
 from aifactory_policy.commands import scan
 
-SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+BATCH = 5   # files per example: 8 examples check 40 placed credentials and 40 clean files
+SETTINGS = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow],
                     phases=[Phase.explicit, Phase.reuse, Phase.generate])
 MARKERS = ("sk-ant", "claudeAiOauth", "\\u", "c2stYW50L", "NrLWFudC", "zay1hbnQt", "Y2xhdWRlQWlPYXV0a",
            "NsYXVkZUFpT2F1dG", "jbGF1ZGVBaU9hdXRo")
@@ -74,37 +76,44 @@ def wrap(tree, as_manifest: bool):
     return {"values": tree} if not isinstance(tree, dict) else tree
 
 
-def scan_text(text: str):
+def scan_texts(texts: list[str]) -> list[list]:
+    """Findings per text, from one scan of all of them (each text its own file)."""
     with tempfile.TemporaryDirectory() as d:
-        path = Path(d) / "input.yaml"
-        path.write_text(text, encoding="utf-8")
-        report = scan.run([str(path)])
+        paths = [Path(d) / f"input-{i}.yaml" for i in range(len(texts))]
+        for path, text in zip(paths, texts):
+            path.write_text(text, encoding="utf-8")
+        report = scan.run([str(p) for p in paths], per_file=True)
     assert not report.failures, report.failures
-    return report
+    return [[f for f in report.findings if f.file == str(p)] for p in paths]
 
 
-@SETTINGS
-@given(tree=TREE, secret=material(), encoding=st.sampled_from(ENCODINGS), as_manifest=st.booleans(), data=st.data())
-def test_credential_material_anywhere_is_found(tree, secret, encoding, as_manifest, data):
-    body, raw = secret
+@st.composite
+def laden_text(draw) -> tuple[str, str, str]:
+    """(encoding, secret body, file text with the credential placed at random)"""
+    tree, (body, raw) = draw(TREE), draw(material())
+    encoding, as_manifest = draw(st.sampled_from(ENCODINGS)), draw(st.booleans())
     if encoding == "comment":
         text = yaml.safe_dump(wrap(tree, as_manifest), sort_keys=False)
-        text = f"# {raw}\n{text}" if data.draw(st.booleans()) else f"{text}# old: {raw}\n"
-    else:
-        value = {"plain": raw, "base64": base64.b64encode(raw.encode()).decode(),
-                 "json": json.dumps({"note": raw}),
-                 "block": f"first line\n{raw}\nlast line\n"}[encoding]
-        doc = wrap(place(data.draw, tree, value), as_manifest)
-        text = yaml.dump(doc, Dumper=_BlockDumper, sort_keys=False)
-    report = scan_text(text)
-    rules = [f.rule for f in report.findings]
-    assert "AIF001" in rules, (encoding, text)
-    printed = json.dumps([f.__dict__ for f in report.findings], default=str)
-    assert body not in printed
+        return encoding, body, (f"# {raw}\n{text}" if draw(st.booleans()) else f"{text}# old: {raw}\n")
+    value = {"plain": raw, "base64": base64.b64encode(raw.encode()).decode(),
+             "json": json.dumps({"note": raw}),
+             "block": f"first line\n{raw}\nlast line\n"}[encoding]
+    doc = wrap(place(draw, tree, value), as_manifest)
+    return encoding, body, yaml.dump(doc, Dumper=_BlockDumper, sort_keys=False)
 
 
 @SETTINGS
-@given(tree=TREE, as_manifest=st.booleans())
-def test_clean_inputs_never_give_credential_findings(tree, as_manifest):
-    report = scan_text(yaml.safe_dump(wrap(tree, as_manifest), sort_keys=False))
-    assert [f for f in report.findings if f.rule == "AIF001"] == []
+@given(cases=st.lists(laden_text(), min_size=BATCH, max_size=BATCH))
+def test_credential_material_anywhere_is_found(cases):
+    for (encoding, body, text), findings in zip(cases, scan_texts([t for _, _, t in cases])):
+        assert "AIF001" in [f.rule for f in findings], (encoding, text)
+        printed = json.dumps([f.__dict__ for f in findings], default=str)
+        assert body not in printed
+
+
+@SETTINGS
+@given(cases=st.lists(st.tuples(TREE, st.booleans()), min_size=BATCH, max_size=BATCH))
+def test_clean_inputs_never_give_credential_findings(cases):
+    texts = [yaml.safe_dump(wrap(tree, as_manifest), sort_keys=False) for tree, as_manifest in cases]
+    for text, findings in zip(texts, scan_texts(texts)):
+        assert [f for f in findings if f.rule == "AIF001"] == [], text
