@@ -156,3 +156,39 @@ def test_helm_release_payload_decodes_every_revision():
                                                                    ("leaky", 2, "deployed")]
     v1 = next(r for r in rels if r.revision == 1)
     assert [d.part for d in v1.docs] == ["values", "chart values", "manifest"]
+
+
+def _deployment_and_pod():
+    template = {"metadata": {"labels": {"app": "a"}, "annotations": {"aifactory.dev/remote-control": "enabled"}},
+                "spec": {"containers": [{"name": "c", "image": "i", "volumeMounts": [
+                    {"name": "creds", "mountPath": "/home/nonroot/.claude/.credentials.json", "subPath": "c",
+                     "readOnly": True}]}],
+                         "volumes": [{"name": "creds", "secret": {"secretName": "s", "defaultMode": 256}}]}}
+    deployment = {"kind": "Deployment", "metadata": {"name": "a", "namespace": "n"}, "spec": {"template": template}}
+    pod = json.loads(json.dumps(template))
+    pod["kind"] = "Pod"
+    pod["metadata"]["labels"]["pod-template-hash"] = "5d9f"
+    pod["metadata"].update(name="a-5d9f-x", namespace="n", uid="u")
+    spec = pod["spec"]   # what the API server, admission and the scheduler add
+    spec.update(nodeName="node-1", serviceAccount="default", priority=0, preemptionPolicy="PreemptLowerPriority",
+                tolerations=[{"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute",
+                              "tolerationSeconds": 300}])
+    spec["volumes"].append({"name": "kube-api-access-x1y2z", "projected": {"sources": []}})
+    spec["containers"][0]["volumeMounts"].append({"name": "kube-api-access-x1y2z", "mountPath": "/var/run/secrets"})
+    pod["status"] = {"phase": "Running"}
+    return deployment, pod
+
+
+def test_a_pod_equal_to_its_template_but_for_server_fields_is_judged_through_its_owner():
+    from aifactory_policy.audit.facts import same_as_template
+    deployment, pod = _deployment_and_pod()
+    assert same_as_template(pod, deployment)
+    changed = json.loads(json.dumps(pod))
+    changed["spec"]["containers"][0]["volumeMounts"][0]["readOnly"] = False     # edited after creation
+    assert not same_as_template(changed, deployment)
+    annotated = json.loads(json.dumps(pod))
+    annotated["metadata"]["annotations"]["injected"] = "by a webhook"          # a mutating webhook's addition
+    assert not same_as_template(annotated, deployment)
+    tolerant = json.loads(json.dumps(pod))
+    tolerant["spec"]["tolerations"].append({"key": "gpu", "operator": "Exists"})
+    assert not same_as_template(tolerant, deployment)

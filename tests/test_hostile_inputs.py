@@ -2,7 +2,7 @@
 exit code and the message: no traceback, and the message names the file. The catalogue runs the
 CLI in-process (its main() is the whole program: argument parsing, redaction, exit codes); the
 YAML bombs run it in a child process, whose peak memory is measured with wait4, and so does one
-case per exit code, to show the installed entry point behaves the same."""
+case, to show `python -m aifactory_policy` behaves the same."""
 from __future__ import annotations
 
 import os
@@ -159,9 +159,8 @@ def test_hostile_input(case: Case, tmp_path, cli, monkeypatch):
     assert_outcome(case, args, r.code, r.out, r.err)
 
 
-@pytest.mark.parametrize("name", ["syntax-error", "symlink-loops"])
-def test_child_process_gives_the_same_outcome(name, tmp_path):
-    case = next(c for c in CASES if c.name == name)
+def test_child_process_gives_the_same_outcome(tmp_path):
+    case = next(c for c in CASES if c.name == "syntax-error")
     args = case.make(tmp_path)
     assert_outcome(case, args, *run_cli(args, case.env, tmp_path))
 
@@ -196,8 +195,8 @@ def test_catalogue_is_documented():
     assert not missing, f"add these rows to docs/hostile-inputs.md: {missing}"
 
 
-def test_token_in_a_hostile_file_is_not_echoed(tmp_path):
+def test_token_in_a_hostile_file_is_not_echoed(tmp_path, cli):
     write(tmp_path / "tree" / "bad.yaml", f"a: {FAKE_ACCESS}\na: {FAKE_ACCESS}\n")
-    code, out, err = run_cli(["scan", str(tmp_path / "tree")], None, tmp_path)
-    assert code == 2 and "duplicate key" in err
-    assert "FAKEaccessTOKEN" not in out + err
+    r = cli("scan", tmp_path / "tree")
+    assert r.code == 2 and "duplicate key" in r.err
+    assert "FAKEaccessTOKEN" not in r.out + r.err

@@ -24,6 +24,9 @@ def laden(tmp_path_factory):
     write(d / "repo" / "secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: c\n"
                                       f"data:\n  credentials.json: {fake_credentials_b64()}\n")
     write(d / "repo" / "bad.yaml", f"k: {FAKE_ACCESS}\nk: {FAKE_REFRESH}\n")   # error path quotes the file
+    write(d / "repo" / "creds.json", fake_credentials_json())
+    write(d / "repo" / "both.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: both\n"
+                                    f"stringData:\n  raw: '{fake_credentials_json()}'\n")
     docker_save(d / "image.tar", [layer_tar({"home/nonroot/.claude/.credentials.json": fake_credentials_json().encode(),
                                              "app/env.sh": f"T={FAKE_REFRESH}\n".encode()})])
     return d
@@ -32,8 +35,10 @@ def laden(tmp_path_factory):
 def commands(d):
     return {
         "scan": ["scan", d / "repo"],
+        # --set values are quoted as the origin of findings: a guard, a schema error and a finding
         "check": ["check", REPO / "charts" / "aifactory", "-f", d / "repo" / "values.yaml",
-                  "--set", f"podAnnotations.t={FAKE_ACCESS}"],
+                  "--set", f"podAnnotations.t={FAKE_ACCESS}", "--set-string", f"remoteControl.mode={FAKE_REFRESH}",
+                  "--set", f"agent.extraEnv[0].name=T,agent.extraEnv[0].value={FAKE_ACCESS}"],
         "audit": ["audit", "--from-dump", DATA / "audit" / "planted", "--now", "2025-06-30T12:00:00Z"],
         "scan-image": ["scan-image", d / "image.tar"],
     }

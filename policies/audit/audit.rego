@@ -274,6 +274,8 @@ findings contains finding("AIF206", "error", target("Secret", ns, name), msg) if
 }
 
 # (d) running pods whose credentials mount differs from policy -----------------------------
+# Pods the caller marks "evaluate": false (identical to their owner's template, or top-level and
+# already a workload document) would only repeat their owner's findings, which are suppressed.
 
 doc_target(obj) := target(object.get(obj, "kind", ""), workloads.namespace(obj), object.get(obj, ["metadata", "name"], ""))
 
@@ -284,6 +286,7 @@ root_rules contains [doc_target(input.documents[f.doc].content), f.rule] if {
 
 findings contains f if {
 	some pod in input.facts.pods
+	object.get(pod, "evaluate", true)
 	some name
 	not data.rules[name].cross_document
 	some r in data.rules[name].deny with input as pod.doc

@@ -39,22 +39,27 @@ secret_ref([ns, name]) := sprintf("%s/%s", [ns, name]) if {
 	ns != ""
 } else := name
 
+# The holders of each Secret, grouped once (a scan over every holder per Secret was quadratic).
+holders_of[key] contains h if {
+	some h in holders
+	key := h.key
+}
+
 # representative(key, release) is the first holder (by workload, file) of a release.
 representative(key, release) := sort([[h.workload, h.file, h.index] |
-	some h in holders
-	h.key == key
+	some h in holders_of[key]
 	h.release == release
 ])[0]
 
 deny contains result if {
-	some key in {h.key | some h in holders}
-	releases := sort({h.release | some h in holders; h.key == key})
+	some key, held in holders_of
+	releases := sort({h.release | some h in held})
 	count(releases) > 1
 	first := releases[0]
 	some extra in array.slice(releases, 1, count(releases))
 	[fw, ff, _] := representative(key, first)
 	[ew, ef, _] := representative(key, extra)
-	docs := sort({h.index | some h in holders; h.key == key; h.release in {first, extra}})
+	docs := sort({h.index | some h in held; h.release in {first, extra}})
 	result := {
 		"msg": sprintf("Secret %s is the Claude credentials of release %q (%s in %s) and also of release %q (%s in %s): one login per install, since every holder of a login shares one token family; run `claude auth login` for release %q, create its own Secret and set remoteControl.credentialsSecretName to it", [secret_ref(key), first, fw, ff, extra, ew, ef, extra]),
 		"rule": "AIF005",

@@ -74,6 +74,58 @@ def root_of(obj: dict, idx: dict) -> dict:
         cur = idx[key]
 
 
+def pod_template(obj: dict) -> Optional[dict]:
+    spec = obj.get("spec") or {}
+    if obj.get("kind") == "CronJob":
+        spec = ((spec.get("jobTemplate") or {}).get("spec") or {})
+    template = spec.get("template")
+    return template if isinstance(template, dict) else None
+
+
+# What the API server, admission and the scheduler add to a pod made from a template. A pod that
+# equals its owner's template apart from these fields gets from every rule the findings the owner
+# gets (the rules read the pod spec and the pod template's metadata the same way for both), and the
+# audit reports a pod's finding only when its owner lacks it: such a pod need not be evaluated.
+_SERVER_SET_SPEC = ("nodeName", "serviceAccount", "priority", "preemptionPolicy")
+_CONTROLLER_LABELS = ("pod-template-hash", "controller-revision-hash", "statefulset.kubernetes.io/pod-name",
+                      "apps.kubernetes.io/pod-index", "batch.kubernetes.io/controller-uid", "controller-uid",
+                      "batch.kubernetes.io/job-name", "job-name", "batch.kubernetes.io/job-completion-index",
+                      "pod-template-generation")
+_DEFAULT_TOLERATIONS = ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable")
+
+
+def _normal_spec(spec: dict) -> dict:
+    spec = {k: v for k, v in spec.items() if k not in _SERVER_SET_SPEC}
+    api_access = {v.get("name") for v in spec.get("volumes") or []
+                  if isinstance(v, dict) and str(v.get("name", "")).startswith("kube-api-access-")}
+    if api_access:
+        spec["volumes"] = [v for v in spec["volumes"] if v.get("name") not in api_access]
+        for key in ("containers", "initContainers", "ephemeralContainers"):
+            if isinstance(spec.get(key), list):
+                spec[key] = [dict(c, volumeMounts=[m for m in c.get("volumeMounts") or []
+                                                   if m.get("name") not in api_access])
+                             if isinstance(c, dict) and "volumeMounts" in c else c for c in spec[key]]
+    if isinstance(spec.get("tolerations"), list):
+        spec["tolerations"] = [t for t in spec["tolerations"]
+                               if not (isinstance(t, dict) and t.get("key") in _DEFAULT_TOLERATIONS
+                                       and t.get("effect") == "NoExecute")]
+        if not spec["tolerations"]:
+            del spec["tolerations"]
+    return spec
+
+
+def same_as_template(pod: dict, owner: dict) -> bool:
+    """The pod adds nothing a rule could judge to its owner's pod template."""
+    template = pod_template(owner)
+    if template is None:
+        return False
+    tmeta, pmeta = meta(template), meta(pod)
+    labels = {k: v for k, v in (pmeta.get("labels") or {}).items() if k not in _CONTROLLER_LABELS}
+    tlabels = {k: v for k, v in (tmeta.get("labels") or {}).items() if k not in _CONTROLLER_LABELS}
+    return (labels == tlabels and (pmeta.get("annotations") or {}) == (tmeta.get("annotations") or {})
+            and _normal_spec(pod.get("spec") or {}) == _normal_spec(template.get("spec") or {}))
+
+
 def _running(pod: dict) -> bool:
     return ((pod.get("status") or {}).get("phase") or "Pending") not in ("Succeeded", "Failed")
 
@@ -144,6 +196,8 @@ def build(inv: Inventory, fp: Fingerprinter, now: str, max_age_days: int, allow_
             continue
         secrets.append(secret_fact(s, fp))
 
+    # Running pods: every one is a holder of its credentials (AIF206); the rules run on a pod only
+    # when it may differ from what its owner's rules already judged ("evaluate").
     pods = []
     for p in inv.get("pods"):
         root = root_of(p, idx)
@@ -151,12 +205,13 @@ def build(inv: Inventory, fp: Fingerprinter, now: str, max_age_days: int, allow_
             continue
         pods.append({"namespace": meta(p).get("namespace", ""), "name": meta(p).get("name", ""),
                      "root": f"{root.get('kind')}/{meta(root).get('namespace', '')}/{meta(root).get('name', '')}",
-                     "doc": p})
+                     "doc": p, "evaluate": not same_as_template(p, root)})
     # a top-level running pod is already a workload document: it still counts as a holder
     for p in inv.get("pods"):
         if root_of(p, idx) is p and _running(p):
             pods.append({"namespace": meta(p).get("namespace", ""), "name": meta(p).get("name", ""),
-                         "root": f"Pod/{meta(p).get('namespace', '')}/{meta(p).get('name', '')}", "doc": p})
+                         "root": f"Pod/{meta(p).get('namespace', '')}/{meta(p).get('name', '')}", "doc": p,
+                         "evaluate": False})
 
     out.facts = {
         "now": now, "max_age_days": max_age_days, "allow_subjects": allow_subjects,
