@@ -76,7 +76,11 @@ install_refs contains [i.namespace, s, i.release] if {
 
 install_users[[ns, name]] contains r if some [ns, name, r] in install_refs
 
-users(s) := sort(object.get(install_users, [[s.namespace, s.name]], set()))
+# The whole object, built once: a lookup of install_users[key] with a ground key re-runs the rule
+# body over every install (measured: a million evaluations for 1000 Secrets).
+install_users_by_secret := install_users
+
+users(s) := sort(object.get(install_users_by_secret, [s.namespace, s.name], set()))
 
 used_by(s) := sprintf(" (used by %s)", [concat(", ", [sprintf("install %s/%s", [s.namespace, r]) | some r in users(s)])]) if {
 	count(users(s)) > 0
@@ -100,7 +104,7 @@ credentials_secrets contains s if {
 
 credentials_secrets contains s if {
 	some s in input.facts.secrets
-	install_users[[s.namespace, s.name]]
+	install_users_by_secret[[s.namespace, s.name]]
 }
 
 # (a, g) AIF201: the same login in two Secrets ---------------------------------------------
@@ -118,11 +122,13 @@ holders[k] contains s if {
 	some k in login_keys(s)
 }
 
+holders_by_key := holders
+
 findings contains finding("AIF201", "error", secret_target(b), msg) if {
 	some b in credentials_secrets
 	peers := sort({sprintf("Secret %s%s", [sref(a), used_by(a)]) |
 		some k in login_keys(b)
-		some a in holders[k]
+		some a in holders_by_key[k]
 		sref(a) < sref(b)
 	})
 	count(peers) > 0

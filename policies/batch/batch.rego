@@ -30,17 +30,49 @@ group(d) := object.get(d, "group", 0)
 
 groups := {group(d) | some d in input.documents}
 
-members(g) := [d | some d in input.documents; group(d) == g]
+# Document indexes per group, grouped in one pass (a scan of every document per group would be
+# quadratic in the number of files under scan --per-file).
+group_indexes[g] contains i if {
+	some i, d in input.documents
+	g := group(d)
+}
 
-combined(g) := [{"path": object.get(d, "file", ""), "contents": d.content} | some d in members(g)]
+indexes_by_group := group_indexes
 
-# Once per group: the cross-document rules with input = the group's documents, conftest --combine shape.
+members(g) := [input.documents[i] | some i in sort(indexes_by_group[g])]
+
+combined(ds) := [{"path": object.get(d, "file", ""), "contents": d.content} | some d in ds]
+
+grouped if {
+	some d in input.documents
+	_ = d.group
+}
+
+# Once: the cross-document rules with input = every document, conftest --combine shape.
 findings contains f if {
+	not grouped
+	some name
+	data.rules[name].cross_document == true
+	some r in data.rules[name].deny with input as combined(input.documents)
+	is_array(r.docs)
+	f := {
+		"doc": null,
+		"docs": [input.documents[i].id | some i in r.docs],
+		"rule": r.rule,
+		"severity": r.severity,
+		"msg": r.msg,
+		"path": object.get(r, "path", null),
+	}
+}
+
+# Once per group when the caller grouped the documents.
+findings contains f if {
+	grouped
 	some name
 	data.rules[name].cross_document == true
 	some g in groups
 	ds := members(g)
-	some r in data.rules[name].deny with input as combined(g)
+	some r in data.rules[name].deny with input as combined(ds)
 	is_array(r.docs)
 	f := {
 		"doc": null,

@@ -83,15 +83,23 @@ may_hold_material(s) if {
 }
 
 # may_hold_material_within(x): the same necessary condition for every string and object inside
-# x at once, tested on x's JSON text (one json.marshal and two linear regex scans per document
-# instead of a regex per string, which made walking clean documents the audit's hot spot).
+# x at once, tested on x's JSON text (one json.marshal, substring tests and one linear regex scan
+# per document instead of a regex per string, which made walking clean documents the audit's hot spot).
 # json.marshal keeps "sk-ant-", "claudeAiOauth", the base64 markers and the base64 alphabet as
 # they are, turns a backslash into \\ (still matched by \\u), and escapes whitespace as \n, \t,
 # \r, \f or \u00XX: a string of 16+ base64 or whitespace characters is a run of 16+ such units.
 # Only values are candidates, so a quoted run followed by ":" (a key like readOnlyRootFilesystem) is not.
-may_hold_material_within(x) if regex.match(marker_pattern, json.marshal(x))
+# The markers are substring tests: one alternation regex over the whole text was the costlier part.
+may_hold_material_within(x) := text_may_hold_material(json.marshal(x))
 
-may_hold_material_within(x) if regex.match(`"(?:[A-Za-z0-9+/= ]|\\[nrtfb]|\\u00[0-9a-fA-F]{2}){16,}"(?:[,\]}]|$)`, json.marshal(x))
+text_may_hold_material(text) if {
+	some m in text_markers
+	contains(text, m)
+}
+
+text_may_hold_material(text) if regex.match(`"(?:[A-Za-z0-9+/= ]|\\[nrtfb]|\\u00[0-9a-fA-F]{2}){16,}"(?:[,\]}]|$)`, text)
+
+text_markers := ["sk-ant-", "claudeAiOauth", `\u`, "c2stYW50L", "NrLWFudC", "zay1hbnQt", "Y2xhdWRlQWlPYXV0a", "NsYXVkZUFpT2F1dG", "jbGF1ZGVBaU9hdXRo"]
 
 # describe(s) says what credential material the string s holds; undefined when none.
 describe(s) := d if {

@@ -45,14 +45,17 @@ holders_of[key] contains h if {
 	key := h.key
 }
 
+# Built once as a whole: holders_of[key] with a ground key would scan every holder again.
+holders_by_secret := holders_of
+
 # representative(key, release) is the first holder (by workload, file) of a release.
 representative(key, release) := sort([[h.workload, h.file, h.index] |
-	some h in holders_of[key]
+	some h in holders_by_secret[key]
 	h.release == release
 ])[0]
 
 deny contains result if {
-	some key, held in holders_of
+	some key, held in holders_by_secret
 	releases := sort({h.release | some h in held})
 	count(releases) > 1
 	first := releases[0]
