@@ -80,7 +80,7 @@ install_users[[ns, name]] contains r if some [ns, name, r] in install_refs
 # body over every install (measured: a million evaluations for 1000 Secrets).
 install_users_by_secret := install_users
 
-users(s) := sort(object.get(install_users_by_secret, [s.namespace, s.name], set()))
+users(s) := sort(object.get(install_users_by_secret, [[s.namespace, s.name]], set()))
 
 used_by(s) := sprintf(" (used by %s)", [concat(", ", [sprintf("install %s/%s", [s.namespace, r]) | some r in users(s)])]) if {
 	count(users(s)) > 0
