@@ -9,6 +9,7 @@ Needs `ci/install-claude-code` (cached npm install); AIFACTORY_CLAUDE=<path> pic
 """
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import os
 import subprocess
@@ -64,19 +65,22 @@ def seed(tmp_path, raw: bytes):
     return home, cfg, work
 
 
-def auth_status(claude, tmp_path, raw: bytes) -> dict:
+def run_claude(claude, tmp_path, raw: bytes, *args: str, mode: int = 0o600) -> tuple[int, str, str]:
+    """`claude ARGS` with the auth env scrubbed and a config dir holding `raw` at `mode`."""
     home, cfg, work = seed(tmp_path, raw)
-    proc = subprocess.run([claude, "auth", "status"], env=scrubbed_env(home, cfg), cwd=work, capture_output=True,
-                          text=True, timeout=120, check=False)
+    (cfg / ".credentials.json").chmod(mode)
+    proc = subprocess.run([claude, *args], env=scrubbed_env(home, cfg), cwd=work, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=120, check=False)
     assert not leaked(proc.stdout + proc.stderr)
-    return json.loads(proc.stdout)
+    return proc.returncode, proc.stdout, proc.stderr
 
 
-def remote_control(claude, tmp_path, raw: bytes) -> tuple[int, str]:
-    home, cfg, work = seed(tmp_path, raw)
-    proc = subprocess.run([claude, "remote-control", "--name", "AIFactory: t"], env=scrubbed_env(home, cfg),
-                          cwd=work, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120, check=False)
-    return proc.returncode, proc.stdout + proc.stderr
+STATUS = ("auth", "status")
+REMOTE_CONTROL = ("remote-control", "--name", "AIFactory: t")
+
+
+def status_of(result: tuple[int, str, str]) -> dict:
+    return json.loads(result[1])   # `auth status` prints JSON on stdout
 
 
 ACCEPTED = [["user:inference", "user:profile"],
@@ -86,29 +90,44 @@ REFUSED = [(["user:inference"], "Remote Control requires a full-scope login toke
            (["user:sessions:claude_code"], "Remote Control requires a claude.ai subscription")]
 
 
+@pytest.fixture(scope="module")
+def runs(claude, tmp_path_factory):
+    """Every CLI run of this module, started at once in a small thread pool: each run is a separate
+    process on its own config dir, and most of a run's time is spent waiting (process start, the
+    network attempt), so they overlap. runs[(scopes, args, mode)] -> (exit code, stdout, stderr)."""
+    wanted = [(tuple(s), args, 0o600) for s in ACCEPTED for args in (STATUS, REMOTE_CONTROL)]
+    wanted += [(tuple(s), args, 0o600) for s, _ in REFUSED for args in (STATUS, REMOTE_CONTROL)]
+    wanted += [(tuple(ACCEPTED[0]), STATUS, 0o644)]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        futures = {key: pool.submit(run_claude, claude, tmp_path_factory.mktemp("claude"),
+                                    json.dumps(creds(scopes=list(key[0]))).encode(), *key[1], mode=key[2])
+                   for key in wanted}
+        return {key: f.result() for key, f in futures.items()}
+
+
 @pytest.mark.parametrize("scopes", ACCEPTED, ids=["+".join(s) for s in ACCEPTED])
-def test_accepted_login_is_a_claude_ai_login_for_the_real_cli(claude, tmp_path, scopes):
-    raw = json.dumps(creds(scopes=scopes)).encode()
-    validate(raw, "test")  # accepted
-    status = auth_status(claude, tmp_path, raw)
+def test_accepted_login_is_a_claude_ai_login_for_the_real_cli(runs, scopes):
+    validate(json.dumps(creds(scopes=scopes)).encode(), "test")  # accepted
+    status = status_of(runs[(tuple(scopes), STATUS, 0o600)])
     assert status["loggedIn"] is True and status["authMethod"] == "claude.ai"
-    code, out = remote_control(claude, tmp_path, raw)
+    code, out, err = runs[(tuple(scopes), REMOTE_CONTROL, 0o600)]
+    out += err
     assert code != 0 and any(s in out for s in NETWORK_STEP), out
     assert not any(s in out for s in LOCAL_REFUSALS), out
 
 
 @pytest.mark.parametrize("scopes,message", REFUSED, ids=["+".join(s) for s, _ in REFUSED])
-def test_refused_scopes_are_refused_by_the_real_cli_too(claude, tmp_path, scopes, message):
-    raw = json.dumps(creds(scopes=scopes)).encode()
+def test_refused_scopes_are_refused_by_the_real_cli_too(runs, scopes, message):
     with pytest.raises(Refusal) as refused:
-        validate(raw, "test")
+        validate(json.dumps(creds(scopes=scopes)).encode(), "test")
     assert message.split("requires ")[1].rstrip(".") in str(refused.value)  # same reason as Claude gives
-    code, out = remote_control(claude, tmp_path, raw)
+    code, out, err = runs[(tuple(scopes), REMOTE_CONTROL, 0o600)]
+    out += err
     assert code != 0 and message in out, out
     # With user:inference, `auth status` still says claude.ai: only Remote Control tells them apart (why
     # the validator checks scopes). Without it, 2.1.330 was measured here to report `none`, loggedIn false
     # (the shared facts file says claude.ai for all; this environment disagrees for this one case).
-    status = auth_status(claude, tmp_path, raw)
+    status = status_of(runs[(tuple(scopes), STATUS, 0o600)])
     assert status["authMethod"] == ("claude.ai" if "user:inference" in scopes else "none")
 
 
@@ -122,18 +141,14 @@ def test_exact_bytes_stored_by_create_secret_work_for_the_real_cli(claude, tmp_p
     src.write_text(json.dumps(creds()))
     assert main(["credentials", "create-secret", "--install", "aifactory", "-n", "agents", "--from-file", str(src)]) == 0
     stored = fake.secret_json("agents", "claude-remote-credentials")["credentials.json"]
-    status = auth_status(claude, tmp_path, stored)
+    status = status_of(run_claude(claude, tmp_path, stored, *STATUS))
     assert status["authMethod"] == "claude.ai" and status["subscriptionType"] == "max"
     cap = capsys.readouterr()
     assert not leaked(cap.out + cap.err)
 
 
-def test_the_real_cli_does_not_refuse_a_world_readable_file(claude, tmp_path):
+def test_the_real_cli_does_not_refuse_a_world_readable_file(runs):
     """The product document says Claude Code refuses looser modes than 0400; 2.1.330 does not: a
     0644 file is the claude.ai login all the same (the chart's 0400 is its own choice)."""
-    home, cfg, work = seed(tmp_path, json.dumps(creds()).encode())
-    (cfg / ".credentials.json").chmod(0o644)
-    proc = subprocess.run([claude, "auth", "status"], env=scrubbed_env(home, cfg), cwd=work, capture_output=True,
-                          text=True, timeout=120, check=False)
-    status = json.loads(proc.stdout)
+    status = status_of(runs[(tuple(ACCEPTED[0]), STATUS, 0o644)])
     assert (status["loggedIn"], status["authMethod"]) == (True, "claude.ai")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import traceback
 from typing import Optional, Sequence
@@ -93,6 +94,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--opa", metavar="PATH", help="opa binary (default: <repo>/bin/opa, then PATH)")
 
 
+@functools.lru_cache(maxsize=1)  # main() may run many times in one process (embedding, tests)
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="aifactory-policy", formatter_class=_Formatter, epilog=MAIN_EPILOG,
