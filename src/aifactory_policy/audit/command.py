@@ -8,7 +8,6 @@ from typing import Optional
 from ..findings import EvaluationError, Report
 from ..output import warn
 from ..tools import policies_dir
-from . import evaluate, facts, inventory, summary, waivers
 from .material import Fingerprinter
 from .source import DumpSource, LiveSource
 
@@ -56,6 +55,7 @@ def run(kubeconfig: Optional[str] = None, context: Optional[str] = None, namespa
         allow_subjects: Optional[list[str]] = None, waivers_file: Optional[str] = None,
         policies: Optional[str] = None, opa_path: Optional[str] = None, progress: Optional[bool] = None,
         summary_stream=None) -> Report:
+    from . import evaluate, facts, inventory, summary, waivers  # OPA, YAML: loaded only to audit
     clock = parse_now(now)
     if max_age_days < 1:
         raise EvaluationError(f"--max-age-days {max_age_days}: must be at least 1")

@@ -5,15 +5,16 @@ import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-from .. import helm, opa
-from ..documents import InputDoc, file_docs, resource_of
+from .. import helm
 from ..findings import EvaluationError, Finding, Report
 from ..rules import title_of
 from ..tools import policies_dir, repo_root
-from ..values import MergedValues, merge
-from ..yamlio import load_file, load_text
+
+if TYPE_CHECKING:  # loaded in _check, while Helm renders: Helm starts sooner (see bench/results.md)
+    from ..documents import InputDoc
+    from ..values import MergedValues
 
 
 def display_path(p: str | Path) -> str:
@@ -62,6 +63,8 @@ def guard_findings(messages: list[str], merged: MergedValues) -> list[Finding]:
 
 
 def rendered_docs(stream: str, chart_dir: str) -> list[InputDoc]:
+    from ..documents import InputDoc, resource_of
+    from ..yamlio import load_text
     docs = []
     for rd in helm.split_rendered(stream):
         source = rd.source
@@ -85,29 +88,27 @@ def run(chart: Optional[str], values_files: list[str], sets: list[str], set_stri
     pol = policies_dir(policies)
     binary = helm.helm_binary(helm_path, helm_major)
     report = Report(command="check")
-    # Helm renders while Python reads, merges and validates the values (the two were the
-    # largest sequential costs of `check`: see bench/results.md).
+    # Helm renders while Python reads and merges the values, and OPA evaluates while Python loads
+    # jsonschema and validates the values: the tools and Python were sequential costs of `check`
+    # (see bench/results.md).
     with ThreadPoolExecutor(max_workers=1) as pool:
         rendering = pool.submit(helm.template, binary, chart_dir, release, namespace, values_files, sets,
                                 set_strings, kube_version)
-        return _check(report, rendering, chart_dir, pol, values_files, sets, set_strings, opa_path)
+        return _check(report, pool, rendering, chart_dir, pol, values_files, sets, set_strings, opa_path)
 
 
-def _check(report: Report, rendering, chart_dir: str, pol, values_files: list[str], sets: list[str],
-           set_strings: list[str], opa_path: Optional[str]) -> Report:
-    from .. import schema  # jsonschema is the slowest import: loaded while Helm renders
+def _check(report: Report, pool: ThreadPoolExecutor, rendering, chart_dir: str, pol, values_files: list[str],
+           sets: list[str], set_strings: list[str], opa_path: Optional[str]) -> Report:
+    # Everything below Helm is imported here, while Helm renders
+    from .. import opa
+    from ..documents import InputDoc, file_docs
+    from ..values import merge
+    from ..yamlio import load_file
 
     loaded = [load_file(f) for f in values_files]          # unreadable / invalid YAML: exit 2
     defaults_path = os.path.join(chart_dir, "values.yaml")
     defaults = load_file(defaults_path) if os.path.isfile(defaults_path) else None
     merged = merge(defaults, loaded, sets, set_strings)
-
-    findings: list[Finding] = []
-    chart_schema = schema.load_schema(chart_dir)
-    if chart_schema is not None:
-        findings += schema.validate(chart_schema, merged)
-    else:
-        report.notes.append(f"{chart_dir} has no values.schema.json: AIF100 not checked")
 
     docs: list[InputDoc] = []
     if defaults is not None:
@@ -121,7 +122,17 @@ def _check(report: Report, rendering, chart_dir: str, pol, values_files: list[st
         rendered = rendered_docs(result.stdout, chart_dir)
         docs += rendered
         report.inputs += [f for f in dict.fromkeys(d.file for d in rendered if d.file) if f not in report.inputs]
+    evaluating = pool.submit(opa.evaluate, docs, pol, opa_path)
+
+    from .. import schema  # jsonschema is the slowest import
+    findings: list[Finding] = []
+    chart_schema = schema.load_schema(chart_dir)
+    if chart_schema is not None:
+        findings += schema.validate(chart_schema, merged)
     else:
+        report.notes.append(f"{chart_dir} has no values.schema.json: AIF100 not checked")
+
+    if not result.ok:
         guards = helm.guard_errors(result.stderr)
         if schema.is_helm_schema_error(result.stderr):
             # fold Helm's schema errors into AIF100: only paths Python did not already report
@@ -134,11 +145,12 @@ def _check(report: Report, rendering, chart_dir: str, pol, values_files: list[st
             findings += guard_findings(guards, merged)
             report.notes.append("the chart refused the values (ERROR: guards); manifests not rendered")
         else:
-            detail = result.stderr.strip() or f"exit status without output"
+            evaluating.cancel()
+            detail = result.stderr.strip() or "exit status without output"
             raise EvaluationError(f"helm template {chart_dir} failed: {detail}\n"
                                   f"  fix the chart or the values; reproduce with: {' '.join(result.command)}")
 
-    findings += opa.evaluate(docs, pol, opa_path)
+    findings += evaluating.result()
     report.findings = findings
     report.documents = len(docs)
     return report
