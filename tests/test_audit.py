@@ -192,3 +192,25 @@ def test_a_pod_equal_to_its_template_but_for_server_fields_is_judged_through_its
     tolerant = json.loads(json.dumps(pod))
     tolerant["spec"]["tolerations"].append({"key": "gpu", "operator": "Exists"})
     assert not same_as_template(tolerant, deployment)
+
+
+def test_sharded_evaluation_gives_the_same_findings_as_one_process():
+    """A large cluster's documents are judged in parallel shards: same findings, same installs."""
+    from aifactory_policy.audit import evaluate, facts, inventory
+    from aifactory_policy.audit.command import DEFAULT_ALLOW
+    from aifactory_policy.audit.source import DumpSource
+    from aifactory_policy.tools import policies_dir
+    inv = inventory.collect(DumpSource(str(DUMP)), None, lambda message: None)
+    ai = facts.build(inv, Fingerprinter(b"k"), NOW, 30, DEFAULT_ALLOW)
+
+    def canonical(value):
+        found = sorted((f.rule, f.file or "", f.path or "", f.message) for f in evaluate.findings(value, ai))
+        return found, sorted(json.dumps(i, sort_keys=True) for i in value["installs"])
+    one = canonical(evaluate.run(ai, policies_dir(), shards=1))
+    assert one[0] and one == canonical(evaluate.run(ai, policies_dir(), shards=3))
+
+
+def test_shards_follow_the_cpus_and_the_size():
+    from aifactory_policy.audit.evaluate import shard_count
+    assert shard_count(500, cpus=8) == 1 and shard_count(50_000, cpus=1) == 1
+    assert shard_count(20_000, cpus=2) == 2 and shard_count(200_000, cpus=64) == 8

@@ -285,9 +285,21 @@ findings contains finding("AIF206", "error", target("Secret", ns, name), msg) if
 
 doc_target(obj) := target(object.get(obj, "kind", ""), workloads.namespace(obj), object.get(obj, ["metadata", "name"], ""))
 
-root_rules contains [doc_target(input.documents[f.doc].content), f.rule] if {
-	some f in data.batch.findings
-	is_number(f.doc)
+# The per-document rules of the roots of the pods evaluated below (the audit's other documents are
+# judged by data.batch.document_findings, in shards the caller may run as separate processes).
+evaluated_roots := {pod.root | some pod in input.facts.pods; object.get(pod, "evaluate", true)}
+
+root_docs[t] := d.content if {
+	some d in workload_docs
+	t := doc_target(d.content)
+	t in evaluated_roots
+}
+
+root_rules contains [t, r.rule] if {
+	some t, doc in root_docs
+	some name
+	not data.rules[name].cross_document
+	some r in data.rules[name].deny with input as doc
 }
 
 findings contains f if {

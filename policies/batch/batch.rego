@@ -3,15 +3,19 @@
 # description: >-
 #   Evaluates every data.rules[name].deny over many documents in one `opa eval`:
 #   input = {"documents": [{"id": 0, "file": "...", "content": <doc>}, ...]}.
-#   data.batch.findings is a set of {"doc", "rule", "severity", "msg", "path"}; findings of the
+#   data.batch.findings (= document_findings | cross_document_findings) is a set of {"doc",
+#   "rule", "severity", "msg", "path"}; findings of the
 #   cross-document rules (packages with cross_document := true) are evaluated once over the
 #   combined input [{"path": file, "contents": content}, ...] and carry "doc": null and
 #   "docs": [ids]. Optional "group" on a document limits the cross-document rules to the
 #   documents of the same group.
 package batch
 
-# Per document: every rule with input = the document.
-findings contains f if {
+findings := document_findings | cross_document_findings
+
+# Per document: every rule with input = the document. (The audit evaluates shards of the
+# documents in parallel processes with this rule alone.)
+document_findings contains f if {
 	some d in input.documents
 	some name
 	some r in data.rules[name].deny with input as d.content
@@ -49,7 +53,7 @@ grouped if {
 }
 
 # Once: the cross-document rules with input = every document, conftest --combine shape.
-findings contains f if {
+cross_document_findings contains f if {
 	not grouped
 	some name
 	data.rules[name].cross_document == true
@@ -66,7 +70,7 @@ findings contains f if {
 }
 
 # Once per group when the caller grouped the documents.
-findings contains f if {
+cross_document_findings contains f if {
 	grouped
 	some name
 	data.rules[name].cross_document == true

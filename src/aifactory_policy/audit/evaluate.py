@@ -1,6 +1,13 @@
-"""One `opa eval` for the whole audit: the batch rules over live objects and data.audit over facts."""
+"""The audit's policy evaluation: the batch rules over live objects and data.audit over facts.
+
+A small cluster is one `opa eval`. A large one is split: the per-document rules run over shards of
+the documents in parallel `opa eval` processes (one per CPU, up to MAX_SHARDS), beside one process
+for the cross-document rules, the audit rules and the install list. Each document is judged once,
+and the findings are the same either way (tests/test_audit.py compares them)."""
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Optional
 
@@ -10,12 +17,36 @@ from ..rules import title_of
 from .facts import AuditInput
 
 QUERY = '{"batch": data.batch.findings, "audit": data.audit.findings, "installs": data.audit.installs}'
+CROSS_QUERY = '{"batch": data.batch.cross_document_findings, "audit": data.audit.findings, "installs": data.audit.installs}'
+DOCUMENT_QUERY = "data.batch.document_findings"
 TIMEOUT = 600
+SHARD_MIN_DOCUMENTS = 2000   # below this, one process is faster than several start-ups
+MAX_SHARDS = 8
 
 
-def run(ai: AuditInput, policies: Path, opa_path: Optional[str] = None) -> dict:
-    return opa.eval_query(ai.policy_input(), policies, QUERY, opa_path, ignore=("admission",),
-                          timeout=TIMEOUT, what=f"{len(ai.docs)} objects")
+def shard_count(documents: int, cpus: Optional[int] = None) -> int:
+    if cpus is None:
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if documents < SHARD_MIN_DOCUMENTS or cpus < 2:
+        return 1
+    return max(2, min(cpus, MAX_SHARDS, documents // (SHARD_MIN_DOCUMENTS // 2)))
+
+
+def run(ai: AuditInput, policies: Path, opa_path: Optional[str] = None, shards: Optional[int] = None) -> dict:
+    payload = ai.policy_input()
+    what = f"{len(ai.docs)} objects"
+    n = shards if shards is not None else shard_count(len(ai.docs))
+    if n <= 1:
+        return opa.eval_query(payload, policies, QUERY, opa_path, ignore=("admission",), timeout=TIMEOUT, what=what)
+    parts = [{"documents": payload["documents"][k::n]} for k in range(n)]
+    with ThreadPoolExecutor(max_workers=n + 1) as pool:
+        whole = pool.submit(opa.eval_query, payload, policies, CROSS_QUERY, opa_path, ignore=("admission",),
+                            timeout=TIMEOUT, what=what)
+        pieces = [pool.submit(opa.eval_query, part, policies, DOCUMENT_QUERY, opa_path, ignore=("admission", "audit"),
+                              timeout=TIMEOUT, what=f"{len(part['documents'])} of {what}") for part in parts]
+        value = whole.result()
+        value["batch"] = list(value.get("batch") or []) + [f for p in pieces for f in (p.result() or [])]
+    return value
 
 
 def resource_from_target(target: str) -> str:
