@@ -9,7 +9,7 @@ from typing import Any, Optional
 from .documents import InputDoc
 from .findings import EvaluationError, Finding
 from .rules import title_of
-from .tools import find_tool, go_tool_env
+from .tools import SMALL_INPUT_BYTES, find_tool, go_tool_env
 
 QUERY = "data.batch.findings"
 TIMEOUT = 300
@@ -33,9 +33,10 @@ def eval_query(payload: Any, policies: Path, query: str, opa: Optional[str] = No
     for pattern in IGNORED + ignore:
         cmd += ["--ignore", pattern]
     cmd.append(query)
+    text = json.dumps(payload, default=str)
+    env = go_tool_env(small=len(text) < SMALL_INPUT_BYTES)
     try:
-        proc = subprocess.run(cmd, input=json.dumps(payload, default=str), capture_output=True, text=True,
-                              timeout=timeout, check=False, env=go_tool_env())
+        proc = subprocess.run(cmd, input=text, capture_output=True, text=True, timeout=timeout, check=False, env=env)
     except subprocess.TimeoutExpired:
         raise EvaluationError(f"opa eval timed out after {timeout} s over {what}") from None
     except OSError as exc:

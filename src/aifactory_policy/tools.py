@@ -58,16 +58,18 @@ def find_tool(name: str, explicit: Optional[str] = None) -> str:
     raise EvaluationError(f"{name} not found in {where}; run ci/bootstrap (it installs the pinned {name} into bin/)")
 
 
-# Helm and OPA are short-lived Go programs that spend much of their run collecting garbage:
-# with the collector off until the heap nears GOMEMLIMIT, `helm template` takes ~40% less time
-# and an audit's `opa eval` about half the CPU, and memory stays bounded by the limit.
-# A GOGC or GOMEMLIMIT the user set wins.
+# Helm and OPA are short-lived Go programs that spend much of a small run collecting garbage:
+# with the collector off until the heap nears GOMEMLIMIT, `helm template` takes ~40% less time and
+# a 1k-workload audit's `opa eval` about half the CPU. On large inputs it bought no time and grew
+# the heap to the limit (a 10k-document scan: 314 MB -> 987 MB, bench/results.md), so callers
+# pass `small=False` there and Go's default collector stays. A GOGC or GOMEMLIMIT the user set wins.
 GO_TOOL_ENV = {"GOGC": "off", "GOMEMLIMIT": "1GiB"}
+SMALL_INPUT_BYTES = 8 * 1024 * 1024
 
 
-def go_tool_env(base: Optional[dict] = None) -> dict:
+def go_tool_env(base: Optional[dict] = None, small: bool = True) -> dict:
     env = dict(os.environ if base is None else base)
-    if "GOGC" not in env and "GOMEMLIMIT" not in env:
+    if small and "GOGC" not in env and "GOMEMLIMIT" not in env:
         env.update(GO_TOOL_ENV)
     return env
 
