@@ -99,7 +99,7 @@ text_may_hold_material(text) if {
 
 text_may_hold_material(text) if regex.match(`"(?:[A-Za-z0-9+/= ]|\\[nrtfb]|\\u00[0-9a-fA-F]{2}){16,}"(?:[,\]}]|$)`, text)
 
-text_markers := ["sk-ant-", "claudeAiOauth", `\u`, "c2stYW50L", "NrLWFudC", "zay1hbnQt", "Y2xhdWRlQWlPYXV0a", "NsYXVkZUFpT2F1dG", "jbGF1ZGVBaU9hdXRo"]
+text_markers := {"sk-ant-", "claudeAiOauth", `\u`} | base64_markers
 
 # describe(s) says what credential material the string s holds; undefined when none.
 describe(s) := d if {
