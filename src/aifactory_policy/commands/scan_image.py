@@ -1,8 +1,10 @@
 """`scan-image`: credentials baked into a container image (docker save tarball or OCI layout).
 
 Every layer is read as a stream (tarfile "r|*": one pass, nothing extracted, memory flat), files
-deleted by a later layer's whiteout included (they are still in the image). Findings name the layer
-digest and the path; the content is never printed.
+deleted by a later layer's whiteout included (they are still in the image). Python gathers facts
+per file (a Claude file name, token material as booleans, deleted later or not); the rules
+AIF301-AIF303 decide in Rego (policies/image), in one `opa eval` for all images. Findings name the
+layer digest and the path; the content is never printed.
 """
 from __future__ import annotations
 
@@ -14,19 +16,15 @@ import tarfile
 from dataclasses import dataclass
 from typing import IO, Iterator, Optional
 
+from .. import opa
 from ..audit.material import Fingerprinter, scan_bytes
 from ..findings import EvaluationError, Finding, Report
+from ..rules import title_of
+from ..tools import policies_dir
 
 MAX_FILE = 4 * 1024 * 1024      # files larger than this are only checked by name
 CHUNK = 1024 * 1024
 NAMES = (".credentials.json", ".claude.json")
-
-RULES = {
-    "AIF301": "Claude credentials file in an image layer",
-    "AIF302": ".claude.json with an oauthAccount in an image layer",
-    "AIF303": "Claude/Anthropic token material in an image layer",
-}
-
 
 @dataclass
 class Layer:
@@ -145,9 +143,10 @@ def _deleted_later(path: str, later_whiteouts: list[set[str]]) -> bool:
     return False
 
 
-def scan_layer(stream: IO[bytes], fp: Fingerprinter) -> tuple[list[tuple[str, str]], set[str]]:
-    """[(path, what)] for credential files in one layer, and the paths its whiteouts delete."""
-    hits: list[tuple[str, str]] = []
+def scan_layer(stream: IO[bytes], fp: Fingerprinter) -> tuple[list[dict], set[str]]:
+    """Facts about the files of one layer that have a Claude file name or hold token material
+    ({path, credentials_json, material, oauth_account}), and the paths its whiteouts delete."""
+    files: list[dict] = []
     whiteouts: set[str] = set()
     with tarfile.open(fileobj=stream, mode="r|*") as tf:   # streaming: members in order, no seeking
         for member in tf:
@@ -165,17 +164,11 @@ def scan_layer(stream: IO[bytes], fp: Fingerprinter) -> tuple[list[tuple[str, st
             f = tf.extractfile(member)
             if f is None:
                 continue
-            data = _read_limited(f, MAX_FILE)
-            m = scan_bytes(data, fp)
-            if base == ".credentials.json" and (m.credentials_json or m.found):
-                hits.append((name, "AIF301"))
-            elif base == ".credentials.json" and name.endswith(".claude/.credentials.json"):
-                hits.append((name, "AIF301"))
-            elif base == ".claude.json" and m.oauth_account:
-                hits.append((name, "AIF302"))
-            if m.found and base != ".credentials.json":
-                hits.append((name, "AIF303"))
-    return hits, whiteouts
+            m = scan_bytes(_read_limited(f, MAX_FILE), fp)
+            if base in NAMES or m.found:
+                files.append({"path": name, "credentials_json": bool(m.credentials_json),
+                              "material": bool(m.found), "oauth_account": bool(m.oauth_account)})
+    return files, whiteouts
 
 
 def _opaque_match(path: str, whiteouts: list[set[str]]) -> bool:
@@ -186,41 +179,47 @@ def _opaque_match(path: str, whiteouts: list[set[str]]) -> bool:
     return False
 
 
-MESSAGES = {
-    "AIF301": "a Claude credentials file (.credentials.json) is baked into the image",
-    "AIF302": "a .claude.json with an oauthAccount (account and organization of a login) is baked into the image",
-    "AIF303": "Claude/Anthropic token material (sk-ant-… or a credentials JSON) is baked into the image",
-}
+def image_facts(target: str, fp: Fingerprinter, report: Report) -> list[dict]:
+    """The facts of every layer of one image, in layer order, each marked deleted_later when a
+    later layer's whiteout removes it from the merged filesystem."""
+    per_layer: list[tuple[Layer, list[dict], set[str]]] = []
+    for layer in layers_of(target):
+        with layer.open() as stream:
+            try:
+                files, wo = scan_layer(stream, fp)
+            except (tarfile.TarError, OSError, EOFError) as exc:
+                report.failures.append(f"{target}: layer {layer.digest}: unreadable ({exc})")
+                continue
+        per_layer.append((layer, files, wo))
+        report.documents += 1
+    facts = []
+    for i, (layer, files, _wo) in enumerate(per_layer):
+        later = [w for (_l, _f, w) in per_layer[i + 1:]]
+        for f in files:
+            deleted = _deleted_later(f["path"], later) or _opaque_match(f["path"], later)
+            facts.append({**f, "image": target, "layer": layer.digest, "deleted_later": deleted})
+    return facts
 
 
-def run(targets: list[str]) -> Report:
+def run(targets: list[str], policies: Optional[str] = None, opa_path: Optional[str] = None) -> Report:
     report = Report(command="scan-image")
+    pol = policies_dir(policies)
     fp = Fingerprinter()
+    facts: list[dict] = []
     for target in targets:
-        layers = layers_of(target)
+        facts += image_facts(target, fp, report)
         report.inputs.append(target)
-        per_layer: list[tuple[Layer, list[tuple[str, str]], set[str]]] = []
-        for layer in layers:
-            with layer.open() as stream:
-                try:
-                    hits, wo = scan_layer(stream, fp)
-                except (tarfile.TarError, OSError, EOFError) as exc:
-                    report.failures.append(f"{target}: layer {layer.digest}: unreadable ({exc})")
-                    continue
-            per_layer.append((layer, hits, wo))
-            report.documents += 1
-        for i, (layer, hits, _wo) in enumerate(per_layer):
-            later = [w for (_l, _h, w) in per_layer[i + 1:]]
-            for path, rule in hits:
-                deleted = _deleted_later(path, later) or _opaque_match(path, later)
-                note = (" and deleted by a later layer's whiteout, but still in the image: anyone who pulls it "
-                        "can read the layer" if deleted else "")
-                msg = (f"{MESSAGES[rule]} at /{path} in layer {layer.digest}{note}; rebuild the image without it "
-                       "(never COPY ~/.claude; mount the credentials from a Secret at run time), rotate that login, "
-                       "and delete the pushed image and its layers")
-                report.findings.append(Finding(rule=rule, severity="error", message=msg, file=target,
-                                               resource=f"layer {layer.digest}", path=f"/{path}",
-                                               title=RULES[rule]))
+    if not facts:
+        return report
+    found = opa.eval_query({"files": facts}, pol, "data.image.findings", opa_path, ignore=("audit", "admission"),
+                           what=f"{len(facts)} image files")
+    order = {(f["image"], f["layer"], f["path"]): i for i, f in enumerate(facts)}
+    for r in sorted(found or [], key=lambda r: (order.get((r.get("image"), r.get("layer"), r.get("path")), 0),
+                                               str(r.get("rule")))):
+        rule = str(r.get("rule"))
+        report.findings.append(Finding(rule=rule, severity="error", message=str(r.get("msg")), file=r.get("image"),
+                                       resource=f"layer {r.get('layer')}", path=f"/{r.get('path')}",
+                                       title=title_of(rule)))
     return report
 
 
@@ -248,4 +247,4 @@ def add_parser(sub, formatter, common) -> None:
                                    "files deleted by later layers.")
     p.add_argument("images", nargs="+", metavar="IMAGE_TAR|OCI_LAYOUT_DIR", help="image archive or layout folder")
     common(p)
-    p.set_defaults(run=lambda args: run(args.images))
+    p.set_defaults(run=lambda args: run(args.images, policies=args.policies, opa_path=args.opa))
