@@ -19,8 +19,6 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from e2e_helpers import ADMISSION_SKIP
-
 REPO = Path(__file__).resolve().parents[2]
 CACHE = Path(os.environ.get("AIFACTORY_CACHE", Path.home() / ".cache" / "aifactory-chart"))
 CLUSTER_NAME = os.environ.get("AIFACTORY_CLUSTER", "aifactory")
@@ -139,9 +137,7 @@ def test_image(cluster: Cluster) -> str:
 @pytest.fixture
 def restricted_namespace(cluster: Cluster) -> Iterator[Callable[..., str]]:
     """Factory: `restricted_namespace(prefix="t")` creates a namespace enforcing the restricted
-    Pod Security Standard and returns its name; all are deleted after the test. The namespace is
-    outside the admission policy's bindings (aifactory.dev/admission=skip): tests run in parallel,
-    and test_admission's enforce mode must not refuse what another test creates on purpose."""
+    Pod Security Standard and returns its name; all are deleted after the test."""
     created: list[str] = []
 
     def make(prefix: str = "e2e", labels: dict[str, str] | None = None) -> str:
@@ -153,7 +149,6 @@ def restricted_namespace(cluster: Cluster) -> Iterator[Callable[..., str]]:
                 "pod-security.kubernetes.io/enforce-version": "latest",
                 "pod-security.kubernetes.io/warn": "restricted",
                 "app.kubernetes.io/part-of": "aifactory-e2e",
-                ADMISSION_SKIP[0]: ADMISSION_SKIP[1],
                 **(labels or {})}},
         })
         created.append(name)

@@ -3,11 +3,6 @@ from __future__ import annotations
 
 from typing import Any
 
-# Namespaces with this label are outside the admission policy's bindings (policies/admission): the
-# cluster tests run in parallel, and test_admission's enforce mode must not refuse what another
-# test creates on purpose.
-ADMISSION_SKIP = ("aifactory.dev/admission", "skip")
-
 
 def restricted_pod(name: str, image: str, **spec: Any) -> dict:
     """A pod spec passing the restricted Pod Security Standard, running as 65532."""

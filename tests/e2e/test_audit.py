@@ -13,7 +13,6 @@ import uuid
 
 import pytest
 
-from e2e_helpers import ADMISSION_SKIP
 from helpers import REPO
 from fixtures import leaked
 
@@ -76,10 +75,7 @@ def seeded(cluster, tmp_path_factory):
     names = {k: f"audit-{k}-{RUN}" for k in ("a", "b", "c", "d", "e", "f", "g", "h")}
     image = cluster.test_image
     for ns in names.values():
-        # outside the admission policy's bindings: the planted problems must be created even while
-        # test_admission runs in enforce mode in parallel
-        cluster.apply({"apiVersion": "v1", "kind": "Namespace",
-                       "metadata": {"name": ns, "labels": {ADMISSION_SKIP[0]: ADMISSION_SKIP[1]}}})
+        cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
     a, b, c, d, e, f, g, h = (names[k] for k in "abcdefgh")
     create(cluster, secret(a, "claude-a", "A"), deployment(a, "rc-a", "claude-a", image))          # good
     create(cluster, secret(b, "claude-b", "B"), deployment(b, "rc-b", "claude-b", image, False))   # good, hand-written
