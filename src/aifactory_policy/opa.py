@@ -58,8 +58,8 @@ def run(docs: list[InputDoc], policies: Path, opa: Optional[str] = None) -> list
     """Raw findings ({doc, rule, severity, msg, path[, docs]}) from one OPA process."""
     if not docs:
         return []
-    # the audit package and the admission manifests are not needed here: less for OPA to load and compile
-    value = eval_query(batch_input(docs), policies, QUERY, opa, ignore=("audit", "admission"),
+    # the audit and image packages and the admission manifests are not needed here: less to load and compile
+    value = eval_query(batch_input(docs), policies, QUERY, opa, ignore=("audit", "admission", "image"),
                        what=f"{len(docs)} documents")
     if isinstance(value, dict):  # a set serialises as a list; tolerate an object keyed by anything
         value = list(value.values())

@@ -17,11 +17,15 @@ from ..rules import title_of
 from .facts import AuditInput
 
 QUERY = '{"batch": data.batch.findings, "audit": data.audit.findings, "installs": data.audit.installs}'
-CROSS_QUERY = '{"batch": data.batch.cross_document_findings, "audit": data.audit.findings, "installs": data.audit.installs}'
+CROSS_QUERY = ('{"batch": data.batch.cross_document_findings, "audit": data.audit.findings, '
+               '"installs": data.audit.installs}')
 DOCUMENT_QUERY = "data.batch.document_findings"
 TIMEOUT = 600
 SHARD_MIN_DOCUMENTS = 2000   # below this, one process is faster than several start-ups
 MAX_SHARDS = 8
+# Policy folders each evaluation can skip (less for OPA to load and compile).
+UNUSED = ("admission", "image")
+UNUSED_BY_SHARDS = UNUSED + ("audit",)
 
 
 def shard_count(documents: int, cpus: Optional[int] = None) -> int:
@@ -37,12 +41,12 @@ def run(ai: AuditInput, policies: Path, opa_path: Optional[str] = None, shards: 
     what = f"{len(ai.docs)} objects"
     n = shards if shards is not None else shard_count(len(ai.docs))
     if n <= 1:
-        return opa.eval_query(payload, policies, QUERY, opa_path, ignore=("admission",), timeout=TIMEOUT, what=what)
+        return opa.eval_query(payload, policies, QUERY, opa_path, ignore=UNUSED, timeout=TIMEOUT, what=what)
     parts = [{"documents": payload["documents"][k::n]} for k in range(n)]
     with ThreadPoolExecutor(max_workers=n + 1) as pool:
-        whole = pool.submit(opa.eval_query, payload, policies, CROSS_QUERY, opa_path, ignore=("admission",),
+        whole = pool.submit(opa.eval_query, payload, policies, CROSS_QUERY, opa_path, ignore=UNUSED,
                             timeout=TIMEOUT, what=what)
-        pieces = [pool.submit(opa.eval_query, part, policies, DOCUMENT_QUERY, opa_path, ignore=("admission", "audit"),
+        pieces = [pool.submit(opa.eval_query, part, policies, DOCUMENT_QUERY, opa_path, ignore=UNUSED_BY_SHARDS,
                               timeout=TIMEOUT, what=f"{len(part['documents'])} of {what}") for part in parts]
         value = whole.result()
         value["batch"] = list(value.get("batch") or []) + [f for p in pieces for f in (p.result() or [])]
