@@ -28,10 +28,10 @@ import hmac
 import json
 import os
 import secrets
+import select
 import signal
 import ssl
 import sys
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -244,7 +244,36 @@ class Syncer:
         return True
 
 
-def run(args: argparse.Namespace, stop: threading.Event) -> int:
+class StopSignal:
+    """SIGTERM/SIGINT that never deadlock: the handler only sets a flag, and the C-level wakeup fd
+    ends a wait at once. (A handler calling threading.Event.set() hung the sidecar for good when
+    the signal landed while the main thread held that Event's lock inside wait(): seen in tests.)"""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._read, write = os.pipe()
+        for fd in (self._read, write):
+            os.set_blocking(fd, False)
+        signal.set_wakeup_fd(write)
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._handle)
+
+    def _handle(self, signum, frame) -> None:
+        self.requested = True
+
+    def wait(self, timeout: float) -> bool:
+        """Sleep up to `timeout` seconds or until a stop signal; True when stopping."""
+        if not self.requested:
+            select.select([self._read], [], [], timeout)
+        try:
+            while os.read(self._read, 512):
+                pass
+        except BlockingIOError:
+            pass
+        return self.requested
+
+
+def run(args: argparse.Namespace, stop: StopSignal) -> int:
     server = args.api_server or _in_cluster_server()
     if not server:
         log("no API server: KUBERNETES_SERVICE_HOST is not set; pass --api-server")
@@ -307,10 +336,7 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[list[str]] = None) -> int:
     args = parse_args(argv)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    return run(args, stop)
+    return run(args, StopSignal())
 
 
 if __name__ == "__main__":
