@@ -58,15 +58,7 @@ cross_document_findings contains f if {
 	some name
 	data.rules[name].cross_document == true
 	some r in data.rules[name].deny with input as combined(input.documents)
-	is_array(r.docs)
-	f := {
-		"doc": null,
-		"docs": [input.documents[i].id | some i in r.docs],
-		"rule": r.rule,
-		"severity": r.severity,
-		"msg": r.msg,
-		"path": object.get(r, "path", null),
-	}
+	f := cross_finding(r, input.documents)
 }
 
 # Once per group when the caller grouped the documents.
@@ -77,13 +69,15 @@ cross_document_findings contains f if {
 	some g in groups
 	ds := members(g)
 	some r in data.rules[name].deny with input as combined(ds)
-	is_array(r.docs)
-	f := {
-		"doc": null,
-		"docs": [ds[i].id | some i in r.docs],
-		"rule": r.rule,
-		"severity": r.severity,
-		"msg": r.msg,
-		"path": object.get(r, "path", null),
-	}
+	f := cross_finding(r, ds)
 }
+
+# A cross-document finding: r.docs are positions in ds, the documents the rule saw.
+cross_finding(r, ds) := {
+	"doc": null,
+	"docs": [ds[i].id | some i in r.docs],
+	"rule": r.rule,
+	"severity": r.severity,
+	"msg": r.msg,
+	"path": object.get(r, "path", null),
+} if is_array(r.docs)

@@ -49,8 +49,8 @@ def eval_query(payload: Any, policies: Path, query: str, opa: Optional[str] = No
     except (ValueError, AttributeError):
         raise EvaluationError(f"opa eval printed non-JSON output: {proc.stdout[:200]!r}") from None
     if not results:
-        raise EvaluationError(f"{query} is undefined in {policies}; the policies need package batch "
-                              "(policies/batch/) and, for the audit, package audit (policies/audit/)")
+        raise EvaluationError(f"{query} is undefined in {policies}; pass the repository's policies/ folder, which "
+                              "holds packages batch (check, scan), audit (audit) and image (scan-image)")
     return results[0]["expressions"][0]["value"]
 
 

@@ -67,9 +67,8 @@ GO_TOOL_ENV = {"GOGC": "off", "GOMEMLIMIT": "1GiB"}
 SMALL_INPUT_BYTES = 8 * 1024 * 1024
 
 
-def go_tool_env(base: Optional[dict] = None, small: bool = True) -> dict:
-    env = dict(os.environ if base is None else base)
+def go_tool_env(small: bool = True) -> dict:
+    env = dict(os.environ)
     if small and "GOGC" not in env and "GOMEMLIMIT" not in env:
         env.update(GO_TOOL_ENV)
     return env
-
