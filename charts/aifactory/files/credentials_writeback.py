@@ -245,9 +245,10 @@ class Syncer:
 
 
 class StopSignal:
-    """SIGTERM/SIGINT that never deadlock: the handler only sets a flag, and the C-level wakeup fd
-    ends a wait at once. (A handler calling threading.Event.set() hung the sidecar for good when
-    the signal landed while the main thread held that Event's lock inside wait(): seen in tests.)"""
+    """SIGTERM/SIGINT without locks in the handler: it only sets a flag, and the C-level wakeup fd
+    ends a wait at once. (The handler used to call threading.Event.set(), which takes the lock the
+    main thread may hold inside Event.wait(); twice in tests a sidecar never exited after SIGTERM,
+    and that deadlock is the likely cause.)"""
 
     def __init__(self) -> None:
         self.requested = False
