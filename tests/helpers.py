@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
+import json
 import os
 import time
 from pathlib import Path
@@ -73,3 +75,19 @@ def run_cli_in(folder: Path, *args) -> tuple[int, str, str]:
         os.chdir(before)
     return code, out.getvalue(), err.getvalue()
 
+
+
+@functools.lru_cache(maxsize=None)
+def sample_findings() -> dict[str, frozenset]:
+    """{path under policies/: {(rule, message)}} from ONE `scan --per-file` of every rule and admission
+    sample, run from policies/ (each file judged alone, like conftest without --combine). Shared by
+    the suite and admission tests: one OPA evaluation per test process instead of one per folder."""
+    policies = REPO / "policies"
+    files = sorted(str(p.relative_to(policies)) for pattern in ("rules/*/samples/*/*.yaml", "admission/samples/*/*.yaml")
+                   for p in policies.glob(pattern))
+    code, out, err = run_cli_in(policies, "scan", "--per-file", *files, "--format", "json")
+    assert code in (0, 1), err
+    found: dict[str, set] = {f: set() for f in files}
+    for f in json.loads(out)["findings"]:
+        found[f["file"]].add((f["rule"], f["message"]))
+    return {f: frozenset(v) for f, v in found.items()}

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from helpers import REPO, run_cli_in, yaml_docs, yaml_load
+from helpers import REPO, sample_findings, yaml_docs, yaml_load
 
 ADMISSION = REPO / "policies" / "admission"
 CASES = yaml_load((ADMISSION / "samples" / "cases.yaml").read_text())
@@ -19,21 +19,10 @@ def load_all(rel: str) -> list[dict]:
     return yaml_docs((ADMISSION / rel).read_text())
 
 
-@pytest.fixture(scope="module")
-def rules_by_file():
-    """The mirrored rules each case file gets from ONE `scan --per-file` of every case file."""
-    files = sorted({c["file"] for c in ACTIVE})
-    code, out, err = run_cli_in(REPO / "policies", "scan", "--per-file", *files, "--format", "json")
-    assert code in (0, 1), err
-    found = {f: set() for f in files}
-    for f in json.loads(out)["findings"]:
-        found[f["file"]].add(f["rule"])
-    return {f: rules & MIRRORED for f, rules in found.items()}
-
-
 @pytest.mark.parametrize("case", ACTIVE, ids=[c["file"] for c in ACTIVE])
-def test_rego_verdict_matches_the_shared_case(rules_by_file, case):
-    rules = rules_by_file[case["file"]]
+def test_rego_verdict_matches_the_shared_case(case):
+    """The mirrored rules the case file gets from the one `scan --per-file` of every rule sample."""
+    rules = {rule for rule, _ in sample_findings()[case["file"]]} & MIRRORED
     assert ("disallowed" if rules else "allowed") == case["verdict"], rules
 
 

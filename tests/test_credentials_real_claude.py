@@ -10,9 +10,12 @@ Needs `ci/install-claude-code` (cached npm install); AIFACTORY_CLAUDE=<path> pic
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import io
 import json
 import os
 import subprocess
+import tempfile
 
 import pytest
 
@@ -90,27 +93,62 @@ REFUSED = [(["user:inference"], "Remote Control requires a full-scope login toke
            (["user:sessions:claude_code"], "Remote Control requires a claude.ai subscription")]
 
 
+def stored_by_create_secret(doc: dict) -> bytes:
+    """The exact bytes `credentials create-secret` stores for `doc` (in-process, in-memory API)."""
+    from aifactory_policy.cli import main
+    from aifactory_policy.credentials import cli as creds_cli
+    from credentials_fakes import FakeKube
+    fake = FakeKube()
+    with pytest.MonkeyPatch.context() as mp, tempfile.TemporaryDirectory() as tmp:
+        mp.setattr(creds_cli, "_api_kube", lambda args: fake)
+        src = os.path.join(tmp, "in.json")
+        with open(src, "w") as f:
+            json.dump(doc, f)
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(["credentials", "create-secret", "--install", "aifactory", "-n", "agents", "--from-file", src])
+    assert code == 0, err.getvalue()
+    assert not leaked(out.getvalue() + err.getvalue())
+    return fake.secret_json("agents", "claude-remote-credentials")["credentials.json"]
+
+
+# Each real CLI run costs ~0.4 CPU-s, so one run answers several questions where it can:
+# - ACCEPTED[0]'s `auth status` runs on a 0644 file (accepted AND not refused for its mode);
+# - ACCEPTED[1] (the default scopes) runs on the exact bytes create-secret stores;
+# - `auth status` of refused scopes runs once with and once without user:inference.
+STATUS_OF_REFUSED = [REFUSED[0][0], REFUSED[2][0]]
+
+
 @pytest.fixture(scope="module")
-def runs(claude, tmp_path_factory):
+def stored():
+    return stored_by_create_secret(creds())
+
+
+@pytest.fixture(scope="module")
+def runs(claude, stored, tmp_path_factory):
     """Every CLI run of this module, started at once in a small thread pool: each run is a separate
     process on its own config dir, and most of a run's time is spent waiting (process start, the
-    network attempt), so they overlap. runs[(scopes, args, mode)] -> (exit code, stdout, stderr)."""
-    wanted = [(tuple(s), args, 0o600) for s in ACCEPTED for args in (STATUS, REMOTE_CONTROL)]
-    wanted += [(tuple(s), args, 0o600) for s, _ in REFUSED for args in (STATUS, REMOTE_CONTROL)]
-    wanted += [(tuple(ACCEPTED[0]), STATUS, 0o644)]
+    network attempt), so they overlap. runs[(scopes, args)] -> (exit code, stdout, stderr)."""
+    assert json.loads(stored)["claudeAiOauth"]["scopes"] == ACCEPTED[1]
+    raw = {tuple(s): json.dumps(creds(scopes=s)).encode() for s in ACCEPTED[:1] + [s for s, _ in REFUSED]}
+    raw[tuple(ACCEPTED[1])] = stored
+    wanted = {(tuple(ACCEPTED[0]), STATUS): 0o644, (tuple(ACCEPTED[0]), REMOTE_CONTROL): 0o600,
+              (tuple(ACCEPTED[1]), STATUS): 0o600, (tuple(ACCEPTED[1]), REMOTE_CONTROL): 0o600}
+    wanted.update({(tuple(s), REMOTE_CONTROL): 0o600 for s, _ in REFUSED})
+    wanted.update({(tuple(s), STATUS): 0o600 for s in STATUS_OF_REFUSED})
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
-        futures = {key: pool.submit(run_claude, claude, tmp_path_factory.mktemp("claude"),
-                                    json.dumps(creds(scopes=list(key[0]))).encode(), *key[1], mode=key[2])
-                   for key in wanted}
+        futures = {key: pool.submit(run_claude, claude, tmp_path_factory.mktemp("claude"), raw[key[0]], *key[1],
+                                    mode=mode)
+                   for key, mode in wanted.items()}
         return {key: f.result() for key, f in futures.items()}
 
 
 @pytest.mark.parametrize("scopes", ACCEPTED, ids=["+".join(s) for s in ACCEPTED])
 def test_accepted_login_is_a_claude_ai_login_for_the_real_cli(runs, scopes):
     validate(json.dumps(creds(scopes=scopes)).encode(), "test")  # accepted
-    status = status_of(runs[(tuple(scopes), STATUS, 0o600)])
+    status = status_of(runs[(tuple(scopes), STATUS)])
     assert status["loggedIn"] is True and status["authMethod"] == "claude.ai"
-    code, out, err = runs[(tuple(scopes), REMOTE_CONTROL, 0o600)]
+    code, out, err = runs[(tuple(scopes), REMOTE_CONTROL)]
     out += err
     assert code != 0 and any(s in out for s in NETWORK_STEP), out
     assert not any(s in out for s in LOCAL_REFUSALS), out
@@ -121,34 +159,31 @@ def test_refused_scopes_are_refused_by_the_real_cli_too(runs, scopes, message):
     with pytest.raises(Refusal) as refused:
         validate(json.dumps(creds(scopes=scopes)).encode(), "test")
     assert message.split("requires ")[1].rstrip(".") in str(refused.value)  # same reason as Claude gives
-    code, out, err = runs[(tuple(scopes), REMOTE_CONTROL, 0o600)]
+    code, out, err = runs[(tuple(scopes), REMOTE_CONTROL)]
     out += err
     assert code != 0 and message in out, out
-    # With user:inference, `auth status` still says claude.ai: only Remote Control tells them apart (why
-    # the validator checks scopes). Without it, 2.1.330 was measured here to report `none`, loggedIn false
-    # (the shared facts file says claude.ai for all; this environment disagrees for this one case).
-    status = status_of(runs[(tuple(scopes), STATUS, 0o600)])
+
+
+@pytest.mark.parametrize("scopes", STATUS_OF_REFUSED, ids=["+".join(s) for s in STATUS_OF_REFUSED])
+def test_auth_status_alone_cannot_tell_refused_scopes_apart(runs, scopes):
+    """With user:inference, `auth status` still says claude.ai: only Remote Control tells them apart (why
+    the validator checks scopes). Without it, 2.1.330 was measured here to report `none`, loggedIn false
+    (the shared facts file says claude.ai for all; this environment disagrees for this one case)."""
+    status = status_of(runs[(tuple(scopes), STATUS)])
     assert status["authMethod"] == ("claude.ai" if "user:inference" in scopes else "none")
 
 
-def test_exact_bytes_stored_by_create_secret_work_for_the_real_cli(claude, tmp_path, monkeypatch, capsys):
-    from aifactory_policy.cli import main
-    from aifactory_policy.credentials import cli as creds_cli
-    from credentials_fakes import FakeKube
-    fake = FakeKube()
-    monkeypatch.setattr(creds_cli, "_api_kube", lambda args: fake)
-    src = tmp_path / "in.json"
-    src.write_text(json.dumps(creds()))
-    assert main(["credentials", "create-secret", "--install", "aifactory", "-n", "agents", "--from-file", str(src)]) == 0
-    stored = fake.secret_json("agents", "claude-remote-credentials")["credentials.json"]
-    status = status_of(run_claude(claude, tmp_path, stored, *STATUS))
+def test_exact_bytes_stored_by_create_secret_work_for_the_real_cli(runs, stored):
+    """ACCEPTED[1]'s runs read the bytes create-secret stored, not a file this test wrote."""
+    status = status_of(runs[(tuple(ACCEPTED[1]), STATUS)])
     assert status["authMethod"] == "claude.ai" and status["subscriptionType"] == "max"
-    cap = capsys.readouterr()
-    assert not leaked(cap.out + cap.err)
+    login, given = json.loads(stored)["claudeAiOauth"], creds()["claudeAiOauth"]
+    assert {k: login[k] for k in ("accessToken", "refreshToken", "scopes")} == \
+           {k: given[k] for k in ("accessToken", "refreshToken", "scopes")}
 
 
 def test_the_real_cli_does_not_refuse_a_world_readable_file(runs):
     """The product document says Claude Code refuses looser modes than 0400; 2.1.330 does not: a
     0644 file is the claude.ai login all the same (the chart's 0400 is its own choice)."""
-    status = status_of(runs[(tuple(ACCEPTED[0]), STATUS, 0o644)])
+    status = status_of(runs[(tuple(ACCEPTED[0]), STATUS)])
     assert (status["loggedIn"], status["authMethod"]) == (True, "claude.ai")
