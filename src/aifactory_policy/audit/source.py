@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional, Protocol
 
 from ..findings import EvaluationError
+from ..kube_request import request
 
 
 @dataclass(frozen=True)
@@ -121,32 +122,14 @@ class LiveSource:
             raise EvaluationError(f"cannot load the Kubernetes configuration ({exc}); pass --kubeconfig FILE "
                                   "and/or --context NAME, or run in a pod") from None
         self._api = api_client
-        self._client = client
-
-    def _get(self, path: str, query: list) -> tuple[int, str, bytes]:
-        """One GET, raw JSON. The client's generated API changed in v35 (param_serialize + a
-        call_api that no longer takes query_params); both shapes are supported."""
-        headers = {"Accept": "application/json"}
-        if hasattr(self._api, "param_serialize"):
-            params = self._api.param_serialize(method="GET", resource_path=path, query_params=query,
-                                               header_params=headers, auth_settings=["BearerToken"])
-            response = self._api.call_api(*params, _request_timeout=60)
-            return response.status, response.reason, response.read() if hasattr(response, "read") else response.data
-        resp = self._api.call_api(path, "GET", query_params=query, header_params=headers,
-                                  auth_settings=["BearerToken"], _preload_content=False, _request_timeout=60)
-        response = resp[0] if isinstance(resp, tuple) else resp
-        return response.status, response.reason, response.data
 
     def list(self, resource: Resource, namespace: Optional[str]) -> list[dict]:
-        from kubernetes.client.rest import ApiException
         items: list[dict] = []
         token = None
         while True:
             query = [("limit", self.PAGE)] + ([("continue", token)] if token else [])
             try:
-                status, reason, data = self._get(resource.path(namespace), query)
-            except ApiException as exc:
-                status, reason, data = exc.status, exc.reason, b""
+                status, reason, data = request(self._api, "GET", resource.path(namespace), query)
             except Exception as exc:  # urllib3 connection errors and the like
                 raise EvaluationError(f"listing {resource.name}: cannot reach the API server ({type(exc).__name__}: "
                                       f"{str(exc)[:200]}); check --kubeconfig/--context") from None

@@ -1,14 +1,16 @@
 """The few Kubernetes API calls the credentials commands make, behind one small interface.
 
-`Kube` is the interface (plain dicts in, plain dicts out); `ApiKube` talks to a cluster with the
-official client; tests pass an in-memory fake. Secrets are written by server-side apply only,
-straight from memory: nothing is ever written to disk.
+`Kube` is the interface (plain dicts in, plain dicts out); `ApiKube` talks to a cluster through
+the official client's ApiClient (kube_request.py); tests pass an in-memory fake. Secrets are
+written by server-side apply only, straight from memory: nothing is ever written to disk.
 """
 from __future__ import annotations
 
 import json
-from typing import Optional, Protocol
+from typing import Iterable, Optional, Protocol
+from urllib.parse import quote
 
+from ..kube_request import request
 from .errors import EvaluationError
 
 FIELD_MANAGER = "aifactory-policy"
@@ -24,11 +26,10 @@ class Kube(Protocol):
     def restart_deployment(self, namespace: str, name: str, stamp: str) -> dict: ...
 
 
-def _explain(exc, what: str) -> EvaluationError:
-    status = getattr(exc, "status", None)
+def _explain(status: int, body: bytes, what: str) -> EvaluationError:
     try:
-        message = json.loads(getattr(exc, "body", "") or "{}").get("message", "")
-    except ValueError:
+        message = json.loads(body or b"{}").get("message", "")
+    except (ValueError, AttributeError):
         message = ""
     fixes = {401: "your kubeconfig's credentials were refused; log in to the cluster again",
              403: "your user may not do this; ask for get/list/patch on secrets and deployments in the namespace",
@@ -38,13 +39,18 @@ def _explain(exc, what: str) -> EvaluationError:
                            + (f"; {fixes[status]}" if status in fixes else ""))
 
 
+def _path(group: str, kind: str, namespace: Optional[str], name: str = "") -> str:
+    base = "/api/v1" if group == "core" else f"/apis/{group}/v1"
+    where = f"/namespaces/{quote(namespace, safe='')}" if namespace else ""
+    return f"{base}{where}/{kind}" + (f"/{quote(name, safe='')}" if name else "")
+
+
 class ApiKube:
-    """The real API, through the kubernetes Python client (kubeconfig, or in-cluster config)."""
+    """The real API, through the kubernetes Python client's ApiClient (kubeconfig, or in-cluster config)."""
 
     def __init__(self, kubeconfig: Optional[str] = None, context: Optional[str] = None):
         try:
             from kubernetes import client, config
-            from kubernetes.client.exceptions import ApiException
             from kubernetes.config.config_exception import ConfigException
         except ImportError:
             raise EvaluationError("the `kubernetes` Python package is missing; run ci/bootstrap "
@@ -52,68 +58,66 @@ class ApiKube:
         import logging
 
         import urllib3
-        self._ApiException = ApiException
         self._NetErrors = (OSError, urllib3.exceptions.HTTPError)  # MaxRetryError is not an OSError
         logging.getLogger("urllib3").setLevel(logging.ERROR)  # no "Retrying ..." noise on stderr
         try:
             if kubeconfig or context or not _in_cluster():
-                config.load_kube_config(config_file=kubeconfig, context=context)
+                self._api = config.new_client_from_config(config_file=kubeconfig, context=context)
             else:
                 config.load_incluster_config()
+                self._api = client.ApiClient()
         except (ConfigException, OSError, TypeError) as exc:
             where = kubeconfig or "$KUBECONFIG / ~/.kube/config"
             raise EvaluationError(f"cannot load the cluster configuration from {where} ({exc}); "
                                   "pass --kubeconfig FILE and/or --context NAME") from None
-        self.core = client.CoreV1Api()
-        self.apps = client.AppsV1Api()
 
-    def _call(self, what: str, fn, *args, missing_ok: bool = False, **kw):
+    def _call(self, what: str, method: str, path: str, query: Iterable = (), body=None,
+              content_type: Optional[str] = None, missing_ok: bool = False):
         try:
-            resp = fn(*args, _preload_content=False, **kw)
-            return json.loads(resp.data)
-        except self._ApiException as exc:
-            if missing_ok and exc.status == 404:
-                return None
-            raise _explain(exc, what) from None
+            status, _reason, data = request(self._api, method, path, query, body=body, content_type=content_type)
         except self._NetErrors as exc:
             raise EvaluationError(f"Kubernetes API: {what}: cannot reach the API server ({exc.__class__.__name__}); "
                                   "check the kubeconfig context and that the cluster is up") from None
+        if missing_ok and status == 404:
+            return None
+        if not 200 <= status < 300:
+            raise _explain(status, data, what)
+        return json.loads(data)
 
     def get_secret(self, namespace, name):
-        return self._call(f"get Secret {namespace}/{name}", self.core.read_namespaced_secret, name, namespace,
+        return self._call(f"get Secret {namespace}/{name}", "GET", _path("core", "secrets", namespace, name),
                           missing_ok=True)
 
     def apply_secret(self, manifest, force=False):
         meta = manifest["metadata"]
-        return self._call(f"apply Secret {meta['namespace']}/{meta['name']}", self.core.patch_namespaced_secret,
-                          meta["name"], meta["namespace"], manifest, field_manager=FIELD_MANAGER, force=force,
-                          _content_type="application/apply-patch+yaml")
+        query = [("fieldManager", FIELD_MANAGER)] + ([("force", "true")] if force else [])
+        return self._call(f"apply Secret {meta['namespace']}/{meta['name']}", "PATCH",
+                          _path("core", "secrets", meta["namespace"], meta["name"]), query, body=manifest,
+                          content_type="application/apply-patch+yaml")
 
     def list_secrets(self, namespace, selector):
-        if namespace:
-            doc = self._call(f"list Secrets in {namespace}", self.core.list_namespaced_secret, namespace,
-                             label_selector=selector)
-        else:
-            doc = self._call("list Secrets", self.core.list_secret_for_all_namespaces, label_selector=selector)
+        what = f"list Secrets in {namespace}" if namespace else "list Secrets"
+        doc = self._call(what, "GET", _path("core", "secrets", namespace), _selector(selector))
         return doc.get("items") or []
 
     def list_deployments(self, namespace, selector=""):
-        if namespace:
-            doc = self._call(f"list Deployments in {namespace}", self.apps.list_namespaced_deployment, namespace,
-                             label_selector=selector)
-        else:
-            doc = self._call("list Deployments", self.apps.list_deployment_for_all_namespaces, label_selector=selector)
+        what = f"list Deployments in {namespace}" if namespace else "list Deployments"
+        doc = self._call(what, "GET", _path("apps", "deployments", namespace), _selector(selector))
         return doc.get("items") or []
 
     def get_deployment(self, namespace, name):
-        return self._call(f"get Deployment {namespace}/{name}", self.apps.read_namespaced_deployment, name,
-                          namespace, missing_ok=True)
+        return self._call(f"get Deployment {namespace}/{name}", "GET", _path("apps", "deployments", namespace, name),
+                          missing_ok=True)
 
     def restart_deployment(self, namespace, name, stamp):
         patch = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
-        return self._call(f"restart Deployment {namespace}/{name}", self.apps.patch_namespaced_deployment,
-                          name, namespace, patch, field_manager=FIELD_MANAGER,
-                          _content_type="application/strategic-merge-patch+json")
+        return self._call(f"restart Deployment {namespace}/{name}", "PATCH",
+                          _path("apps", "deployments", namespace, name), [("fieldManager", FIELD_MANAGER)],
+                          body=patch, content_type="application/strategic-merge-patch+json")
+
+
+def _selector(selector: str) -> list:
+    return [("labelSelector", selector)] if selector else []
 
 
 def _in_cluster() -> bool:
