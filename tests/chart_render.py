@@ -52,10 +52,19 @@ def helm_template(helm: str, *args: str, release: str = "t", namespace: str = "a
 
 
 @functools.lru_cache(maxsize=None)
-def _rendered_docs(helm: str, args: tuple[str, ...], release: str, namespace: str) -> tuple[dict, ...]:
+def _result(helm: str, args: tuple[str, ...], release: str, namespace: str) -> subprocess.CompletedProcess:
     """One real `helm template` per distinct command line in a test process: many tests read the
     same render (the chart does not change during a run)."""
-    result = helm_template(helm, *args, release=release, namespace=namespace)
+    return helm_template(helm, *args, release=release, namespace=namespace)
+
+
+def render_result(helm: str, *args: str, release: str = "t", namespace: str = "aifactory") -> subprocess.CompletedProcess:
+    return _result(helm, tuple(args), release, namespace)
+
+
+@functools.lru_cache(maxsize=None)
+def _rendered_docs(helm: str, args: tuple[str, ...], release: str, namespace: str) -> tuple[dict, ...]:
+    result = _result(helm, args, release, namespace)
     assert result.returncode == 0, result.stderr
     return tuple(yaml_docs(result.stdout))
 
@@ -64,9 +73,8 @@ def render(helm: str, *args: str, release: str = "t", namespace: str = "aifactor
     return Rendered(copy.deepcopy(list(_rendered_docs(helm, tuple(args), release, namespace))))
 
 
-@functools.lru_cache(maxsize=None)
 def _refusal(helm: str, args: tuple[str, ...]) -> str:
-    result = helm_template(helm, *args)
+    result = _result(helm, args, "t", "aifactory")
     assert result.returncode != 0, "expected the chart to refuse these values"
     return result.stderr
 

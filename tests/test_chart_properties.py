@@ -15,7 +15,7 @@ from helpers import yaml_docs
 # Each example runs a real Helm (~0.1 s): few examples, and no shrinking (a failure prints its
 # example at once instead of re-rendering for minutes). The values properties put a batch of
 # trees into one values file: the chart's guard reports every offending key at once.
-BATCH = 5
+BATCH = 8
 SETTINGS = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow],
                     phases=[Phase.explicit, Phase.reuse, Phase.generate])
 HELM = st.sampled_from(["helm3", "helm4"])
@@ -57,7 +57,7 @@ def placed_material(draw) -> tuple[str, object, str]:
     return where, {"k": [draw(nested(SAFE_TEXT)), {draw(KEY): secret}]}, secret
 
 
-@settings(SETTINGS, max_examples=5)
+@settings(SETTINGS, max_examples=3)
 @given(helm=HELM, cases=st.lists(placed_material(), min_size=BATCH, max_size=BATCH))
 def test_credential_material_anywhere_in_values_is_refused(tmp_path_factory, helm, cases):
     values: dict = {"global": {}, "podAnnotations": {}}
@@ -71,7 +71,7 @@ def test_credential_material_anywhere_in_values_is_refused(tmp_path_factory, hel
     assert err.count("holds Claude/Anthropic credential material") == len(cases), err
 
 
-@settings(SETTINGS, max_examples=5)
+@settings(SETTINGS, max_examples=3)
 @given(helm=HELM, trees=st.lists(nested(SAFE_TEXT), min_size=BATCH, max_size=BATCH))
 def test_clean_values_are_never_refused(tmp_path_factory, helm, trees):
     values = {"global": {f"tree{i}": tree for i, tree in enumerate(trees)}}

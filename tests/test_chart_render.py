@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from chart_render import CREDENTIALS_PATH, EXAMPLES, HELMS, render, render_error, helm_template
+from chart_render import CREDENTIALS_PATH, EXAMPLES, HELMS, render, render_error, render_result
 
 RC = ["--set", "remoteControl.enabled=true", "--set", "remoteControl.credentialsSecretName=claude-remote-credentials"]
+# readOnly is the default mode: its render is the one RC alone gives (one Helm run less per major)
+MODE_ARGS = {"readOnly": [], "ownedCopy": ["--set", "remoteControl.mode=ownedCopy"],
+             "writeBack": ["--set", "remoteControl.mode=writeBack"]}
 
 
 @pytest.fixture(params=sorted(HELMS))
@@ -49,7 +52,7 @@ def test_custom_secret_key_is_projected_to_the_fixed_file_name(helm):
 
 
 def test_owned_copy_mode_gives_the_agent_a_pod_user_0400_copy_and_no_secret_volume(helm):
-    out = render(helm, *RC, "--set", "remoteControl.mode=ownedCopy")
+    out = render(helm, *RC, *MODE_ARGS["ownedCopy"])
     agent_mounts = out.container("agent")["volumeMounts"]
     assert {"name": "claude-dir", "mountPath": CREDENTIALS_PATH, "subPath": ".credentials.json",
             "readOnly": True} in agent_mounts
@@ -62,7 +65,7 @@ def test_owned_copy_mode_gives_the_agent_a_pod_user_0400_copy_and_no_secret_volu
 
 
 def test_write_back_mode_adds_a_sidecar_limited_to_one_secret(helm):
-    out = render(helm, *RC, "--set", "remoteControl.mode=writeBack")
+    out = render(helm, *RC, *MODE_ARGS["writeBack"])
     names = [c["name"] for c in out.pod_spec["containers"]]
     assert names == ["agent", "credentials-writeback"]
     assert "chmod 0600" in out.container("prepare-home")["args"][0]
@@ -75,9 +78,9 @@ def test_write_back_mode_adds_a_sidecar_limited_to_one_secret(helm):
     assert all(m["name"] != "writeback-token" for m in out.container("agent")["volumeMounts"])
 
 
-@pytest.mark.parametrize("mode", ["readOnly", "ownedCopy", "writeBack"])
+@pytest.mark.parametrize("mode", sorted(MODE_ARGS))
 def test_every_container_meets_restricted_pod_security(helm, mode):
-    out = render(helm, *RC, "--set", f"remoteControl.mode={mode}")
+    out = render(helm, *RC, *MODE_ARGS[mode])
     psc = out.pod_spec["securityContext"]
     assert psc["runAsNonRoot"] is True and psc["runAsUser"] == 65532 and psc["fsGroup"] == 65532
     assert psc["seccompProfile"] == {"type": "RuntimeDefault"}
@@ -172,5 +175,5 @@ def test_schema_rejects_unknown_keys_wrong_types_and_patterns(helm, fragment):
 
 def test_secret_name_is_checked_against_the_cluster_only_when_one_is_reachable(helm):
     # helm template cannot see a cluster: lookup is empty, so no "does not exist" error here.
-    result = helm_template(helm, *RC)
+    result = render_result(helm, *RC)
     assert result.returncode == 0 and "does not exist" not in result.stderr

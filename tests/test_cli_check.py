@@ -76,6 +76,20 @@ def test_other_helm_failure_is_exit_2(cli, tmp_path):
     assert "helm template" in r.err and "broken" in r.err
 
 
+def test_invalid_values_schema_is_exit_2_every_time(cli, tmp_path):
+    """The metaschema check is remembered per schema text: the valid chart checked earlier in this
+    process does not vouch for a broken copy, nor one broken copy for another."""
+    assert check(cli).code == 0
+    for n, broken in enumerate(['{"type": 5}', '{"properties": []}']):
+        chart = tmp_path / f"c{n}"
+        for f in MINI_CHART.rglob("*"):
+            if f.is_file():
+                write(chart / f.relative_to(MINI_CHART), f.read_bytes())
+        write(chart / "values.schema.json", broken)
+        r = cli(*mini("check", chart))
+        assert r.code == 2 and "values.schema.json: not a valid JSON Schema" in r.err and "fix the chart" in r.err
+
+
 def test_not_a_chart(cli, tmp_path):
     r = cli(*mini("check", tmp_path))
     assert r.code == 2 and "no Chart.yaml" in r.err

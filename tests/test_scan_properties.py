@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
 from aifactory_policy.commands import scan
 
-BATCH = 5   # files per example: 8 examples check 40 placed credentials and 40 clean files
-SETTINGS = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+BATCH = 10  # files per example: 4 examples check 40 placed credentials and 40 clean files
+SETTINGS = settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow],
                     phases=[Phase.explicit, Phase.reuse, Phase.generate])
 MARKERS = ("sk-ant", "claudeAiOauth", "\\u", "c2stYW50L", "NrLWFudC", "zay1hbnQt", "Y2xhdWRlQWlPYXV0a",
            "NsYXVkZUFpT2F1dG", "jbGF1ZGVBaU9hdXRo")

@@ -22,8 +22,9 @@ REDACTED = "…[REDACTED]"
 REDACTED_B64 = "[REDACTED base64 credential]"
 
 
-def _encoded_fragments(marker: bytes) -> list[str]:
-    """The stable base64 text of `marker` at each of the three byte alignments."""
+def _encoded_fragments(marker: bytes, min_len: int = 6) -> list[str]:
+    """The stable base64 text of `marker` at each of the three byte alignments (those of at least
+    `min_len` characters)."""
     out = []
     for pad in range(3):
         enc = base64.b64encode(b"\0" * pad + marker).decode()
@@ -31,18 +32,26 @@ def _encoded_fragments(marker: bytes) -> list[str]:
         start = {0: 0, 1: 4, 2: 4}[pad]
         body = enc[start:].rstrip("=")
         body = body[: (len(body) // 4) * 4] if pad == 0 else body[:-2]
-        if len(body) >= 6:
+        if len(body) >= min_len:
             out.append(body)
     return out
 
 
-_FRAGMENTS = [frag for m in _MARKERS for frag in _encoded_fragments(m)]
-_FRAGMENTS += [f.replace("+", "-").replace("/", "_") for f in _FRAGMENTS]
+def _both_alphabets(fragments: list[str]) -> list[str]:
+    return fragments + [f.replace("+", "-").replace("/", "_") for f in fragments]
+
+
+# A long enough fragment is proof; a short one (every alignment has one) is only a hint, so a blob
+# without any hint cannot decode to a marker and is not decoded at all (most runs: names, digests).
+_FRAGMENTS = _both_alphabets([frag for m in _MARKERS for frag in _encoded_fragments(m)])
+_HINTS = _both_alphabets([frag for m in _MARKERS for frag in _encoded_fragments(m, min_len=4)])
 
 
 def _decodes_to_credential(blob: str) -> bool:
     if any(frag in blob for frag in _FRAGMENTS):
         return True
+    if not any(hint in blob for hint in _HINTS):
+        return False
     core = blob.rstrip("=")
     for alt in (None, b"-_"):
         for cut in range(4):  # the run may start mid-quantum

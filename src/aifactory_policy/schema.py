@@ -1,6 +1,7 @@
 """AIF100: validate merged values against the chart's values.schema.json with jsonschema."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -16,20 +17,29 @@ from .values import MergedValues, dotted
 RULE = "AIF100"
 
 
+# Digests of schema texts already checked against their metaschema in this process: the check is
+# ~90% of the schema step's time, and a long-lived caller (the test suite) loads the same chart often.
+_VALID_SCHEMAS: set[str] = set()
+
+
 def load_schema(chart_dir: str) -> Optional[dict]:
     path = os.path.join(chart_dir, "values.schema.json")
     if not os.path.exists(path):
         return None
     try:
-        with open(path, encoding="utf-8") as fh:
-            schema = json.load(fh)
+        with open(path, "rb") as fh:
+            raw = fh.read()
+        schema = json.loads(raw.decode("utf-8"))
     except (OSError, ValueError) as exc:
         raise EvaluationError(f"{path}: cannot load the chart's schema ({exc}); fix the chart") from None
-    cls = validators.validator_for(schema)
-    try:
-        cls.check_schema(schema)
-    except jsonschema.SchemaError as exc:
-        raise EvaluationError(f"{path}: not a valid JSON Schema ({exc.message}); fix the chart") from None
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest not in _VALID_SCHEMAS:
+        cls = validators.validator_for(schema)
+        try:
+            cls.check_schema(schema)
+        except jsonschema.SchemaError as exc:
+            raise EvaluationError(f"{path}: not a valid JSON Schema ({exc.message}); fix the chart") from None
+        _VALID_SCHEMAS.add(digest)
     return schema
 
 
