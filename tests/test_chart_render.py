@@ -1,7 +1,14 @@
 """What the chart renders, with real Helm v3 and v4: the exact credentials mount per mode, nothing
-when Remote Control is off, restricted Pod Security, and every guard's message."""
+when Remote Control is off, restricted Pod Security, every guard's message, and manifests valid
+against the Kubernetes OpenAPI schemas of the versions the chart supports (kubeVersion >= 1.30),
+offline and strict (unknown fields fail), with the schemas the kubernetes-validate package ships.
+One module, so the schema tests read the very renders the other tests made (one Helm run each)."""
 from __future__ import annotations
 
+import functools
+
+import kubernetes_validate
+import kubernetes_validate.utils
 import pytest
 
 from chart_render import CREDENTIALS_PATH, EXAMPLES, HELMS, render, render_error, render_result
@@ -177,3 +184,23 @@ def test_secret_name_is_checked_against_the_cluster_only_when_one_is_reachable(h
     # helm template cannot see a cluster: lookup is empty, so no "does not exist" error here.
     result = render_result(helm, *RC)
     assert result.returncode == 0 and "does not exist" not in result.stderr
+
+
+# validate() reads and parses the schema and the multi-megabyte _definitions.json of the version
+# on every call; the files never change during a run, so parse each once (read-only use).
+kubernetes_validate.utils.schema_contents = functools.lru_cache(maxsize=None)(kubernetes_validate.utils.schema_contents)
+
+SUPPORTED = ["1.30.0", "1.32.0", "1.34.0", "1.37.0"]
+SCENARIOS = {**{e.name: ["-f", str(e)] for e in EXAMPLES}, **{mode: RC + args for mode, args in MODE_ARGS.items()}}
+
+
+@pytest.mark.parametrize("version", SUPPORTED)
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_rendered_manifests_match_the_kubernetes_openapi_schema(scenario, version):
+    rendered = render("helm4", *SCENARIOS[scenario]).docs
+    assert rendered
+    for doc in rendered:
+        try:
+            kubernetes_validate.validate(doc, version, strict=True)
+        except kubernetes_validate.ValidationError as exc:
+            pytest.fail(f"{doc['kind']}/{doc['metadata']['name']} invalid for Kubernetes {version}: {exc.message} at {list(exc.path)}")

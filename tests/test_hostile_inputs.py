@@ -5,6 +5,7 @@ YAML bombs run it in a child process, whose peak memory is measured with wait4, 
 case, to show `python -m aifactory_policy` behaves the same."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -180,13 +181,20 @@ def _peak_rss_kb(args: list[str], cwd: Path) -> tuple[int, int]:
     return proc.returncode, usage.ru_maxrss
 
 
-@pytest.mark.parametrize("text", [billion_laughs(10, 10), "a: &a [*a, *a]\n", "[" * 100000 + "]" * 100000],
-                         ids=["laughs-10x10", "recursive", "deep-100k"])
-def test_bombs_keep_memory_bounded(tmp_path, text):
-    write(tmp_path / "bomb.yaml", text)
-    code, rss = _peak_rss_kb(["scan", str(tmp_path / "bomb.yaml")], tmp_path)
+BOMBS = {"laughs-10x10.yaml": billion_laughs(10, 10), "recursive.yaml": "a: &a [*a, *a]\n",
+         "deep-100k.yaml": "[" * 100000 + "]" * 100000}
+
+
+def test_bombs_keep_memory_bounded(tmp_path):
+    """One child process reads every bomb: its peak RSS bounds each of them, and each is refused."""
+    for name, text in BOMBS.items():
+        write(tmp_path / name, text)
+    out = tmp_path / "report.json"
+    code, rss = _peak_rss_kb(["scan", *BOMBS, "--format", "json", "--output", str(out)], tmp_path)
     assert code == 2
     assert rss < RSS_LIMIT_KB, f"peak RSS {rss} KB"
+    failures = json.loads(out.read_text())["failures"]   # "FILE:LINE: reason" each
+    assert sorted(f.split(":", 1)[0] for f in failures) == sorted(BOMBS), failures
 
 
 def test_catalogue_is_documented():
