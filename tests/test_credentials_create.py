@@ -356,11 +356,3 @@ def test_no_claude_on_path(tmp_path, kube, run, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     r = run("credentials", "login", "--install", "aifactory", "-n", NS)
     assert r.code == 2 and "`claude` not found" in r.err
-
-
-# ---------------------------------------------------------------- the real API layer, offline
-
-def test_unreadable_kubeconfig_cannot_evaluate(tmp_path, run, monkeypatch):
-    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
-    r = run(*BASE, "--from-file", write_creds(tmp_path, creds()), "--kubeconfig", tmp_path / "missing-kubeconfig")
-    assert r.code == 2 and "cannot load the cluster configuration" in r.err and "--kubeconfig" in r.err

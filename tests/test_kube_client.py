@@ -1,12 +1,15 @@
-"""The real API layer (credentials.kube.ApiKube, the kubernetes Python client) against a tiny fake
-API server on 127.0.0.1: the exact requests create-secret, rotate and status send. The real API
-server is exercised by tests/e2e/test_writeback.py."""
+"""The real `kubernetes` Python client (its ApiClient, through kube_request.py) against a tiny fake
+API server on 127.0.0.1: the exact requests create-secret, rotate and status send (credentials.kube),
+and the audit's live source paging (limit/continue), 403 as 'unavailable', and no request but GET.
+One module, so one test process pays the client's import (~0.6 s). The real API server is
+exercised by tests/e2e."""
 from __future__ import annotations
 
 import json
 
 import pytest
 
+from aifactory_policy.audit.source import RESOURCES, LiveSource, Unavailable
 from aifactory_policy.cli import main
 from credentials_fakes import creds
 from fake_kube_api import FakeApiServer
@@ -110,3 +113,47 @@ def test_api_errors_are_exit_2_with_the_fix(tmp_path, api, capsys):
                  "--kubeconfig", str(api.kubeconfig)])
     err = capsys.readouterr().err
     assert code == 2 and "cannot reach the API server" in err
+
+
+def test_unreadable_kubeconfig_cannot_evaluate(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    f = tmp_path / "c.json"
+    f.write_text(json.dumps(creds()))
+    code = main(["credentials", "create-secret", "--install", "aifactory", "-n", "agents", "--from-file", str(f),
+                 "--kubeconfig", str(tmp_path / "missing-kubeconfig")])
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot load the cluster configuration" in err and "--kubeconfig" in err
+
+
+# ---------------------------------------------------------------- the audit's live source
+
+def _paging(req):
+    if req.method != "GET":  # anything but GET is a test failure
+        return 405, {}
+    if req.path.endswith("/secrets"):
+        return 403, {"kind": "Status", "reason": "Forbidden"}
+    page = req.query.get("continue", ["0"])[0]
+    items = [{"metadata": {"name": f"cm-{page}"}}]
+    return 200, {"kind": "ConfigMapList", "items": items, "metadata": {"continue": "1" if page == "0" else ""}}
+
+
+@pytest.fixture
+def paging_api(tmp_path):
+    with FakeApiServer(_paging) as server:
+        yield str(server.write_kubeconfig(tmp_path / "kubeconfig")), server.requests
+
+
+def test_live_source_pages_through_lists_with_the_real_client(paging_api):
+    kubeconfig, seen = paging_api
+    items = LiveSource(kubeconfig=kubeconfig).list(RESOURCES["configmaps"], "team-a")
+    assert [i["metadata"]["name"] for i in items] == ["cm-0", "cm-1"]
+    assert all(i["kind"] == "ConfigMap" for i in items)
+    assert [r.path for r in seen] == ["/api/v1/namespaces/team-a/configmaps"] * 2
+    assert seen[1].query["continue"] == ["1"] and seen[0].query["limit"] == ["500"]
+
+
+def test_forbidden_lists_are_unavailable_not_fatal_and_only_gets_are_sent(paging_api):
+    kubeconfig, seen = paging_api
+    with pytest.raises(Unavailable, match="403"):
+        LiveSource(kubeconfig=kubeconfig).list(RESOURCES["secrets"], None)
+    assert seen and {r.method for r in seen} == {"GET"}
