@@ -52,6 +52,17 @@ def billion_laughs(levels: int = 9, width: int = 9) -> str:
     return "\n".join(out) + "\n"
 
 
+def property_settings(max_examples: int):
+    """Hypothesis settings of the property tests, which run real Helm or OPA in every example: few
+    examples, no deadline, and no shrinking (a failure prints its example at once instead of
+    re-running the tools for minutes). Property tests import hypothesis inside the test (and
+    pyproject.toml does not load its pytest plugin): every xdist worker collects every test module,
+    and the import costs ~0.18 CPU-s in each process that never runs a property."""
+    from hypothesis import HealthCheck, Phase, settings
+    return settings(max_examples=max_examples, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+                    phases=[Phase.explicit, Phase.reuse, Phase.generate])
+
+
 def wait_for(predicate, timeout: float = 10.0, step: float = 0.05) -> bool:
     """Polls `predicate` every `step` seconds until it is true (True) or `timeout` passes (False)."""
     deadline = time.monotonic() + timeout

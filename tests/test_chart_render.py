@@ -8,8 +8,6 @@ from __future__ import annotations
 import functools
 import subprocess
 
-import kubernetes_validate
-import kubernetes_validate.utils
 import pytest
 
 from aifactory_policy.tools import go_tool_env
@@ -198,9 +196,17 @@ def test_secret_name_is_checked_against_the_cluster_only_when_one_is_reachable(h
     assert result.returncode == 0 and "does not exist" not in result.stderr
 
 
-# validate() reads and parses the schema and the multi-megabyte _definitions.json of the version
-# on every call; the files never change during a run, so parse each once (read-only use).
-kubernetes_validate.utils.schema_contents = functools.lru_cache(maxsize=None)(kubernetes_validate.utils.schema_contents)
+@functools.lru_cache(maxsize=None)
+def kubernetes_validate():
+    """Imported on first use: every xdist worker collects this module, one runs these tests."""
+    import kubernetes_validate
+    import kubernetes_validate.utils
+    # validate() reads and parses the schema and the multi-megabyte _definitions.json of the version
+    # on every call; the files never change during a run, so parse each once (read-only use).
+    kubernetes_validate.utils.schema_contents = functools.lru_cache(maxsize=None)(
+        kubernetes_validate.utils.schema_contents)
+    return kubernetes_validate
+
 
 SUPPORTED = ["1.30.0", "1.32.0", "1.34.0", "1.37.0"]
 SCENARIOS = {**{e.name: ["-f", str(e)] for e in EXAMPLES}, **{mode: RC + args for mode, args in MODE_ARGS.items()}}
@@ -211,8 +217,9 @@ SCENARIOS = {**{e.name: ["-f", str(e)] for e in EXAMPLES}, **{mode: RC + args fo
 def test_rendered_manifests_match_the_kubernetes_openapi_schema(scenario, version):
     rendered = render("helm4", *SCENARIOS[scenario]).docs
     assert rendered
+    validator = kubernetes_validate()
     for doc in rendered:
         try:
-            kubernetes_validate.validate(doc, version, strict=True)
-        except kubernetes_validate.ValidationError as exc:
+            validator.validate(doc, version, strict=True)
+        except validator.ValidationError as exc:
             pytest.fail(f"{doc['kind']}/{doc['metadata']['name']} invalid for Kubernetes {version}: {exc.message} at {list(exc.path)}")
