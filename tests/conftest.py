@@ -92,3 +92,36 @@ def reuse_tool_results(monkeypatch):
     # the audit keys its fingerprints per run; one fixed key makes reruns byte-identical
     monkeypatch.setattr(audit_command, "Fingerprinter", lambda: Fingerprinter(b"reuse_tool_results fixed key"))
 
+
+
+# ---------------------------------------------------------------- scheduling: longest modules first
+# ci/test runs pytest-xdist with --dist loadfile --no-loadscope-reorder: each module runs on one
+# worker, in the order collected. Collected alphabetically, the slow property modules came last and
+# one worker ran them while the others sat idle (~1.5 s of a ~9.5 s run). So the collection is
+# sorted by each module's seconds in earlier runs (pytest's cache), longest first; modules never
+# timed keep their place at the end. Every worker reads the same cache, so the collections match.
+_MODULE_SECONDS = "aifactory/module-seconds"
+_timed: dict[str, float] = {}
+
+
+def _module(nodeid: str) -> str:
+    return nodeid.split("::")[0]
+
+
+def pytest_collection_modifyitems(config, items):
+    seconds = config.cache.get(_MODULE_SECONDS, {}) if config.cache is not None else {}
+    if seconds:
+        items.sort(key=lambda item: -seconds.get(_module(item.nodeid), 0.0))   # stable: modules stay whole
+
+
+def pytest_runtest_logreport(report):
+    _timed[_module(report.nodeid)] = _timed.get(_module(report.nodeid), 0.0) + report.duration
+
+
+def pytest_sessionfinish(session):
+    # the controller (or a run without xdist) sees every report; a partial run updates its own modules
+    if hasattr(session.config, "workerinput") or session.config.cache is None or not _timed:
+        return
+    seconds = session.config.cache.get(_MODULE_SECONDS, {})
+    seconds.update({module: round(value, 3) for module, value in _timed.items()})
+    session.config.cache.set(_MODULE_SECONDS, seconds)

@@ -1,6 +1,8 @@
 """The write-back sidecar (charts/aifactory/files/credentials_writeback.py), offline: its decision
-logic, and whole runs as a subprocess against a tiny fake API server on 127.0.0.1, with the pass
-interval and backoff scaled down from seconds to milliseconds."""
+logic, and whole runs against a tiny fake API server on 127.0.0.1, with the pass interval and
+backoff scaled down from seconds to milliseconds: as a subprocess where the process matters (the
+happy path, SIGTERM, --once, TLS with the projected ca.crt), in a thread of the test process for
+the other run behaviours."""
 from __future__ import annotations
 
 import base64
@@ -9,6 +11,7 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -151,8 +154,11 @@ def api():
 INTERVAL, MAX_BACKOFF = 0.05, 0.25
 
 
-class Sidecar:
-    def __init__(self, tmp_path, api: FakeApi, interval=INTERVAL, extra=(), ca: bytes | None = None):
+class _Sidecar:
+    """The files a sidecar run reads (credentials file, projected token, ca.crt) and the test's view
+    of its log."""
+
+    def __init__(self, tmp_path, ca: bytes | None):
         self.file = tmp_path / "claude" / ".credentials.json"
         self.file.parent.mkdir(exist_ok=True)
         self.token = tmp_path / "sa" / "token"
@@ -160,30 +166,94 @@ class Sidecar:
         self.token.write_text("token-1")
         if ca is not None:
             (self.token.parent / "ca.crt").write_bytes(ca)  # as the projected volume lays it out
-        self.log = tmp_path / "sidecar.log"
-        self._fh = open(self.log, "w")
-        self.proc = subprocess.Popen(
-            [sys.executable, str(SCRIPT), f"--file={self.file}", "--secret=creds", "--key=credentials.json",
-             "--namespace=agents", f"--interval={interval}", f"--token-file={self.token}",
-             f"--api-server={api.url}", f"--max-backoff={MAX_BACKOFF}", *extra],
-            stdout=self._fh, stderr=subprocess.STDOUT)
-        self._fh.close()  # the child holds its own descriptor
+
+    def flags(self, api: FakeApi, interval) -> list[str]:
+        return [f"--file={self.file}", "--secret=creds", "--key=credentials.json", "--namespace=agents",
+                f"--interval={interval}", f"--token-file={self.token}", f"--api-server={api.url}",
+                f"--max-backoff={MAX_BACKOFF}"]
 
     def write(self, data: bytes):
         tmp = self.file.with_suffix(".tmp")
         tmp.write_bytes(data)
         tmp.replace(self.file)  # Claude Code replaces the file; the sidecar must never see half of it
 
+    def output(self) -> str:
+        raise NotImplementedError
+
+    def logged(self, text: str, timeout: float = 5) -> bool:
+        return wait_for(lambda: text in self.output(), timeout=timeout, step=0.01)
+
+
+class Sidecar(_Sidecar):
+    """The shipped script as the pod runs it: its own process, stdout log, SIGTERM, exit code."""
+
+    def __init__(self, tmp_path, api: FakeApi, interval=INTERVAL, extra=(), ca: bytes | None = None):
+        super().__init__(tmp_path, ca)
+        self.log = tmp_path / "sidecar.log"
+        with open(self.log, "w") as fh:   # the child holds its own descriptor
+            self.proc = subprocess.Popen([sys.executable, str(SCRIPT), *self.flags(api, interval), *extra],
+                                         stdout=fh, stderr=subprocess.STDOUT)
+
     def stop(self, timeout=30) -> int:
         # the final sync after SIGTERM may take two requests of up to 5 s each on a slow machine
         self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout=timeout)
 
+    def running(self) -> bool:
+        return self.proc.poll() is None
+
     def output(self) -> str:
         return self.log.read_text()
 
-    def logged(self, text: str, timeout: float = 5) -> bool:
-        return wait_for(lambda: text in self.output(), timeout=timeout, step=0.01)
+
+class InProcessSidecar(_Sidecar):
+    """The same run loop (`run()` of the script) in a thread of this test process, for the tests of
+    its decisions and API handling: no interpreter start per test (~0.1 CPU-s each). Stopping is an
+    Event instead of SIGTERM; signals, the log on stdout and the exit code are the subprocess tests'."""
+
+    class _Stop:
+        def __init__(self):
+            self.event = threading.Event()
+
+        def wait(self, timeout: float) -> bool:
+            return self.event.wait(timeout)
+
+    def __init__(self, tmp_path, api: FakeApi, monkeypatch, ca: bytes | None = None):
+        super().__init__(tmp_path, ca)
+        self._lines: list[str] = []
+        monkeypatch.setattr(wb, "log", self._lines.append)   # run() and the Syncer log through it
+        self._stop = self._Stop()
+        self.code: int | None = None
+        args = wb.parse_args(self.flags(api, INTERVAL))
+        self._thread = threading.Thread(target=self._run, args=(args,), daemon=True)
+        self._thread.start()
+
+    def _run(self, args):
+        self.code = wb.run(args, self._stop)
+
+    def stop(self, timeout=30) -> int | None:
+        self._stop.event.set()
+        self._thread.join(timeout)
+        return self.code
+
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def output(self) -> str:
+        return "".join(f"{line}\n" for line in list(self._lines))
+
+
+@pytest.fixture
+def in_process(tmp_path, monkeypatch):
+    """in_process(api, ca=None) -> an InProcessSidecar on this test's tmp_path, stopped at teardown."""
+    started = []
+
+    def start(api: FakeApi, ca: bytes | None = None) -> InProcessSidecar:
+        started.append(InProcessSidecar(tmp_path, api, monkeypatch, ca=ca))
+        return started[-1]
+    yield start
+    for s in started:
+        s.stop()
 
 
 def test_run_writes_a_valid_newer_login_and_records_rotated_at(tmp_path, api):
@@ -205,9 +275,9 @@ def test_run_writes_a_valid_newer_login_and_records_rotated_at(tmp_path, api):
     assert "wrote Secret key 'credentials.json'" in out and out.rstrip().endswith("stopped")
 
 
-def test_run_never_writes_older_broken_or_empty_logins(tmp_path, api):
+def test_run_never_writes_older_broken_or_empty_logins(api, in_process):
     api.replace(NEW)
-    s = Sidecar(tmp_path, api)
+    s = in_process(api)
     try:
         for bad, reason in ((OLD, "not newer than the Secret"), (b"{\"claudeAiOauth\": ", "not valid JSON"),
                             (raw(creds(refresh="")), "empty refresh token"),
@@ -226,8 +296,8 @@ def test_run_never_writes_older_broken_or_empty_logins(tmp_path, api):
     assert not leaked(out)
 
 
-def test_run_one_log_line_per_decision_not_per_poll(tmp_path, api):
-    s = Sidecar(tmp_path, api)
+def test_run_one_log_line_per_decision_not_per_poll(api, in_process):
+    s = in_process(api)
     try:
         s.write(OLD)
         assert s.logged("in sync")
@@ -237,8 +307,8 @@ def test_run_one_log_line_per_decision_not_per_poll(tmp_path, api):
     assert s.output().count("in sync") == 1
 
 
-def test_run_does_not_overwrite_a_secret_replaced_by_rotate(tmp_path, api):
-    s = Sidecar(tmp_path, api)
+def test_run_does_not_overwrite_a_secret_replaced_by_rotate(api, in_process):
+    s = in_process(api)
     try:
         s.write(OLD)
         assert s.logged("in sync")
@@ -252,9 +322,9 @@ def test_run_does_not_overwrite_a_secret_replaced_by_rotate(tmp_path, api):
         s.stop()
 
 
-def test_run_rereads_the_token_and_backs_off_on_api_errors(tmp_path, api):
+def test_run_rereads_the_token_and_backs_off_on_api_errors(api, in_process):
     api.fail_next = [500, 503, 401]
-    s = Sidecar(tmp_path, api)
+    s = in_process(api)
     try:
         s.write(OLD)
         assert s.logged("in sync"), s.output()
@@ -277,8 +347,8 @@ def test_run_rereads_the_token_and_backs_off_on_api_errors(tmp_path, api):
     assert not leaked(out)
 
 
-def test_run_conflict_is_retried_not_forced(tmp_path, api):
-    s = Sidecar(tmp_path, api)
+def test_run_conflict_is_retried_not_forced(api, in_process):
+    s = in_process(api)
     try:
         s.write(OLD)
         assert s.logged("in sync")
@@ -309,15 +379,15 @@ def test_sigterm_does_a_final_sync_and_exits_zero(tmp_path, api):
     assert s.output().rstrip().endswith("stopped")
 
 
-def test_missing_secret_is_logged_with_the_fix_and_retried(tmp_path):
+def test_missing_secret_is_logged_with_the_fix_and_retried(in_process):
     with FakeApi(name="other-name") as api:
-        s = Sidecar(tmp_path, api)
+        s = in_process(api)
         try:
             s.write(NEW)
             assert s.logged("HTTP 404")
             assert "credentials create-secret" in s.output()
             assert api.polled(2), "keeps retrying (backing off)"
-            assert s.proc.poll() is None, "keeps running (backing off), no crash loop"
+            assert s.running(), "keeps running (backing off), no crash loop"
         finally:
             s.stop()
 
@@ -383,13 +453,13 @@ def test_https_with_the_ca_beside_the_token(tmp_path, pki):
             assert s.stop() == 0
 
 
-def test_https_with_a_wrong_ca_is_refused_and_retried(tmp_path, pki):
+def test_https_with_a_wrong_ca_is_refused_and_retried(pki, in_process):
     with FakeApi(tls=(str(pki / "srv.crt"), str(pki / "srv.key"))) as api:
-        s = Sidecar(tmp_path, api, ca=(pki / "other.crt").read_bytes())
+        s = in_process(api, ca=(pki / "other.crt").read_bytes())
         try:
             s.write(NEW)
             assert s.logged("API server unreachable", timeout=10), s.output()
             assert "CERTIFICATE_VERIFY_FAILED" in s.output()
-            assert api.value() == OLD and s.proc.poll() is None
+            assert api.value() == OLD and s.running()
         finally:
             assert s.stop() == 0
