@@ -109,7 +109,8 @@ def _module(nodeid: str) -> str:
 
 
 def pytest_collection_modifyitems(config, items):
-    seconds = config.cache.get(_MODULE_SECONDS, {}) if config.cache is not None else {}
+    cache = getattr(config, "cache", None)   # absent with -p no:cacheprovider
+    seconds = cache.get(_MODULE_SECONDS, {}) if cache is not None else {}
     if seconds:
         items.sort(key=lambda item: -seconds.get(_module(item.nodeid), 0.0))   # stable: modules stay whole
 
@@ -120,8 +121,9 @@ def pytest_runtest_logreport(report):
 
 def pytest_sessionfinish(session):
     # the controller (or a run without xdist) sees every report; a partial run updates its own modules
-    if hasattr(session.config, "workerinput") or session.config.cache is None or not _timed:
+    cache = getattr(session.config, "cache", None)
+    if hasattr(session.config, "workerinput") or cache is None or not _timed:
         return
-    seconds = session.config.cache.get(_MODULE_SECONDS, {})
+    seconds = cache.get(_MODULE_SECONDS, {})
     seconds.update({module: round(value, 3) for module, value in _timed.items()})
-    session.config.cache.set(_MODULE_SECONDS, seconds)
+    cache.set(_MODULE_SECONDS, seconds)
