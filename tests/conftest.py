@@ -93,13 +93,13 @@ def reuse_tool_results(monkeypatch):
     monkeypatch.setattr(audit_command, "Fingerprinter", lambda: Fingerprinter(b"reuse_tool_results fixed key"))
 
 
-
 # ---------------------------------------------------------------- scheduling: longest modules first
 # ci/test runs pytest-xdist with --dist loadfile --no-loadscope-reorder: each module runs on one
 # worker, in the order collected. Collected alphabetically, the slow property modules came last and
 # one worker ran them while the others sat idle (~1.5 s of a ~9.5 s run). So the collection is
 # sorted by each module's seconds in earlier runs (pytest's cache), longest first; modules never
-# timed keep their place at the end. Every worker reads the same cache, so the collections match.
+# timed keep their place at the end. The controller reads the cache once and hands the times to
+# every worker, so all collections match even if another run rewrites the cache meanwhile.
 _MODULE_SECONDS = "aifactory/module-seconds"
 _timed: dict[str, float] = {}
 
@@ -108,9 +108,20 @@ def _module(nodeid: str) -> str:
     return nodeid.split("::")[0]
 
 
-def pytest_collection_modifyitems(config, items):
+def _cached_seconds(config) -> dict:
     cache = getattr(config, "cache", None)   # absent with -p no:cacheprovider
-    seconds = cache.get(_MODULE_SECONDS, {}) if cache is not None else {}
+    return cache.get(_MODULE_SECONDS, {}) if cache is not None else {}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """pytest-xdist, controller side: the times this run sorts by."""
+    node.workerinput[_MODULE_SECONDS] = _cached_seconds(node.config)
+
+
+def pytest_collection_modifyitems(config, items):
+    workerinput = getattr(config, "workerinput", None)
+    seconds = workerinput.get(_MODULE_SECONDS, {}) if workerinput is not None else _cached_seconds(config)
     if seconds:
         items.sort(key=lambda item: -seconds.get(_module(item.nodeid), 0.0))   # stable: modules stay whole
 
