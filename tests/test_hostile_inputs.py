@@ -19,6 +19,8 @@ from fixtures import FAKE_ACCESS
 from helpers import REPO, billion_laughs, write
 
 MANIFEST = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ok\ndata:\n  a: b\n"
+# beside a hostile file: its one finding (AIF001, a token in a ConfigMap) shows it was still evaluated
+GOOD_WITH_FINDING = f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ok\ndata:\n  a: {FAKE_ACCESS}\n"
 RSS_LIMIT_KB = 300 * 1024       # a YAML bomb expanded would need gigabytes
 
 
@@ -36,9 +38,14 @@ class Case:
 def _scan_file(name: str, content: str | bytes):
     def make(tmp: Path) -> list[str]:
         write(tmp / "tree" / name, content)
-        write(tmp / "tree" / "good.yaml", MANIFEST)   # the other files are still checked
+        write(tmp / "tree" / "good.yaml", GOOD_WITH_FINDING)   # the other files are still checked
         return ["scan", str(tmp / "tree"), "--format", "json"]
     return make
+
+
+def _empty_documents(tmp: Path) -> list[str]:
+    write(tmp / "tree" / "bad.yaml", "---\n---\n# nothing\n---\n" + MANIFEST)
+    return ["scan", str(tmp / "tree"), "--format", "json"]
 
 
 def _fifo(tmp: Path) -> list[str]:
@@ -109,7 +116,7 @@ CASES = [
     Case("duplicate-keys", _scan_file("bad.yaml", "a: 1\nb: 2\na: 3\n"), 2, "duplicate key 'a' (first at line 1)"),
     Case("tabs", _scan_file("bad.yaml", "a:\n\tb: 1\n"), 2, "YAML forbids tabs"),
     Case("syntax-error", _scan_file("bad.yaml", "a: [1, 2\nb: 3\n"), 2, "YAML syntax error"),
-    Case("empty-document", _scan_file("bad.yaml", "---\n---\n# nothing\n---\n" + MANIFEST), 0, "", names=None),
+    Case("empty-document", _empty_documents, 0, "", names=None),
     Case("fifo", _fifo, 2, "not a regular file (device, FIFO or socket)"),
     Case("directory-named-x.yaml", _dir_named_yaml, 2, "is a directory, not a file"),
     Case("dangling-symlink-named", _dangling_named, 2, "cannot read"),
@@ -147,7 +154,9 @@ def assert_outcome(case: Case, args: list[str], code: int, out: str, err: str) -
     if case.names:
         assert case.names in (err if case.code == 2 else err + out), err
     if "--format" in args and case.code == 2 and case.others_read:
-        assert '"files": 1' in out, out
+        report = json.loads(out)   # the good file was read and evaluated; only the hostile one failed
+        assert (report["summary"]["files"], report["summary"]["failures"]) == (1, 1), out
+        assert [f["rule"] for f in report["findings"]] == ["AIF001"], out
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
