@@ -67,7 +67,7 @@ runs += [("combine", [(n, c)]) for n in suites for c in suites[n] if c.get("comb
 
 
 def run(kind, group):
-    cmd = [conftest, "test", "--all-namespaces", "--no-color", "-o", "json", "-p", "."]
+    cmd = [conftest, "test", "--all-namespaces", "--no-color", "-o", "json", "-p", ".", "--data", "claude_code.json"]
     if kind == "combine":
         cmd.append("--combine")
     cmd += [f"rules/{n}/{c['file']}" for n, c in group]

@@ -38,6 +38,21 @@ def helm_bin() -> str:
     return tool("helm")
 
 
+@pytest.fixture(scope="session")
+def claude_cli() -> str:
+    """The real, pinned Claude Code CLI (ci/install-claude-code); AIFACTORY_CLAUDE=<path> picks another."""
+    import os
+    import subprocess
+    path = os.environ.get("AIFACTORY_CLAUDE")
+    if not path:
+        proc = subprocess.run([str(REPO / "ci" / "install-claude-code"), "--check"], capture_output=True, text=True,
+                              timeout=60, check=False)
+        path = proc.stdout.strip()
+    if not path or not os.access(path, os.X_OK):
+        pytest.fail("the real Claude Code CLI is not installed: run ci/bootstrap (it calls ci/install-claude-code)")
+    return path
+
+
 @dataclass
 class Result:
     code: int

@@ -104,7 +104,9 @@ def test_probe_pod_is_a_helm_test_hook_with_the_agents_mounts(helm):
     assert probe["metadata"]["annotations"]["helm.sh/hook"] == "test"
     assert probe["spec"]["containers"][0]["volumeMounts"] == out.container("agent")["volumeMounts"]
     script = probe["spec"]["containers"][0]["args"][0]
-    assert "env -u CLAUDE_CODE_OAUTH_TOKEN -u ANTHROPIC_AUTH_TOKEN claude auth status" in script
+    # Claude Code runs only on a copy without the refresh token (what that does: test_token_lifecycle.py)
+    assert 'HOME="$PH" env -u CLAUDE_CODE_OAUTH_TOKEN -u ANTHROPIC_AUTH_TOKEN -u CLAUDE_CONFIG_DIR claude auth status' in script
+    assert "\"refreshToken\":null" in script and script.count(" claude auth status 2>") == 1
     assert "/proc/self/mountinfo" in script
     assert "expected '440 0'" in script  # kubelet's 0400 + fsGroup result, asserted in tests/e2e
 
@@ -139,6 +141,12 @@ ALL_GUARDS = RC + [
     "--set", "agent.extraEnv[1].name=CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "--set-string", "agent.extraEnv[1].value=1",
     "--set", "agent.extraEnv[2].name=CLAUDE_CODE_OAUTH_TOKEN", "--set", "agent.extraEnv[2].value=x",
     "--set", "agent.extraEnv[3].name=X", "--set", "agent.extraEnv[3].value=pre-sk-ant-oat01-FAKEFAKEFAKE",
+    "--set", "agent.extraEnv[4].name=CLAUDE_CODE_USE_VERTEX", "--set-string", "agent.extraEnv[4].value=1",
+    "--set", "agent.extraEnv[5].name=ANTHROPIC_BASE_URL", "--set", "agent.extraEnv[5].value=https://proxy.example.invalid",
+    "--set", "agent.extraEnv[6].name=CLAUDE_CODE_OAUTH_REFRESH_TOKEN", "--set", "agent.extraEnv[6].valueFrom.secretKeyRef.name=s",
+    "--set", "agent.extraEnv[6].valueFrom.secretKeyRef.key=k",
+    "--set", "agent.extraEnv[7].name=ANTHROPIC_BASE_URL", "--set", "agent.extraEnv[7].value=https://api.anthropic.com",
+    "--set", "agent.extraEnv[8].name=DO_NOT_TRACK", "--set-string", "agent.extraEnv[8].value=1",
     "--set", "podAnnotations.note=sk-ant-ort01-FAKEFAKEFAKEFAKE",
     # base64 of a credentials JSON: refused even with Remote Control off (the release record keeps it)
     "--set-string", "global.login=eyJjbGF1ZGVBaU9hdXRoIjp7fX0=",
@@ -149,6 +157,10 @@ GUARDS = [
     "ERROR: agent.extraEnv[0] sets ANTHROPIC_API_KEY, which stops Remote Control",
     "ERROR: agent.extraEnv[1] sets CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC, which stops Remote Control",
     "ERROR: agent.extraEnv[2] sets CLAUDE_CODE_OAUTH_TOKEN as a literal value.",
+    'ERROR: agent.extraEnv[4] sets CLAUDE_CODE_USE_VERTEX, which stops Remote Control: Claude Code refuses to start it '
+    '("Remote Control is only available when using Claude via api.anthropic.com. CLAUDE_CODE_USE_VERTEX is set")',
+    "ERROR: agent.extraEnv[5] sets ANTHROPIC_BASE_URL to something other than https://api.anthropic.com",
+    "ERROR: agent.extraEnv[6] sets CLAUDE_CODE_OAUTH_REFRESH_TOKEN: a refresh token in the environment is a second holder",
     'ERROR: values key "agent.extraEnv[3].value" holds Claude/Anthropic credential material.',
     'ERROR: values key "podAnnotations.note" holds Claude/Anthropic credential material.',
     'ERROR: values key "global.login" holds Claude/Anthropic credential material.',
@@ -225,3 +237,29 @@ def test_rendered_manifests_match_the_kubernetes_openapi_schema(scenario, versio
             validator.validate(doc, version, strict=True)
         except validator.ValidationError as exc:
             pytest.fail(f"{doc['kind']}/{doc['metadata']['name']} invalid for Kubernetes {version}: {exc.message} at {list(exc.path)}")
+
+
+EGRESS = ["-f", str(CHART / "ci" / "egress-proxy-values.yaml")]
+
+
+def test_host_aliases_and_extra_ca_reach_every_pod_and_every_claude_container(helm):
+    out = render(helm, *EGRESS)
+    pods = [out.pod_spec] + [d["spec"] for d in out.docs if d["kind"] == "Pod"]
+    assert len(pods) == 3   # the agent, the credentials probe, the image probe
+    for spec in pods:
+        assert spec["hostAliases"] == [{"ip": "10.0.0.10", "hostnames": ["egress-proxy.internal"]}]
+    ca_env = {"name": "NODE_EXTRA_CA_CERTS", "value": "/etc/aifactory/extra-ca/ca.crt"}
+    ca_mount = {"name": "extra-ca-certs", "mountPath": "/etc/aifactory/extra-ca", "readOnly": True}
+    probe = out.one("Pod", "-credentials-probe")["spec"]["containers"][0]
+    for container in (out.container("agent"), probe):   # the two that run Claude Code
+        assert ca_env in container["env"] and ca_mount in container["volumeMounts"]
+    sidecar = out.container("credentials-writeback")    # talks to the Kubernetes API only
+    assert "NODE_EXTRA_CA_CERTS" not in str(sidecar)
+    assert out.volume("extra-ca-certs")["configMap"] == {
+        "name": "corporate-egress-ca", "defaultMode": 0o444, "items": [{"key": "ca.crt", "path": "ca.crt"}]}
+
+
+def test_no_host_aliases_or_ca_unless_asked(helm):
+    out = render(helm, *RC)
+    assert "hostAliases" not in out.pod_spec
+    assert "NODE_EXTRA_CA_CERTS" not in str(out.docs) and "extra-ca-certs" not in str(out.docs)

@@ -2,31 +2,37 @@
 # title: No environment that breaks or bypasses Remote Control
 # description: >-
 #   On a workload with Remote Control on (pod template annotation aifactory.dev/remote-control:
-#   "enabled", or a Claude credentials mount): no literal CLAUDE_CODE_OAUTH_TOKEN or
-#   ANTHROPIC_AUTH_TOKEN value, no ANTHROPIC_API_KEY set in any way, no
-#   CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC.
+#   "enabled", or a Claude credentials mount): no variable that makes Claude Code refuse Remote
+#   Control (policies/claude_code.json: the provider switches, ANTHROPIC_UNIX_SOCKET,
+#   ANTHROPIC_API_KEY, the feature-flag switches, an ANTHROPIC_BASE_URL other than
+#   api.anthropic.com), no literal CLAUDE_CODE_OAUTH_TOKEN or ANTHROPIC_AUTH_TOKEN value, and no
+#   second holder of the login (CLAUDE_CODE_OAUTH_REFRESH_TOKEN, CLAUDE_CODE_OAUTH_TOKEN_FILE_DESCRIPTOR).
 # custom:
 #   id: AIF003
 #   severity: error
 #   rationale: >-
-#     Measured with the Claude Code CLI, offline: with CLAUDE_CODE_OAUTH_TOKEN set, `claude auth
-#     status` reports authMethod oauth_token (the variable shadows the credentials file) and
-#     `claude remote-control` stops with "Error: Remote Control requires a full-scope login token.
-#     Long-lived tokens (from `claude setup-token` or CLAUDE_CODE_OAUTH_TOKEN) are limited to
-#     inference-only for security reasons."; with ANTHROPIC_API_KEY set: "Error: Remote Control
-#     requires claude.ai subscription auth. ANTHROPIC_API_KEY is set, …"; with
-#     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC set: "Error: Remote Control requires feature-flag
-#     evaluation, which is disabled …". agent_service scrubs the two token variables for the
-#     claude subprocess, but a literal token is still credential material in the manifest.
+#     Each variable on the list was run with the pinned Claude Code (`claude remote-control`, valid
+#     full-scope login, a fake Anthropic endpoint reachable; tests/test_claude_env_measured.py) and
+#     stopped Remote Control with the message the finding quotes. CLAUDE_CODE_OAUTH_TOKEN shadows the
+#     credentials file (`auth status` reports oauth_token). agent_service scrubs the two token
+#     variables for the claude subprocess, but a literal token is still credential material in the
+#     manifest. A refresh token in the environment, or a login passed by file descriptor, is a second
+#     holder of a single-use refresh-token family beside the file.
 #   remediation: >-
-#     Remove ANTHROPIC_API_KEY and CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC from Remote Control
-#     workloads; never put a token literal in env (use the credentials Secret via
-#     remoteControl.credentialsSecretName).
+#     Remove the variable from Remote Control workloads; the login comes only from the credentials
+#     Secret (remoteControl.credentialsSecretName).
 package rules.remote_control_env
 
+import data.claude_code
 import data.lib.workloads
 
-token_vars := {"CLAUDE_CODE_OAUTH_TOKEN", "ANTHROPIC_AUTH_TOKEN"}
+known := claude_code.remote_control_env
+
+token_vars := {t.name | some t in known.scrubbed_tokens}
+
+refusal_says := {r.name: r.says | some r in known.refuses}
+
+second_holder_why := {h.name: h.why | some h in known.second_holders}
 
 env_entries contains [sprintf("%s.env[%d]", [c.path, i]), e] if {
 	workloads.is_workload(input)
@@ -35,37 +41,31 @@ env_entries contains [sprintf("%s.env[%d]", [c.path, i]), e] if {
 	some i, e in object.get(c.container, "env", [])
 }
 
-deny contains result if {
+finding(msg, path) := {"msg": msg, "rule": "AIF003", "severity": "error", "path": path}
+
+deny contains finding(msg, sprintf("%s.value", [path])) if {
 	some [path, e] in env_entries
 	e.name in token_vars
 	is_string(e.value)
 	e.value != ""
-	result := {
-		"msg": sprintf("%s.value is a literal %s on a Remote Control workload: it is credential material in the manifest and shadows ~/.claude/.credentials.json (Remote Control then fails with \"requires a full-scope login token\"); remove the variable and use the credentials Secret via remoteControl.credentialsSecretName", [path, e.name]),
-		"rule": "AIF003",
-		"severity": "error",
-		"path": sprintf("%s.value", [path]),
-	}
+	msg := sprintf("%s.value is a literal %s on a Remote Control workload: it is credential material in the manifest and shadows ~/.claude/.credentials.json (Remote Control then fails with \"requires a full-scope login token\"); remove the variable and use the credentials Secret via remoteControl.credentialsSecretName", [path, e.name])
 }
 
-deny contains result if {
+deny contains finding(msg, path) if {
 	some [path, e] in env_entries
-	e.name == "ANTHROPIC_API_KEY"
-	result := {
-		"msg": sprintf("%s sets ANTHROPIC_API_KEY on a Remote Control workload: Remote Control then fails with \"Remote Control requires claude.ai subscription auth. ANTHROPIC_API_KEY is set\"; remove it from this workload", [path]),
-		"rule": "AIF003",
-		"severity": "error",
-		"path": path,
-	}
+	says := refusal_says[e.name]
+	msg := sprintf("%s sets %s on a Remote Control workload: Remote Control then fails with \"%s\"; remove it from this workload", [path, e.name, says])
 }
 
-deny contains result if {
+deny contains finding(msg, path) if {
 	some [path, e] in env_entries
-	e.name == "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"
-	result := {
-		"msg": sprintf("%s sets CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC on a Remote Control workload: Remote Control then fails with \"Remote Control requires feature-flag evaluation, which is disabled\"; remove it from this workload", [path]),
-		"rule": "AIF003",
-		"severity": "error",
-		"path": path,
-	}
+	e.name == known.base_url.name
+	not object.get(e, "value", null) in {u | some u in known.base_url.allowed}
+	msg := sprintf("%s sets %s to something other than https://api.anthropic.com on a Remote Control workload: Remote Control then fails with \"%s\"; remove it from this workload", [path, e.name, known.base_url.says])
+}
+
+deny contains finding(msg, path) if {
+	some [path, e] in env_entries
+	why := second_holder_why[e.name]
+	msg := sprintf("%s sets %s on a Remote Control workload: %s; the login belongs in the credentials Secret only, remove the variable", [path, e.name, why])
 }

@@ -572,7 +572,7 @@ test_disable_traffic_in_init if {
 	count(results) == 1
 	results == {
 		{
-			"msg": "spec.template.spec.initContainers[0].env[0] sets CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC on a Remote Control workload: Remote Control then fails with \"Remote Control requires feature-flag evaluation, which is disabled\"; remove it from this workload",
+			"msg": "spec.template.spec.initContainers[0].env[0] sets CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC on a Remote Control workload: Remote Control then fails with \"Remote Control requires feature-flag evaluation, which is disabled because CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC is set\"; remove it from this workload",
 			"path": "spec.template.spec.initContainers[0].env[0]",
 			"rule": "AIF003",
 			"severity": "error",
@@ -758,7 +758,7 @@ test_mount_makes_remote_control if {
 	count(results) == 1
 	results == {
 		{
-			"msg": "spec.template.spec.containers[0].env[0] sets CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC on a Remote Control workload: Remote Control then fails with \"Remote Control requires feature-flag evaluation, which is disabled\"; remove it from this workload",
+			"msg": "spec.template.spec.containers[0].env[0] sets CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC on a Remote Control workload: Remote Control then fails with \"Remote Control requires feature-flag evaluation, which is disabled because CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC is set\"; remove it from this workload",
 			"path": "spec.template.spec.containers[0].env[0]",
 			"rule": "AIF003",
 			"severity": "error",
@@ -944,4 +944,73 @@ test_empty_literal_allowed if {
 		},
 	}
 	count(results) == 0
+}
+
+# --- every variable of policies/claude_code.json, table-driven (fixture at the bottom) ---
+
+# Each refusing variable, set in any way, is one finding quoting Claude Code's own message.
+test_every_refusing_variable_is_denied if {
+	count(data.claude_code.remote_control_env.refuses) >= 11 # the list is loaded, not vacuously empty
+	every r in data.claude_code.remote_control_env.refuses {
+		results := remote_control_env.deny with input as rc_deployment([{"name": r.name, "value": "1"}])
+		count(results) == 1
+		some f in results
+		contains(f.msg, r.says)
+		f.path == "spec.template.spec.containers[0].env[0]"
+	}
+}
+
+test_refusing_variable_from_a_secret_is_denied if {
+	results := remote_control_env.deny with input as rc_deployment([{"name": "CLAUDE_CODE_USE_VERTEX", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}])
+	count(results) == 1
+}
+
+test_base_url_other_than_anthropic_is_denied if {
+	every value in ["https://proxy.example.invalid", "http://api.anthropic.com", ""] {
+		results := remote_control_env.deny with input as rc_deployment([{"name": "ANTHROPIC_BASE_URL", "value": value}])
+		count(results) == 1
+	}
+}
+
+test_base_url_from_elsewhere_is_denied if {
+	results := remote_control_env.deny with input as rc_deployment([{"name": "ANTHROPIC_BASE_URL", "valueFrom": {"configMapKeyRef": {"name": "c", "key": "k"}}}])
+	count(results) == 1
+}
+
+test_base_url_of_anthropic_is_allowed if {
+	every value in ["https://api.anthropic.com", "https://api.anthropic.com/"] {
+		count(remote_control_env.deny) == 0 with input as rc_deployment([{"name": "ANTHROPIC_BASE_URL", "value": value}])
+	}
+}
+
+test_second_holders_are_denied if {
+	every name in ["CLAUDE_CODE_OAUTH_REFRESH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN_FILE_DESCRIPTOR"] {
+		results := remote_control_env.deny with input as rc_deployment([{"name": name, "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}])
+		count(results) == 1
+		some f in results
+		contains(f.msg, "second")
+	}
+}
+
+# Measured not to stop Remote Control: not findings.
+test_not_refused_variables_are_allowed if {
+	every n in data.claude_code.remote_control_env.not_refused {
+		count(remote_control_env.deny) == 0 with input as rc_deployment([{"name": n.name, "value": "1"}])
+	}
+}
+
+test_listed_variables_without_remote_control_are_allowed if {
+	every r in data.claude_code.remote_control_env.refuses {
+		count(remote_control_env.deny) == 0 with input as object.union(rc_deployment([{"name": r.name, "value": "1"}]), {"spec": {"template": {"metadata": {"annotations": {"aifactory.dev/remote-control": "disabled"}}}}})
+	}
+}
+
+rc_deployment(env) := {
+	"apiVersion": "apps/v1",
+	"kind": "Deployment",
+	"metadata": {"name": "aifactory", "namespace": "aifactory"},
+	"spec": {"template": {
+		"metadata": {"annotations": {"aifactory.dev/remote-control": "enabled"}},
+		"spec": {"containers": [{"name": "agent", "image": "ghcr.io/example/aifactory:1.0.0", "env": env}]},
+	}},
 }

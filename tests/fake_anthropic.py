@@ -1,0 +1,322 @@
+"""A fake Anthropic token endpoint and API, to measure Claude Code's token lifecycle with the real CLI.
+
+Standard library only: it runs in the tests' own process (offline stage) and as a pod in the kind
+cluster (the write-back image's python3, this file mounted from a ConfigMap). Claude Code reaches it
+by name resolution (`/etc/hosts` offline, `hostAliases` in a pod) and trusts its throwaway CA through
+`NODE_EXTRA_CA_CERTS`; nothing in Claude Code is patched.
+
+It emulates what is *reported* of the real server (docs/facts.md), each part a switch:
+- access tokens live `access_lifetime_s`;
+- refresh tokens are single use and rotate on every refresh (`single_use`);
+- a spent refresh token presented again is answered `400 invalid_grant` and, with
+  `revoke_family_on_reuse`, every token of its family dies with it.
+
+Every request is recorded (method, host, path, status, outcome, and which token by a keyed
+fingerprint, never the token itself). Logins the fake should know are enrolled up front; an
+unknown refresh or access token is refused, as the real server would.
+
+    python3 fake_anthropic.py --cert C --key K [--port 8443] [--enroll logins.json]
+        [--access-lifetime 240] [--no-single-use] [--revoke-family-on-reuse]
+        [--record records.jsonl] [--fingerprint-key HEX]
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import json
+import secrets
+import ssl
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+HOSTS = ("platform.claude.com", "api.anthropic.com")
+TOKEN_PATH = "/v1/oauth/token"
+PROFILE_PATH = "/api/oauth/profile"
+MESSAGES_PATH = "/v1/messages"
+SCOPES = "user:inference user:profile user:sessions:claude_code"
+REPLY_TEXT = "FAKE-ANTHROPIC-REPLY"  # what a task answered by this fake prints
+
+
+@dataclass
+class Switches:
+    access_lifetime_s: int = 3600
+    single_use: bool = True
+    revoke_family_on_reuse: bool = False
+
+
+@dataclass
+class _Family:
+    id: str
+    revoked: bool = False
+    spent: set = field(default_factory=set)      # refresh tokens already exchanged
+    current_refresh: str = ""
+    access: dict = field(default_factory=dict)    # access token -> expiry (epoch s)
+
+
+class Authority:
+    """The fake's token state: families of refresh tokens, their access tokens, and the record."""
+
+    def __init__(self, switches: Switches | None = None, fingerprint_key: bytes | None = None):
+        self.switches = switches or Switches()
+        self.key = fingerprint_key or secrets.token_bytes(16)
+        self.lock = threading.Lock()
+        self.families: dict[str, _Family] = {}
+        self.by_refresh: dict[str, _Family] = {}
+        self.by_access: dict[str, _Family] = {}
+        self.records: list[dict] = []
+        self.on_record = None  # optional callback (the CLI appends records to a file)
+
+    def fingerprint(self, token: str) -> str:
+        """A keyed digest that names a token in the record without revealing it."""
+        return hmac.new(self.key, token.encode(), hashlib.sha256).hexdigest()[:12]
+
+    def enroll(self, login: dict) -> str:
+        """Makes a `.credentials.json` login known (its refresh token unspent); returns its family."""
+        oauth = login.get("claudeAiOauth", login)
+        with self.lock:
+            family = _Family(id=f"f{len(self.families) + 1}")
+            self.families[family.id] = family
+            refresh, access = oauth.get("refreshToken"), oauth.get("accessToken")
+            if refresh:
+                family.current_refresh = refresh
+                self.by_refresh[refresh] = family
+            if access:
+                family.access[access] = float(oauth.get("expiresAt", 0)) / 1000
+                self.by_access[access] = family
+            return family.id
+
+    def refresh(self, token: str) -> tuple[int, dict, str, str]:
+        """One refresh-token exchange: (status, body, outcome, family id)."""
+        with self.lock:
+            family = self.by_refresh.get(token)
+            if family is None:
+                return 400, _error("invalid_grant", "unknown refresh token"), "unknown", ""
+            if family.revoked:
+                return 400, _error("invalid_grant", "refresh token revoked"), "revoked", family.id
+            if token in family.spent:
+                if self.switches.revoke_family_on_reuse:
+                    family.revoked = True
+                return 400, _error("invalid_grant", "refresh token already used"), "reused", family.id
+            if self.switches.single_use:
+                family.spent.add(token)
+            new_refresh = f"sk-ant-ort01-FAKE-{family.id}-{secrets.token_urlsafe(24)}"
+            new_access = f"sk-ant-oat01-FAKE-{family.id}-{secrets.token_urlsafe(24)}"
+            family.current_refresh = new_refresh
+            family.access[new_access] = time.time() + self.switches.access_lifetime_s
+            self.by_refresh[new_refresh] = family
+            self.by_access[new_access] = family
+            body = {"access_token": new_access, "refresh_token": new_refresh,
+                    "expires_in": self.switches.access_lifetime_s, "scope": SCOPES, "token_type": "Bearer"}
+            return 200, body, "issued", family.id
+
+    def access_ok(self, token: str) -> tuple[bool, str, str]:
+        """(valid, outcome, family id) for a bearer access token."""
+        with self.lock:
+            family = self.by_access.get(token)
+            if family is None:
+                return False, "unknown", ""
+            if family.revoked:
+                return False, "revoked", family.id
+            if family.access[token] <= time.time():
+                return False, "expired", family.id
+            return True, "ok", family.id
+
+    def record(self, entry: dict) -> None:
+        entry = {"t": round(time.time(), 3), **entry}
+        with self.lock:
+            self.records.append(entry)
+        if self.on_record:
+            self.on_record(entry)
+
+    def refreshes(self) -> list[dict]:
+        with self.lock:
+            return [r for r in self.records if r["path"] == TOKEN_PATH and r["method"] == "POST"]
+
+
+def _error(code: str, description: str) -> dict:
+    return {"error": code, "error_description": description}
+
+
+def _api_error(kind: str, message: str) -> dict:
+    return {"type": "error", "error": {"type": kind, "message": message}}
+
+
+PROFILE = {
+    "account": {"uuid": "00000000-0000-4000-8000-000000000001", "email": "aifactory-bot@example.com",
+                "email_address": "aifactory-bot@example.com", "display_name": "AIFactory bot",
+                "full_name": "AIFactory bot", "has_claude_max": True, "has_claude_pro": False},
+    "organization": {"uuid": "00000000-0000-4000-8000-000000000002", "name": "AIFactory e2e",
+                     "organization_type": "claude_max", "rate_limit_tier": "default_claude_max_20x",
+                     "billing_type": "stripe_subscription"},
+}
+
+
+def _sse(events: list[dict]) -> bytes:
+    return "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events).encode()
+
+
+def _message_events(model: str) -> list[dict]:
+    usage = {"input_tokens": 1, "output_tokens": 1}
+    return [
+        {"type": "message_start", "message": {"id": "msg_fake", "type": "message", "role": "assistant",
+                                              "model": model, "content": [], "stop_reason": None,
+                                              "stop_sequence": None, "usage": usage}},
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": REPLY_TEXT}},
+        {"type": "content_block_stop", "index": 0},
+        {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+         "usage": {"output_tokens": 1}},
+        {"type": "message_stop"},
+    ]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "fake-anthropic"
+    protocol_version = "HTTP/1.1"
+    authority: Authority  # set on the subclass made per server
+
+    def log_message(self, fmt, *args):  # the record is the log; nothing on stderr per request
+        pass
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, status: int, body: dict | bytes, content_type: str = "application/json") -> None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _entry(self, status: int, **extra) -> dict:
+        host = (self.headers.get("Host") or "").split(":")[0]
+        return {"method": self.command, "host": host, "path": self.path.split("?")[0], "status": status, **extra}
+
+    def _bearer(self) -> str:
+        auth = self.headers.get("Authorization") or ""
+        return auth[7:].strip() if auth.lower().startswith("bearer ") else (self.headers.get("x-api-key") or "")
+
+    def do_POST(self):  # noqa: N802 (http.server's naming)
+        path = self.path.split("?")[0]
+        raw = self._body()
+        a = self.authority
+        if path == TOKEN_PATH:
+            try:
+                form = json.loads(raw or b"{}")
+            except ValueError:
+                form = {}
+            grant = form.get("grant_type", "")
+            if grant != "refresh_token":
+                a.record(self._entry(400, grant_type=grant, outcome="unsupported_grant"))
+                return self._send(400, _error("unsupported_grant_type", "only refresh_token is faked"))
+            token = str(form.get("refresh_token") or "")
+            status, body, outcome, family = a.refresh(token)
+            issued = a.fingerprint(body["refresh_token"]) if status == 200 else ""
+            a.record(self._entry(status, grant_type=grant, refresh=a.fingerprint(token), outcome=outcome,
+                                 family=family, issued_refresh=issued))
+            return self._send(status, body)
+        if path == MESSAGES_PATH:
+            ok, outcome, family = a.access_ok(self._bearer())
+            a.record(self._entry(200 if ok else 401, access=a.fingerprint(self._bearer()), outcome=outcome,
+                                 family=family))
+            if not ok:
+                return self._send(401, _api_error("authentication_error", f"OAuth token {outcome} (fake)"))
+            try:
+                request = json.loads(raw or b"{}")
+            except ValueError:
+                request = {}
+            events = _message_events(str(request.get("model") or "claude-fake"))
+            if request.get("stream"):
+                return self._send(200, _sse(events), "text/event-stream")
+            message = {**events[0]["message"], "content": [{"type": "text", "text": REPLY_TEXT}],
+                       "stop_reason": "end_turn"}
+            return self._send(200, message)
+        a.record(self._entry(404))
+        self._send(404, _api_error("not_found_error", "not faked"))
+
+    def do_GET(self):  # noqa: N802
+        path = self.path.split("?")[0]
+        a = self.authority
+        if path == PROFILE_PATH:
+            ok, outcome, family = a.access_ok(self._bearer())
+            a.record(self._entry(200 if ok else 401, access=a.fingerprint(self._bearer()), outcome=outcome,
+                                 family=family))
+            if ok:
+                return self._send(200, PROFILE)
+            return self._send(401, _api_error("authentication_error", f"OAuth token {outcome} (fake)"))
+        a.record(self._entry(404))
+        self._send(404, _api_error("not_found_error", "not faked"))
+
+    do_PUT = do_DELETE = do_PATCH = do_POST  # recorded as 404 by the same path
+
+
+class FakeAnthropic:
+    """The HTTPS server around an Authority; `start()` serves from a thread, `stop()` ends it."""
+
+    def __init__(self, cert: str, key: str, host: str = "127.0.0.1", port: int = 443,
+                 authority: Authority | None = None):
+        self.authority = authority or Authority()
+        handler = type("Handler", (_Handler,), {"authority": self.authority})
+        self.httpd = ThreadingHTTPServer((host, port), handler)
+        self.httpd.daemon_threads = True
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+        self.address = self.httpd.server_address
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> "FakeAnthropic":
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--cert", required=True)
+    p.add_argument("--key", required=True)
+    p.add_argument("--host", default="0.0.0.0")
+    p.add_argument("--port", type=int, default=8443)
+    p.add_argument("--enroll", help="JSON file: one .credentials.json login or a list of them")
+    p.add_argument("--access-lifetime", type=int, default=3600)
+    p.add_argument("--no-single-use", action="store_true")
+    p.add_argument("--revoke-family-on-reuse", action="store_true")
+    p.add_argument("--record", help="append every request as one JSON line to this file")
+    p.add_argument("--fingerprint-key", help="hex key of the token fingerprints (the tests compute the same)")
+    args = p.parse_args(argv)
+    authority = Authority(Switches(args.access_lifetime, not args.no_single_use, args.revoke_family_on_reuse),
+                          bytes.fromhex(args.fingerprint_key) if args.fingerprint_key else None)
+    if args.enroll:
+        with open(args.enroll, encoding="utf-8") as f:
+            logins = json.load(f)
+        for login in logins if isinstance(logins, list) else [logins]:
+            authority.enroll(login)
+    if args.record:
+        def append(entry: dict, path: str = args.record) -> None:
+            with open(path, "a", encoding="utf-8") as out:
+                out.write(json.dumps(entry) + "\n")
+        authority.on_record = append
+    server = FakeAnthropic(args.cert, args.key, args.host, args.port, authority)
+    print(f"fake-anthropic: serving {', '.join(HOSTS)} on {args.host}:{server.address[1]} "
+          f"(access tokens {args.access_lifetime}s, single use {not args.no_single_use}, "
+          f"family revocation {args.revoke_family_on_reuse})", flush=True)
+    try:
+        server.httpd.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
