@@ -214,3 +214,51 @@ def test_rotate_passes_kubeconfig_and_context_to_helm(tmp_path, installed, run):
     assert r.code == 0, r.err
     args = json.loads(record.read_text())
     assert args[args.index("--kubeconfig") + 1] == str(tmp_path / "kc") and args[args.index("--kube-context") + 1] == "kind-x"
+
+
+def _store(kube, doc):
+    import base64
+    kube.secrets[(NS, SECRET)]["data"]["credentials.json"] = base64.b64encode(json.dumps(doc).encode()).decode()
+
+
+@pytest.mark.parametrize("mode,expires_in_s,rotated_at,health,code", [
+    ("writeBack", 3600, None, "healthy", 0),
+    ("readOnly", 3600, None, "healthy", 0),
+    ("readOnly", 120, None, "dead", 1),            # inside Claude Code's 5-minute refresh margin
+    ("ownedCopy", -7200, None, "dead", 1),
+    ("writeBack", -600, None, "healthy", 0),       # just expired: the next task refreshes it
+    ("writeBack", -7200, None, "expired, not written back", 0),   # idle agent, or dead: not certain
+    ("writeBack", -7200, "2999-01-01T00:00:00Z", "healthy", 0),  # written back since
+], ids=["wb-valid", "ro-valid", "ro-in-margin", "oc-expired", "wb-just-expired", "wb-expired-idle", "wb-written"])
+def test_status_tells_a_dead_login_from_a_healthy_one(tmp_path, kube, run, mode, expires_in_s, rotated_at, health,
+                                                       code):
+    kube.add_deployment(NS, "aifactory", SECRET, mode=mode, sa="aifactory")
+    assert run("credentials", "create-secret", "--install", "aifactory", "-n", NS,
+               "--from-file", write_creds(tmp_path, creds(), "first.json")).code == 0
+    _store(kube, creds(expires_in_s=expires_in_s))
+    if rotated_at:
+        kube.secrets[(NS, SECRET)]["metadata"]["annotations"].update(
+            {"aifactory.dev/rotated-at": rotated_at, "aifactory.dev/rotated-by": "aifactory-credentials-writeback"})
+    r = run("credentials", "status", "-n", NS, "--format", "json")
+    row = json.loads(r.out)["installs"][0]
+    assert (row["health"], r.code) == (health, code), row
+    if health == "dead":
+        assert any(p.startswith("DEAD since") and "writeBack" in p for p in row["problems"])
+    text = run("credentials", "status", "-n", NS).out
+    assert f"health:        {health}" in text
+
+
+def test_status_reads_the_sidecars_trace_of_a_refused_refresh(tmp_path, installed, run):
+    installed.secrets[(NS, SECRET)]["metadata"]["annotations"].update(
+        {"aifactory.dev/login-state": "refresh-refused", "aifactory.dev/login-state-at": "2026-12-01T05:00:00Z"})
+    r = run("credentials", "status", "-n", NS)
+    assert r.code == 1 and "health:        dead" in r.out
+    assert "PROBLEM:       DEAD: Claude Code's refresh of this login was refused at 2026-12-01T05:00:00Z" in r.out
+
+
+def test_the_sidecar_and_the_cli_name_the_login_state_the_same(tmp_path):
+    """The stdlib-only sidecar keeps its own copy of the annotation keys; this pins them together."""
+    from aifactory_policy.credentials import secret as sec
+    from test_writeback_sidecar import wb
+    assert (wb.LOGIN_STATE, wb.LOGIN_STATE_AT, wb.REFRESH_REFUSED, wb.ROTATED_AT, wb.ROTATED_BY) == \
+        (sec.LOGIN_STATE, sec.LOGIN_STATE_AT, sec.REFRESH_REFUSED, sec.ROTATED_AT, sec.ROTATED_BY)

@@ -113,7 +113,11 @@ class FakeApi(FakeApiServer):
         if patch["metadata"].get("resourceVersion") not in (None, self.secret["metadata"]["resourceVersion"]):
             return 409, {"kind": "Status", "message": "the object has been modified"}
         self.secret["data"].update(patch.get("data", {}))
-        self.secret["metadata"]["annotations"].update(patch["metadata"].get("annotations", {}))
+        for name, value in patch["metadata"].get("annotations", {}).items():   # null deletes, as in the API
+            if value is None:
+                self.secret["metadata"]["annotations"].pop(name, None)
+            else:
+                self.secret["metadata"]["annotations"][name] = value
         self.bump()
         return 200, self.secret
 
@@ -294,6 +298,36 @@ def test_run_never_writes_older_broken_or_empty_logins(api, in_process):
     for reason in ("not newer than the Secret", "not valid JSON", "empty refresh token"):
         assert reason in out
     assert not leaked(out)
+
+
+# What Claude Code 2.1.330 wrote after the fake token endpoint refused its refresh (invalid_grant),
+# measured in tests/test_token_lifecycle.py::test_two_holders_of_one_login: empty tokens, expiresAt 0.
+REFUSED = raw({"claudeAiOauth": {"accessToken": "", "refreshToken": "", "expiresAt": 0,
+                                 "scopes": ["user:inference", "user:profile"], "subscriptionType": "max"}})
+
+
+def test_run_records_a_refused_refresh_on_the_secret_and_clears_it_after_a_new_login(api, in_process):
+    s = in_process(api)
+    try:
+        s.write(REFUSED)
+        assert wait_for(lambda: api.secret["metadata"]["annotations"].get("aifactory.dev/login-state")
+                        == "refresh-refused", timeout=5, step=0.01), s.output()
+        assert api.secret["metadata"]["annotations"]["aifactory.dev/login-state-at"].endswith("Z")
+        assert api.value() == OLD, "the dead file must never replace the stored login"
+        assert api.polled(3)
+        assert len(api.of("PATCH")) == 1, "the refusal is recorded once, not at every pass"
+        assert "refresh was refused (invalid_grant)" in s.output()
+        s.write(NEW)                                  # someone logged in again in the pod
+        assert wait_for(lambda: api.value() == NEW, timeout=5, step=0.01), s.output()
+        assert "aifactory.dev/login-state" not in api.secret["metadata"]["annotations"]
+    finally:
+        assert s.stop() == 0
+
+
+def test_refused_shape_is_exactly_claude_codes():
+    assert wb.refused_by_server(REFUSED)
+    for other in (OLD, raw(creds(refresh="")), raw(creds(accessToken="", refresh="")), None, b"\xff", b"[]"):
+        assert not wb.refused_by_server(other)
 
 
 def test_run_one_log_line_per_decision_not_per_poll(api, in_process):

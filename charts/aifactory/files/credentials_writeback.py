@@ -42,6 +42,12 @@ from typing import Optional
 FIELD_MANAGER = "aifactory-credentials-writeback"
 ROTATED_AT = "aifactory.dev/rotated-at"
 ROTATED_BY = "aifactory.dev/rotated-by"
+# The non-secret trace of a dead login: Claude Code, refused a refresh (invalid_grant), rewrites its
+# file with empty tokens and expiresAt 0 (measured: tests/test_token_lifecycle.py); the sidecar then
+# records LOGIN_STATE=refresh-refused and when it saw it, and never writes that file back.
+LOGIN_STATE = "aifactory.dev/login-state"
+LOGIN_STATE_AT = "aifactory.dev/login-state-at"
+REFRESH_REFUSED = "refresh-refused"
 MAX_FILE_BYTES = 1 << 20
 _LOG_KEY = secrets.token_bytes(32)
 
@@ -95,6 +101,17 @@ def parse_login(raw: Optional[bytes]) -> tuple[Optional[Login], str]:
     if isinstance(expires, bool) or not isinstance(expires, int) or expires <= 0:
         return None, "expiresAt is not a positive integer"
     return Login(refresh, expires), ""
+
+
+def refused_by_server(raw: Optional[bytes]) -> bool:
+    """True for the file Claude Code leaves after its refresh was refused: a claudeAiOauth object
+    with an empty refresh token, an empty access token and expiresAt 0."""
+    try:
+        oauth = json.loads((raw or b"").decode("utf-8")).get("claudeAiOauth")
+    except (UnicodeDecodeError, ValueError, AttributeError):
+        return False
+    return (isinstance(oauth, dict) and oauth.get("refreshToken") == "" and oauth.get("accessToken") == ""
+            and oauth.get("expiresAt") == 0)
 
 
 @dataclass(frozen=True)
@@ -186,8 +203,16 @@ class SecretClient:
     def patch_key(self, key: str, raw: bytes, resource_version: str) -> dict:
         # resourceVersion makes the patch conditional: a concurrent replacement answers 409.
         patch = {"metadata": {"resourceVersion": resource_version,
-                              "annotations": {ROTATED_AT: rfc3339(), ROTATED_BY: FIELD_MANAGER}},
+                              "annotations": {ROTATED_AT: rfc3339(), ROTATED_BY: FIELD_MANAGER,
+                                              LOGIN_STATE: None, LOGIN_STATE_AT: None}},
                  "data": {key: base64.b64encode(raw).decode("ascii")}}
+        return self._request("PATCH", json.dumps(patch).encode(), "application/strategic-merge-patch+json",
+                             query=f"?fieldManager={FIELD_MANAGER}")
+
+
+    def mark_refused(self) -> dict:
+        """Records the refusal on the Secret (annotations only: the stored login stays as it was)."""
+        patch = {"metadata": {"annotations": {LOGIN_STATE: REFRESH_REFUSED, LOGIN_STATE_AT: rfc3339()}}}
         return self._request("PATCH", json.dumps(patch).encode(), "application/strategic-merge-patch+json",
                              query=f"?fieldManager={FIELD_MANAGER}")
 
@@ -233,6 +258,14 @@ class Syncer:
         if self.ours is None:
             self.ours = [held]
         file_raw = read_file(self.path)
+        if refused_by_server(file_raw):
+            marked = ((secret.get("metadata") or {}).get("annotations") or {}).get(LOGIN_STATE) == REFRESH_REFUSED
+            if not marked:
+                self.client.mark_refused()
+            self._say("Claude Code's refresh was refused (invalid_grant): this login is dead and the Secret's "
+                      f"copy cannot be refreshed either; recorded {LOGIN_STATE}={REFRESH_REFUSED} on the Secret. "
+                      "Log in again for this install and run `aifactory-policy credentials rotate`")
+            return False
         decision = decide(file_raw, held, self.ours)
         if not decision.write:
             self._say(f"skip: {decision.reason}")

@@ -12,6 +12,9 @@ annotations:
   aifactory.dev/fingerprint: hmac-sha256:<hex> keyed fingerprint of the refresh token (fingerprint.py)
   aifactory.dev/expires-at: RFC3339            access-token expiry at write time (not secret)
   aifactory.dev/scopes: space-separated scopes
+  aifactory.dev/login-state: refresh-refused    written by the write-back sidecar when Claude Code's
+  aifactory.dev/login-state-at: RFC3339        refresh was refused (the login is dead); removed by
+                                               its next write-back of a new login
 """
 from __future__ import annotations
 
@@ -33,6 +36,9 @@ ROTATED_BY = "aifactory.dev/rotated-by"
 FINGERPRINT = "aifactory.dev/fingerprint"
 EXPIRES_AT = "aifactory.dev/expires-at"
 SCOPES = "aifactory.dev/scopes"
+LOGIN_STATE = "aifactory.dev/login-state"           # the sidecar's copy: files/credentials_writeback.py
+LOGIN_STATE_AT = "aifactory.dev/login-state-at"
+REFRESH_REFUSED = "refresh-refused"
 SELECTOR = f"{KIND_LABEL}={KIND_VALUE}"
 
 

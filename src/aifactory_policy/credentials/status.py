@@ -3,7 +3,15 @@ its scopes, whether the keyed fingerprint still matches, and the chart's mode. N
 
 Problems (exit 1): a Secret whose login Claude Code would refuse for Remote Control, a login shared
 by two installs, a fingerprint that changed without a recorded rotation, a workload whose Secret is
-missing.
+missing, and a login that is dead: its refresh was refused (the write-back sidecar's trace), or its
+access token expired in a mode that cannot keep a refreshed one.
+
+Health, from what tests/test_token_lifecycle.py measured with the real Claude Code:
+- readOnly / ownedCopy: working until the stored access token is within REFRESH_MARGIN_S of its
+  expiry; from then on every Claude Code task fails with 401, whatever the server does.
+- writeBack: an expired stored access token alone means nothing (an idle agent refreshes on its next
+  task); expired for longer than a refresh and a write-back take, with no write-back since, it is
+  "expired, not written back": an idle agent, or a dead login if tasks ran (the sidecar log says).
 """
 from __future__ import annotations
 
@@ -33,6 +41,36 @@ def _key_of(secret: dict, preferred: str) -> str:
     if preferred in data or len(data) != 1:
         return preferred
     return next(iter(data))
+
+
+# Claude Code refreshes an access token within about 5 minutes of its expiry (measured).
+REFRESH_MARGIN_S = 300
+# Past the margin, a refresh plus the sidecar's write-back take well under this (10 s interval).
+WRITEBACK_GRACE_S = 900
+CANNOT_KEEP_A_REFRESH = ("readOnly", "ownedCopy")
+
+
+def health(row: dict, now: float, written_back_at: Optional[float]) -> tuple[str, Optional[str]]:
+    """(health, problem or None) of one install's login; see the module docstring."""
+    if row.get("loginState") == sec.REFRESH_REFUSED:
+        return "dead", (f"DEAD: Claude Code's refresh of this login was refused at {row.get('loginStateAt') or '?'} "
+                        "(recorded by the write-back sidecar): log in again for this install and run "
+                        "`aifactory-policy credentials rotate`")
+    left = row.get("expiresInSeconds")
+    if left is None:
+        return "unknown", None
+    modes = {w["mode"] for w in row.get("workloads", [])}
+    if left > REFRESH_MARGIN_S or not modes:
+        return "healthy", None
+    stuck = sorted(modes & set(CANNOT_KEEP_A_REFRESH))
+    if stuck:
+        return "dead", (f"DEAD since {row['expiresAt']} (minus Claude Code's 5-minute refresh margin): mode "
+                        f"{', '.join(stuck)} cannot keep a refreshed login, so every Claude Code task since fails "
+                        "with 401 (measured). Log in again, run `aifactory-policy credentials rotate`, and use "
+                        "remoteControl.mode=writeBack")
+    if -left > WRITEBACK_GRACE_S and (written_back_at is None or written_back_at < now + left):
+        return "expired, not written back", None
+    return "healthy", None
 
 
 def describe(secret: dict, workloads: list, fp_key: Optional[bytes], preferred_key: str, now: float) -> dict:
@@ -66,15 +104,20 @@ def describe(secret: dict, workloads: list, fp_key: Optional[bytes], preferred_k
         row["fingerprintMatch"] = "MISMATCH: the login changed outside aifactory-policy"
         problems.append("fingerprint mismatch: the Secret was edited by hand; rotate it with "
                         "`aifactory-policy credentials rotate`")
+    row["loginState"], row["loginStateAt"] = ann.get(sec.LOGIN_STATE), ann.get(sec.LOGIN_STATE_AT)
     row["workloads"] = [{"deployment": d["metadata"]["name"],
                          "mode": template_annotations(d).get(CREDENTIALS_MODE, "readOnly")} for d in workloads]
     if not workloads:
         row["mode"] = "not installed (no workload mounts it)"
     else:
         row["mode"] = ", ".join(sorted({w["mode"] for w in row["workloads"]}))
-        if any(w["mode"] == "readOnly" for w in row["workloads"]):
-            row["note"] = ("readOnly: the pod cannot persist a refreshed login; it keeps working until the first "
-                           "refresh (reported). mode=writeBack keeps it working")
+        if any(w["mode"] in CANNOT_KEEP_A_REFRESH for w in row["workloads"]):
+            row["note"] = (f"{row['mode']}: the pod cannot keep a refreshed login; it works until the stored access "
+                           "token expires, then every task fails (measured). mode=writeBack keeps it working")
+    rotated_by_sidecar = row["rotatedBy"] and row["rotatedBy"] != sec.MANAGER
+    row["health"], problem = health(row, now, sec.parse_rfc3339(row["rotatedAt"]) if rotated_by_sidecar else None)
+    if problem:
+        problems.append(problem)
     row["problems"] = problems
     row["live_fp"] = live
     return row
@@ -140,11 +183,15 @@ def render_text(rows: list) -> str:
             lines.append(f"  token family:  {fam}")
             if r.get("expiresAt"):
                 left = r["expiresInSeconds"]
-                when = f"in {age(left)}" if left > 0 else f"EXPIRED {age(left)} ago (Claude Code refreshes it on use)"
+                when = f"in {age(left)}" if left > 0 else f"EXPIRED {age(left)} ago (Claude Code refreshes it on use; only writeBack keeps the new pair)"
                 lines.append(f"  access token:  expires {r['expiresAt']} ({when})")
                 lines.append(f"  scopes:        {' '.join(r['scopes'])} (full-scope: Remote Control accepts it)")
             lines.append(f"  fingerprint:   {r.get('fingerprint')}: {r.get('fingerprintMatch')}")
         lines.append(f"  mode:          {r['mode']}" + "".join(f"  deployment/{w['deployment']}" for w in r.get("workloads", [])))
+        if r.get("health"):
+            lines.append(f"  health:        {r['health']}" + (
+                " (an idle agent, or a dead login if tasks ran since: see the write-back sidecar's log)"
+                if r["health"] == "expired, not written back" else ""))
         if r.get("note"):
             lines.append(f"  note:          {r['note']}")
         for p in r["problems"]:
