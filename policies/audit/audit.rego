@@ -249,13 +249,58 @@ findings contains finding("AIF204", "error", secret_target(s), msg) if {
 	msg := sprintf("Secret %s%s is owned by %q, which is not marked as a service account: a person's login on a shared install makes every user act as that person and puts their laptop and the pod in one token family; log in with a dedicated service account (aifactory.dev/owner=svc-… or system:serviceaccount:<ns>:<name>, or aifactory.dev/owner-kind=ServiceAccount for a service mailbox)", [sref(s), used_by(s), o])
 }
 
-# (g) AIF205: the Secret's access token expired (the Secret is not being refreshed) ----------
+# (g) AIF205: the login is dead, or expired and not written back ---------------------------
+# Measured with the real Claude Code against a fake token endpoint (tests/test_token_lifecycle.py):
+# a read-only copy (modes readOnly, ownedCopy, or a bare Secret mount) works until its access token
+# is within ~5 min of expiry, then every task fails with 401; a refused refresh leaves the in-pod file
+# empty, which the write-back sidecar records as aifactory.dev/login-state=refresh-refused.
+
+refresh_margin_ns := 300 * 1000000000
+
+writeback_grace_ns := 900 * 1000000000
+
+cannot_keep_a_refresh := {"readOnly", "ownedCopy"}
+
+# The chart modes of the workloads that use each Secret, built once (a bare mount counts as readOnly).
+secret_modes[[workloads.namespace(o), name]] contains mode if {
+	some d in workload_docs
+	o := d.content
+	some name in workloads.credentials_secrets(o)
+	mode := object.get(workloads.pod_annotations(o), "aifactory.dev/credentials-mode", "readOnly")
+}
+
+secret_modes_by_key := secret_modes
+
+modes(s) := object.get(secret_modes_by_key, [[s.namespace, s.name]], set())
+
+refused(s) if s.annotations["aifactory.dev/login-state"] == "refresh-refused"
+
+written_back_after(s, t) if time.parse_rfc3339_ns(s.annotations["aifactory.dev/rotated-at"]) > t
+
+findings contains finding("AIF205", "error", secret_target(s), msg) if {
+	some s in credentials_secrets
+	refused(s)
+	msg := sprintf("Secret %s%s holds a dead login: Claude Code's refresh of it was refused at %s (recorded by the write-back sidecar), so every task fails; log in again for this install and run `aifactory-policy credentials rotate`", [sref(s), used_by(s), object.get(s.annotations, "aifactory.dev/login-state-at", "?")])
+}
+
+findings contains finding("AIF205", "error", secret_target(s), msg) if {
+	some s in credentials_secrets
+	not refused(s)
+	expires := expiry(s)
+	expires - refresh_margin_ns < now_ns
+	stuck := modes(s) & cannot_keep_a_refresh
+	count(stuck) > 0
+	msg := sprintf("Secret %s%s holds a dead login: its access token expired %s and mode %s cannot keep a refreshed one, so every Claude Code task since fails with 401 (measured); log in again, run `aifactory-policy credentials rotate`, and use remoteControl.mode: writeBack", [sref(s), used_by(s), date(expires), concat(", ", sort(stuck))])
+}
 
 findings contains finding("AIF205", "warning", secret_target(s), msg) if {
 	some s in credentials_secrets
+	not refused(s)
 	expires := expiry(s)
-	expires < now_ns
-	msg := sprintf("Secret %s%s holds an access token that expired %s: nothing writes refreshed tokens back to this Secret, so a restarted pod refreshes with a refresh token that is likely already spent (single-use, reported); use remoteControl.mode: writeBack or rotate the Secret", [sref(s), used_by(s), date(expires)])
+	expires + writeback_grace_ns < now_ns
+	count(modes(s) & cannot_keep_a_refresh) == 0
+	not written_back_after(s, expires)
+	msg := sprintf("Secret %s%s holds an access token that expired %s and nothing wrote a refreshed login back since: an idle agent refreshes it on its next task, but if tasks ran since, the login is dead (see the write-back sidecar's log, or `aifactory-policy credentials status`)", [sref(s), used_by(s), date(expires)])
 }
 
 # expiresAt of the credentials JSON, else the aifactory.dev/expires-at annotation (issue 7).

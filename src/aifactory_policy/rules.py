@@ -34,8 +34,9 @@ RULES = {
     "AIF204": (None, "Credentials without a service-account owner",
                "Annotate the Secret with aifactory.dev/owner=system:serviceaccount:<ns>:<name> and use a "
                "dedicated login, not a person's."),
-    "AIF205": (None, "The Secret's access token has expired",
-               "Nothing writes refreshes back: use remoteControl.mode=writeBack or rotate."),
+    "AIF205": (None, "The login in the Secret is dead, or expired and not written back",
+               "A read-only mode cannot keep a refreshed login: log in again, rotate, and use "
+               "remoteControl.mode=writeBack."),
     "AIF206": (None, "One credentials Secret held by two running pods",
                "Run one pod per login: replicas 1, strategy Recreate, no second workload on the Secret."),
     # scan-image

@@ -103,7 +103,8 @@ rules:
   AIF202  credentials older than --max-age-days (aifactory.dev/rotated-at, else creationTimestamp)
   AIF203  a subject beyond the allow list can get/list/watch the credentials Secret (RBAC)
   AIF204  no aifactory.dev/owner, or an owner not marked as a service account (a person's login)
-  AIF205  the Secret's access token has expired (nothing writes refreshes back to it)
+  AIF205  the login is dead (read-only mode past its access token's expiry, or a refused refresh)
+          or expired and not written back (writeBack: idle agent or dead login)
   AIF206  one credentials Secret mounted by two running pods
 
 default --allow-subject (Kind:name, ServiceAccount:namespace:name, globs): """ + ", ".join(DEFAULT_ALLOW) + """,
