@@ -21,7 +21,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 CACHE = Path(os.environ.get("AIFACTORY_CACHE", Path.home() / ".cache" / "aifactory-chart"))
-CLUSTER_NAME = os.environ.get("AIFACTORY_CLUSTER", "aifactory")
+CLUSTER_NAME = os.environ.get("AIFACTORY_CLUSTER", "aifactory")  # pytest --cluster-name sets it
 KIND = REPO / "bin" / "kind"
 KUBECTL = REPO / "bin" / "kubectl"
 CREATE_TIMEOUT = int(os.environ.get("AIFACTORY_CREATE_TIMEOUT", "7200"))  # a cold build is long
@@ -132,6 +132,22 @@ def kubeconfig(cluster: Cluster) -> Path:
 def test_image(cluster: Cluster) -> str:
     """Tag of the agent stand-in image (already loaded into the node)."""
     return cluster.test_image
+
+
+@pytest.fixture(scope="session")
+def writeback_image(cluster) -> str:
+    """The write-back sidecar's image (python3; ci/cluster/build-writeback-image), loaded into the node.
+    The fake Anthropic endpoint runs in it too."""
+    proc = subprocess.run([str(REPO / "ci" / "cluster" / "build-writeback-image")], capture_output=True, text=True,
+                          timeout=1800, stdin=subprocess.DEVNULL)
+    if proc.returncode != 0:
+        pytest.fail(f"ci/cluster/build-writeback-image failed:\n{proc.stderr[-3000:]}")
+    tag = proc.stdout.strip().splitlines()[-1]
+    load = subprocess.run([str(KIND), "load", "docker-image", tag, "--name", CLUSTER_NAME], capture_output=True,
+                          text=True, timeout=600)
+    if load.returncode != 0:
+        pytest.fail(f"kind load docker-image {tag} failed:\n{load.stdout}{load.stderr}")
+    return tag
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from functools import partial
 
 import pytest
 
-from conftest import CLUSTER_NAME, KIND, REPO
+from conftest import REPO
 from helpers import wait_for
 
 pytestmark = pytest.mark.cluster
@@ -68,20 +68,6 @@ def wb_cluster(cluster, tmp_path_factory):
         time.sleep(0.5)
     shutil.copyfile(cluster.kubeconfig, copy)
     return dataclasses.replace(cluster, kubeconfig=copy)
-
-
-@pytest.fixture(scope="session")
-def writeback_image(cluster) -> str:
-    proc = subprocess.run([str(REPO / "ci" / "cluster" / "build-writeback-image")], capture_output=True, text=True,
-                          timeout=1800, stdin=subprocess.DEVNULL)
-    if proc.returncode != 0:
-        pytest.fail(f"ci/cluster/build-writeback-image failed:\n{proc.stderr[-3000:]}")
-    tag = proc.stdout.strip().splitlines()[-1]
-    load = subprocess.run([str(KIND), "load", "docker-image", tag, "--name", CLUSTER_NAME], capture_output=True,
-                          text=True, timeout=600)
-    if load.returncode != 0:
-        pytest.fail(f"kind load docker-image {tag} failed:\n{load.stdout}{load.stderr}")
-    return tag
 
 
 def helm(cluster, *args, check=True, timeout=300) -> subprocess.CompletedProcess:
