@@ -242,9 +242,11 @@ def test_write_back_survives_three_expiries_and_two_restarts(
         task = inst.task(pod)
         assert task.returncode == 0 and REPLY_TEXT in task.stdout, (round_, task.stdout, task.stderr)
         issued_order = [r["issued_refresh"] for r in fake.refreshes() if r["outcome"] == "issued"]
-        newest = issued_order[-1]
+        newest, task_done = issued_order[-1], time.monotonic()
         assert wait_for(lambda: fake.fp(inst.secret_login()["claudeAiOauth"]["refreshToken"]) == newest,
-                        timeout=60, step=1), f"round {round_}: the sidecar did not write the newest pair back"
+                        timeout=60, step=0.5), f"round {round_}: the sidecar did not write the newest pair back"
+        print(f"writeBack round {round_}: task ok, {len(issued_order)} refreshes so far, newest pair in the "
+              f"Secret {time.monotonic() - task_done:.1f} s after the task ended")
         secret_sequence.append(newest)
         if round_ < 2:
             inst.restart()
