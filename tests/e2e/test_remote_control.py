@@ -245,7 +245,7 @@ def test_helm_test_passes_on_a_good_install(release):
     result = rel.test()
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ok: /home/nonroot/.claude/.credentials.json is a 440 mount owned by 0:65532" in result.stdout
-    assert "claude auth status: claude.ai, loggedIn" in result.stdout
+    assert "claude auth status of a copy without the refresh token: claude.ai, loggedIn" in result.stdout
 
 
 def test_helm_test_fails_and_says_why_when_the_file_is_unreadable(release):
