@@ -7,38 +7,35 @@
 #   Callers get a description of WHAT was found, never the value.
 package lib.tokens
 
-token_pattern := `sk-ant-[a-z]+[0-9]{2}-[A-Za-z0-9_-]{8,}`
+# What credential material looks like is data, written once in policies/claude_code.json
+# (credential_material): ci/rule_data.py generates the chart helper's, the admission policy's and the
+# Python detector's copies from it, and fails the offline stage when one drifts.
+material := data.claude_code.credential_material
+
+token_pattern := material.token_pattern
 
 # Token families by prefix word.
-token_kinds := {
-	"oat": "Claude OAuth access token",
-	"ort": "Claude OAuth refresh token",
-	"api": "Anthropic API key",
-	"admin": "Anthropic admin API key",
-}
+token_kinds := material.token_kinds
 
 # Base64 of "sk-ant-" and of "claudeAiOauth" at the three byte alignments: the characters that
-# depend only on the marker's own bytes (computed once with Python's base64 module).
-base64_markers := {
-	"c2stYW50L", "NrLWFudC", "zay1hbnQt",
-	"Y2xhdWRlQWlPYXV0a", "NsYXVkZUFpT2F1dG", "jbGF1ZGVBaU9hdXRo",
-}
+# depend only on the marker's own bytes (ci/rule_data.py checks the list against base64 itself).
+base64_markers := {m | some m in material.base64_markers}
 
 # has_token(s): s contains an Anthropic token by prefix.
 has_token(s) if regex.match(token_pattern, s)
 
 # token_label(s) names the first token found, e.g. "Claude OAuth access token (sk-ant-oat01-…)".
 token_label(s) := sprintf("%s (%s…)", [object.get(token_kinds, word, "Anthropic credential"), prefix]) if {
-	prefix := regex.find_n(`sk-ant-[a-z]+[0-9]{2}-`, s, 1)[0]
+	prefix := regex.find_n(material.token_prefix_pattern, s, 1)[0]
 	word := regex.find_n(`[a-z]+`, substring(prefix, 7, -1), 1)[0]
 }
 
 # is_credentials_object(x): an object holding claudeAiOauth with accessToken or refreshToken.
 is_credentials_object(x) if {
 	is_object(x)
-	oauth := x.claudeAiOauth
+	oauth := x[material.credentials_key]
 	is_object(oauth)
-	some k in {"accessToken", "refreshToken"}
+	some k in material.credentials_token_keys
 	oauth[k]
 }
 
@@ -50,8 +47,8 @@ is_credentials_json(s) if {
 
 # credentials_text(s): text (not valid JSON, e.g. a comment or a fragment) quoting the structure.
 credentials_text(s) if {
-	regex.match(`"claudeAiOauth"\s*:`, s)
-	regex.match(`"(accessToken|refreshToken)"\s*:\s*"[^"]{8,}`, s)
+	regex.match(material.credentials_key_pattern, s)
+	regex.match(material.credentials_token_pattern, s)
 }
 
 # decoded(s) is s decoded from base64 when the whole value (whitespace removed) is base64.
@@ -73,7 +70,7 @@ has_base64_marker(s) if {
 # a token needs "sk-ant-"; credentials JSON needs "claudeAiOauth" literally or spelt with \u
 # escapes; a base64 marker is in marker_pattern; a base64-decoded value needs at least 16 characters
 # all from the base64 alphabet or whitespace (base64.is_valid fails on anything else).
-marker_pattern := concat("|", array.concat([`sk-ant-`, `claudeAiOauth`, `\\u`], [m | some m in base64_markers]))
+marker_pattern := concat("|", array.concat([material.token_marker, material.credentials_key, `\\u`], [m | some m in base64_markers]))
 
 may_hold_material(s) if regex.match(marker_pattern, s)
 
@@ -99,7 +96,7 @@ text_may_hold_material(text) if {
 
 text_may_hold_material(text) if regex.match(`"(?:[A-Za-z0-9+/= ]|\\[nrtfb]|\\u00[0-9a-fA-F]{2}){16,}"(?:[,\]}]|$)`, text)
 
-text_markers := {"sk-ant-", "claudeAiOauth", `\u`} | base64_markers
+text_markers := {material.token_marker, material.credentials_key, `\u`} | base64_markers
 
 # describe(s) says what credential material the string s holds; undefined when none.
 describe(s) := d if {

@@ -16,7 +16,12 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Optional
 
-TOKEN = re.compile(rb"sk-ant-([a-z]+)[0-9]{2}-[A-Za-z0-9_-]{8,}")
+from .. import credential_data as D
+
+# The token pattern of policies/claude_code.json (credential_data.py), on bytes; the family word
+# is read from the match.
+TOKEN = re.compile(D.TOKEN_PATTERN.encode())
+_WORD = re.compile(rb"[a-z]+")
 FAMILIES = {b"oat": "access", b"ort": "refresh", b"api": "api_key", b"admin": "api_key"}
 
 
@@ -58,10 +63,11 @@ class Fingerprinter:
 
 def _walk_json(obj, m: Material, fp: Fingerprinter) -> None:
     if isinstance(obj, dict):
-        oauth = obj.get("claudeAiOauth")
-        if isinstance(oauth, dict) and (oauth.get("accessToken") or oauth.get("refreshToken")):
+        oauth = obj.get(D.CREDENTIALS_KEY)
+        if isinstance(oauth, dict) and any(oauth.get(k) for k in D.CREDENTIALS_TOKEN_KEYS):
             m.credentials_json = True
-            for key, bucket in (("refreshToken", m.refresh), ("accessToken", m.access)):
+            access, refresh = D.CREDENTIALS_TOKEN_KEYS
+            for key, bucket in ((refresh, m.refresh), (access, m.access)):
                 if isinstance(oauth.get(key), str) and oauth[key]:
                     bucket.add(fp(oauth[key].encode()))
             if isinstance(oauth.get("expiresAt"), (int, float)) and not isinstance(oauth.get("expiresAt"), bool):
@@ -79,7 +85,8 @@ def scan_bytes(data: bytes, fp: Fingerprinter, depth: int = 0) -> Material:
     """Tokens by prefix, credentials JSON by structure, and base64 of either (one level)."""
     m = Material()
     for match in TOKEN.finditer(data):
-        family = FAMILIES.get(match.group(1), "api_key")
+        word = _WORD.match(match.group(0), len(D.TOKEN_MARKER)).group(0)
+        family = FAMILIES.get(word, "api_key")
         {"access": m.access, "refresh": m.refresh, "api_key": m.api_keys}[family].add(fp(match.group(0)))
     stripped = data.strip()
     if stripped[:1] in (b"{", b"["):
