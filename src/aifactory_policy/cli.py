@@ -48,8 +48,11 @@ Tools (helm, opa) are taken from <repo>/bin, then PATH; ci/bootstrap installs th
 CHECK_EPILOG = f"""What is checked:
   - each -f values file as written (raw text, comments included: credential material) and as
     parsed YAML (AIF001-AIF007 where they apply to values);
-  - the merged values (chart values.yaml <- -f files <- --set <- --set-string, as Helm merges
-    them) against the chart's values.schema.json: AIF100 with the key, file and line that set it;
+  - the values --set, --set-string, --set-file and --set-json set, as one values document
+    (AIF001-AIF007 where they apply to values), whatever the chart does with them;
+  - the merged values (chart values.yaml <- -f files <- --set-json <- --set <- --set-string <-
+    --set-file, as Helm merges them) against the chart's values.schema.json: AIF100 with the key,
+    file and line (or flag and key) that set it;
   - the manifests `helm template` renders, reported by template file (AIF001-AIF007);
   - chart guards: a `fail "ERROR: ..."` in the templates becomes AIF101.
 
@@ -116,6 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="set a value (a.b=c, a[0]=x, a={x,y}; typed like helm), repeatable")
     check.add_argument("--set-string", action="append", default=[], metavar="K=V",
                        help="set a value, always a string, repeatable")
+    check.add_argument("--set-file", action="append", default=[], metavar="K=PATH",
+                       help="set a value to a file's text, repeatable (as with helm)")
+    check.add_argument("--set-json", action="append", default=[], metavar="K=JSON",
+                       help="set a JSON value (a.b={\"c\":1}), repeatable (as with helm)")
     helm_group = check.add_mutually_exclusive_group()
     helm_group.add_argument("--helm", metavar="PATH", help="helm binary to use")
     helm_group.add_argument("--helm-major", type=int, choices=(3, 4),
@@ -152,7 +159,8 @@ def _dispatch(args: argparse.Namespace) -> Report:
         from .commands import check
         return check.run(args.chart, args.values, args.set, args.set_string, helm_path=args.helm,
                          helm_major=args.helm_major, release=args.release_name, namespace=args.namespace,
-                         policies=args.policies, opa_path=args.opa, kube_version=args.kube_version)
+                         policies=args.policies, opa_path=args.opa, kube_version=args.kube_version,
+                         set_files=args.set_file, set_jsons=args.set_json)
     from .commands import scan
     return scan.run(args.paths, policies=args.policies, opa_path=args.opa, per_file=args.per_file)
 

@@ -52,7 +52,8 @@ def default_kube_version() -> str:
 
 
 def template(helm: str, chart: str, release: str, namespace: Optional[str], files: list[str],
-             sets: list[str], set_strings: list[str], kube_version: Optional[str] = None) -> HelmResult:
+             sets: list[str], set_strings: list[str], kube_version: Optional[str] = None,
+             set_files: list[str] = (), set_jsons: list[str] = ()) -> HelmResult:
     cmd = [helm, "template", release, chart, "--kube-version", kube_version or default_kube_version()]
     if namespace:
         cmd += ["--namespace", namespace]
@@ -62,6 +63,10 @@ def template(helm: str, chart: str, release: str, namespace: Optional[str], file
         cmd += ["--set", s]
     for s in set_strings:
         cmd += ["--set-string", s]
+    for s in set_files:
+        cmd += ["--set-file", s]
+    for s in set_jsons:
+        cmd += ["--set-json", s]
     with tempfile.TemporaryDirectory(prefix="aifactory-helm-") as home:
         env = go_tool_env()
         # Helm's caches and config in a private temp dir: nothing written to the user's tree.

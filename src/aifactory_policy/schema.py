@@ -11,6 +11,7 @@ import jsonschema
 from jsonschema import validators
 
 from .findings import EvaluationError, Finding
+from .redact import describe as describe_material
 from .rules import title_of
 from .values import MergedValues, dotted
 
@@ -43,9 +44,34 @@ def load_schema(chart_dir: str) -> Optional[dict]:
     return schema
 
 
+SHORT = 15  # a string value is quoted only up to this length (shorter than any credential)
+
+
 def _short(value) -> str:
-    text = json.dumps(value, default=str)
-    return text if len(text) <= 60 else text[:57] + "..."
+    """The value in a message: a number, boolean or null, or a short string, as it is; anything
+    else by its type and size (a user's value may be a pasted credential: never quoted)."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return json.dumps(value)
+    if isinstance(value, str):
+        material = describe_material(value)
+        if material:
+            return f"a string holding {material} (AIF001)"
+        if len(value) <= SHORT and value.isprintable():
+            return json.dumps(value)
+        return f"a string of {len(value)} characters"
+    if isinstance(value, dict):
+        return f"an object of {len(value)} keys"
+    if isinstance(value, list):
+        return f"a list of {len(value)} items"
+    return f"a {type(value).__name__}"
+
+
+def _constraint(err: jsonschema.ValidationError) -> str:
+    """What the schema asked for (the chart's words, not the user's value)."""
+    text = json.dumps(err.validator_value, default=str)
+    if len(text) > 120:
+        text = text[:117] + "..."
+    return f"the schema's {err.validator} {text}"
 
 
 def _describe(err: jsonschema.ValidationError) -> list[tuple[tuple, str]]:
@@ -76,8 +102,9 @@ def _describe(err: jsonschema.ValidationError) -> list[tuple[tuple, str]]:
         return [(path, f"{where}: {_short(err.instance)} does not match the pattern {err.validator_value!r}; fix the value")]
     if v in ("anyOf", "oneOf") and err.context:
         best = jsonschema.exceptions.best_match(err.context)
-        return [(path, f"{where}: {_short(err.instance)} matches none of the allowed forms ({best.message}); fix the value")]
-    return [(path, f"{where}: {err.message}")]
+        return [(path, f"{where}: {_short(err.instance)} matches none of the allowed forms (fails "
+                       f"{_constraint(best)}); fix the value")]
+    return [(path, f"{where}: {_short(err.instance)} fails {_constraint(err)}; fix the value")]
 
 
 def validate(schema: dict, merged: MergedValues) -> list[Finding]:
@@ -107,8 +134,34 @@ def is_helm_schema_error(stderr: str) -> bool:
     return _HELM_SCHEMA_HEADER in stderr
 
 
-def helm_schema_findings(stderr: str, merged: Optional[MergedValues]) -> list[Finding]:
+def _schema_strings(node, out: set) -> set:
+    if isinstance(node, str):
+        out.add(node)
+    elif isinstance(node, dict):
+        for k, v in node.items():
+            out.add(str(k))
+            _schema_strings(v, out)
+    elif isinstance(node, list):
+        for v in node:
+            _schema_strings(v, out)
+    return out
+
+
+_QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"")
+
+
+def _unquote_values(body: str, known: set) -> str:
+    """Helm's message with every quoted text that is not the schema's own (a pattern, an enum
+    value, a key) replaced: Helm 4 quotes the offending value."""
+    def keep(m: re.Match) -> str:
+        inner = m.group(0)[1:-1]
+        return m.group(0) if inner in known or len(inner) <= SHORT and not describe_material(inner) else "<value>"
+    return _QUOTED.sub(keep, body)
+
+
+def helm_schema_findings(stderr: str, merged: Optional[MergedValues], schema: Optional[dict] = None) -> list[Finding]:
     """Helm's own schema errors as AIF100 findings (used only when Python found none)."""
+    known = _schema_strings(schema, set()) if schema is not None else set()
     out = []
     for raw in stderr.splitlines():
         line = raw.strip()
@@ -130,7 +183,8 @@ def helm_schema_findings(stderr: str, merged: Optional[MergedValues]) -> list[Fi
         origin = merged.origin_of(path_t) if merged else None
         where = dotted(path_t)
         out.append(Finding(rule=RULE, severity="error",
-                           message=f"{where or '(top level)'}: {body} (reported by Helm); fix the value",
+                           message=f"{where or '(top level)'}: {_unquote_values(body, known)} (reported by Helm); "
+                                   "fix the value",
                            file=origin.file if origin else None, path=where or None,
                            line=origin.line if origin else None, title=title_of(RULE)))
     return out

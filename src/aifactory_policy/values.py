@@ -1,7 +1,7 @@
 """Merge chart values the way `helm upgrade` does, remembering which file/line set each key.
 
-Order: chart ``values.yaml`` <- ``-f`` files (left to right, maps merged deeply) <- ``--set`` <-
-``--set-string`` (Helm applies every --set before every --set-string, whatever the CLI order).
+Order: chart ``values.yaml`` <- ``-f`` files (left to right, maps merged deeply) <- ``--set-json``
+<- ``--set`` <- ``--set-string`` <- ``--set-file`` (Helm's order, whatever the CLI order).
 A ``null`` from the user removes the key from the chart defaults (Helm's coalesce).
 """
 from __future__ import annotations
@@ -15,15 +15,12 @@ from .yamlio import Document, LoadedFile, join_path
 
 
 def dotted(path: tuple) -> str:
-    out = ""
-    for seg in path:
-        out = f"{out}[{seg}]" if isinstance(seg, int) else join_path(out, seg)
-    return out
+    return strvals.key_label(path)
 
 
 @dataclass
 class Origin:
-    file: str                   # values file path, or "--set a.b=c"
+    file: str                   # values file path, or "--set a.b" (the flag and key, never the value)
     line: Optional[int] = None
 
 
@@ -32,6 +29,7 @@ class MergedValues:
     values: dict
     origins: dict[tuple, Origin] = field(default_factory=dict)
     defaults_origin: Optional[Origin] = None
+    flag_values: dict = field(default_factory=dict)  # what --set/--set-string/--set-file/--set-json set
 
     def origin_of(self, path: tuple) -> Optional[Origin]:
         """The source that set `path`, or its nearest ancestor that a source set."""
@@ -97,14 +95,28 @@ def user_values(files: list[LoadedFile]) -> tuple[dict, dict]:
     return merged, origins
 
 
+def flag_values(sets: list[str], set_strings: list[str], set_files: list[str] = (),
+                set_jsons: list[str] = (), into: Optional[dict] = None,
+                provenance: Optional[dict] = None) -> dict:
+    """The values the flags set, applied in Helm's order onto `into` (a new mapping by default)."""
+    out = {} if into is None else into
+    for expr in set_jsons:
+        strvals.parse_json_into(expr, out, provenance=provenance)
+    for expr in sets:
+        strvals.parse_into(expr, out, as_string=False, flag="--set", provenance=provenance)
+    for expr in set_strings:
+        strvals.parse_into(expr, out, as_string=True, flag="--set-string", provenance=provenance)
+    for expr in set_files:
+        strvals.parse_file_into(expr, out, provenance=provenance)
+    return out
+
+
 def merge(defaults: Optional[LoadedFile], files: list[LoadedFile], sets: list[str],
-          set_strings: list[str]) -> MergedValues:
+          set_strings: list[str], set_files: list[str] = (), set_jsons: list[str] = ()) -> MergedValues:
     user, origins = user_values(files)
     flag_origins: dict[tuple, str] = {}
-    for expr in sets:
-        strvals.parse_into(expr, user, as_string=False, flag="--set", provenance=flag_origins)
-    for expr in set_strings:
-        strvals.parse_into(expr, user, as_string=True, flag="--set-string", provenance=flag_origins)
+    flags = flag_values(sets, set_strings, set_files, set_jsons)
+    flag_values(sets, set_strings, set_files, set_jsons, into=user, provenance=flag_origins)
     for path, text in flag_origins.items():
         origins[path] = Origin(text, None)
     base: dict = {}
@@ -117,4 +129,4 @@ def merge(defaults: Optional[LoadedFile], files: list[LoadedFile], sets: list[st
             _record_doc(default_origins, defaults.path, doc, doc.data)
             origins = {**default_origins, **origins}
         dorigin = Origin(defaults.path, None)
-    return MergedValues(values=coalesce(user, base), origins=origins, defaults_origin=dorigin)
+    return MergedValues(values=coalesce(user, base), origins=origins, defaults_origin=dorigin, flag_values=flags)

@@ -80,10 +80,37 @@ def rendered_docs(stream: str, chart_dir: str) -> list[InputDoc]:
     return docs
 
 
+_VALUE_FLAGS = ("--set", "--set-string", "--set-json")
+FLAG_VALUES_FILE = "--set/--set-string/--set-file/--set-json"
+
+
+def shown_command(command: list[str]) -> str:
+    """The Helm command line to reproduce a failure, with every --set/--set-string/--set-json value
+    replaced by <value> (the keys stay): a value may be a pasted credential."""
+    out, hide = [], False
+    for arg in command:
+        if hide:
+            arg = ",".join(re.sub(r"=.*", "=<value>", part, flags=re.S) for part in
+                           (arg.split(",") if not arg.lstrip().startswith("{") else ["<json object>"]))
+        out.append(arg)
+        hide = arg in _VALUE_FLAGS
+    return " ".join(out)
+
+
+def flag_docs(merged: "MergedValues") -> list:
+    """The values the flags set, as one values document for the policies (like a -f file): `check`
+    scans them whatever the chart does with them."""
+    from ..documents import InputDoc
+    if not merged.flag_values:
+        return []
+    return [InputDoc(file=FLAG_VALUES_FILE, content=merged.flag_values)]
+
+
 def run(chart: Optional[str], values_files: list[str], sets: list[str], set_strings: list[str],
         helm_path: Optional[str] = None, helm_major: Optional[int] = None, release: str = "aifactory",
         namespace: Optional[str] = None, policies: Optional[str] = None, opa_path: Optional[str] = None,
-        kube_version: Optional[str] = None) -> Report:
+        kube_version: Optional[str] = None, set_files: Optional[list[str]] = None,
+        set_jsons: Optional[list[str]] = None) -> Report:
     chart_dir = resolve_chart(chart)
     pol = policies_dir(policies)
     binary = helm.helm_binary(helm_path, helm_major)
@@ -93,12 +120,14 @@ def run(chart: Optional[str], values_files: list[str], sets: list[str], set_stri
     # (see bench/results.md).
     with ThreadPoolExecutor(max_workers=1) as pool:
         rendering = pool.submit(helm.template, binary, chart_dir, release, namespace, values_files, sets,
-                                set_strings, kube_version)
-        return _check(report, pool, rendering, chart_dir, pol, values_files, sets, set_strings, opa_path)
+                                set_strings, kube_version, set_files or [], set_jsons or [])
+        return _check(report, pool, rendering, chart_dir, pol, values_files, sets, set_strings, opa_path,
+                      set_files or [], set_jsons or [])
 
 
 def _check(report: Report, pool: ThreadPoolExecutor, rendering, chart_dir: str, pol, values_files: list[str],
-           sets: list[str], set_strings: list[str], opa_path: Optional[str]) -> Report:
+           sets: list[str], set_strings: list[str], opa_path: Optional[str], set_files: list[str],
+           set_jsons: list[str]) -> Report:
     # Everything below Helm is imported here, while Helm renders
     from .. import opa
     from ..documents import InputDoc, file_docs
@@ -108,7 +137,7 @@ def _check(report: Report, pool: ThreadPoolExecutor, rendering, chart_dir: str, 
     loaded = [load_file(f) for f in values_files]          # unreadable / invalid YAML: exit 2
     defaults_path = os.path.join(chart_dir, "values.yaml")
     defaults = load_file(defaults_path) if os.path.isfile(defaults_path) else None
-    merged = merge(defaults, loaded, sets, set_strings)
+    merged = merge(defaults, loaded, sets, set_strings, set_files, set_jsons)
 
     docs: list[InputDoc] = []
     if defaults is not None:
@@ -116,6 +145,7 @@ def _check(report: Report, pool: ThreadPoolExecutor, rendering, chart_dir: str, 
     for lf in loaded:
         docs += file_docs(lf)
         report.inputs.append(lf.path)
+    docs += flag_docs(merged)
 
     result = rendering.result()
     if result.ok:
@@ -137,7 +167,7 @@ def _check(report: Report, pool: ThreadPoolExecutor, rendering, chart_dir: str, 
         if schema.is_helm_schema_error(result.stderr):
             # fold Helm's schema errors into AIF100: only paths Python did not already report
             known = {f.path for f in findings if f.rule == "AIF100"}
-            findings += [f for f in schema.helm_schema_findings(result.stderr, merged)
+            findings += [f for f in schema.helm_schema_findings(result.stderr, merged, chart_schema)
                          if f.path not in known and not any(k and f.path and k.startswith(f.path + ".")
                                                             for k in known)]
             report.notes.append("Helm rejected the values against values.schema.json; manifests not rendered")
@@ -148,7 +178,7 @@ def _check(report: Report, pool: ThreadPoolExecutor, rendering, chart_dir: str, 
             evaluating.cancel()
             detail = result.stderr.strip() or "exit status without output"
             raise EvaluationError(f"helm template {chart_dir} failed: {detail}\n"
-                                  f"  fix the chart or the values; reproduce with: {' '.join(result.command)}")
+                                  f"  fix the chart or the values; reproduce with: {shown_command(result.command)}")
 
     findings += evaluating.result()
     report.findings = findings
