@@ -24,5 +24,6 @@ node_rootfs() {
     say "node rootfs $key: built in $((SECONDS - t0))s ($(du -sh "$dir" | cut -f1))"
     printf '%s node-rootfs %ss\n' "$(date -u +%FT%TZ)" "$((SECONDS - t0))" >>"$CACHE/timings.log"
   fi
+  # shellcheck disable=SC2034  # the result: build-node-image, which sources this file, reads it
   NODE_ROOTFS="$dir"
 }
