@@ -92,10 +92,12 @@ def test_read_only_mode_file_is_a_single_file_secret_mount_0440_root_fsgroup(clu
     write = host.run(f"sh -c ': >> {CREDENTIALS_PATH}'")
     assert write.rc != 0 and ("Read-only file system" in write.stderr or "Permission denied" in write.stderr)
     mounts = [l for l in host.file("/proc/self/mountinfo").content_string.splitlines() if f" {CREDENTIALS_PATH} " in l]
-    assert len(mounts) == 1 and " ro," in mounts[0] or mounts[0].split()[5].startswith("ro")
+    assert len(mounts) == 1, mounts
+    assert mounts[0].split()[5].split(",")[0] == "ro", mounts[0]   # field 6 of mountinfo: the mount options
     # a single file, not a directory of projected keys: ~/.claude holds only Claude Code's own state
     assert not host.file("/home/nonroot/.claude/credentials.json").exists
-    assert host.file("/home/nonroot/.claude").user == "root" or host.file("/home/nonroot/.claude").gid == 65532
+    claude_dir = host.file("/home/nonroot/.claude")   # the emptyDir: root, group fsGroup, setgid (docs/facts.md)
+    assert (claude_dir.user, claude_dir.gid) == ("root", 65532)
     assert not other_uid_can_read(cluster, rel.namespace, rel.pod(), "kubernetes.io~secret/credentials", "credentials.json")
     # 8: the seed's troubleshooting command, against the release (the real name is a dot file)
     ls = cluster.kubectl("exec", "-n", rel.namespace, "deploy/aifactory", "-c", "agent", "--",
@@ -110,7 +112,7 @@ def test_owned_copy_mode_file_is_pod_user_owned_0400(cluster, release):
     rel.remote_control("ownedCopy")
     host = rel.host()
     f = host.file(CREDENTIALS_PATH)
-    assert (f.uid, f.gid & 0, f.mode) == (65532, 0, 0o400)
+    assert (f.uid, f.gid, f.mode) == (65532, 65532, 0o400)   # the init container's own uid:gid
     assert f.content_string == secret_content(cluster, rel.namespace)
     assert host.run(f"sh -c ': >> {CREDENTIALS_PATH}'").rc != 0
     assert sum(f" {CREDENTIALS_PATH} " in l for l in host.file("/proc/self/mountinfo").content_string.splitlines()) == 1
