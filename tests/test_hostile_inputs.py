@@ -33,6 +33,7 @@ class Case:
     names: str | None = "bad"           # the file name the message must mention
     env: dict | None = None
     others_read: bool = True            # a folder scan still reads the good file beside it
+    read: bool = False                  # the file is read as kubectl/helm read it (both files evaluated)
 
 
 def _scan_file(name: str, content: str | bytes):
@@ -99,10 +100,60 @@ def _python_tag(tmp: Path) -> list[str]:
     return ["scan", str(tmp / "tree")]
 
 
-def _python_scalar_tag(tmp: Path) -> list[str]:
-    """A tagged scalar goes through PyYAML's safe constructor, which knows no python/* tags."""
-    write(tmp / "tree" / "bad.yaml", "a: !!python/name:os.system ''\n")
-    return ["scan", str(tmp / "tree")]
+DUPLICATE_VOLUMES = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: x
+spec:
+  template:
+    spec:
+      containers:
+        - name: c
+          image: busybox
+          volumeMounts:
+            - name: creds
+              mountPath: /home/node/.claude/.credentials.json
+      volumes:
+        - name: creds
+          secret:
+            secretName: s1
+        - name: creds
+          secret:
+            secretName: s2
+"""
+
+# kubectl get -o yaml: one List document; its second item holds the token (reported as items[1])
+LIST = f"""\
+apiVersion: v1
+kind: List
+items:
+  - apiVersion: v1
+    kind: ConfigMap
+    metadata:
+      name: first
+    data:
+      a: b
+  - apiVersion: v1
+    kind: ConfigMap
+    metadata:
+      name: second
+    data:
+      a: {FAKE_ACCESS}
+"""
+
+
+def _list_kind(tmp: Path) -> list[str]:
+    write(tmp / "tree" / "bad.yaml", LIST)
+    return ["scan", str(tmp / "tree"), "--format", "json"]
+
+
+def _alias_bytes_bomb(tmp: Path) -> list[str]:
+    """Few values, many bytes: a 64 KiB string through 1000 aliases is 64 MB expanded."""
+    big = "x" * 65536
+    write(tmp / "tree" / "bad.yaml", f"a: &a {big}\nb: [" + ", ".join(["*a"] * 1000) + "]\n")
+    write(tmp / "tree" / "good.yaml", GOOD_WITH_FINDING)
+    return ["scan", str(tmp / "tree"), "--format", "json"]
 
 
 CASES = [
@@ -123,7 +174,18 @@ CASES = [
     Case("dangling-symlink-in-tree", _dangling_in_tree, 0, "symlink leads outside"),
     Case("symlink-loops", _symlink_loop, 0, "(or loops); skipped"),
     Case("python-object-tag", _python_tag, 0, "", names=None),
-    Case("python-name-tag", _python_scalar_tag, 2, "could not determine a constructor for the tag"),
+    Case("python-name-tag", _scan_file("bad.yaml", "a: !!python/name:os.system ''\n"), 1, "AIF001", names=None, read=True),
+    Case("equals-value", _scan_file("bad.yaml", "a: =\nb: [=, x]\n"), 1, "AIF001", names=None, read=True),
+    Case("date-keys", _scan_file("bad.yaml", "2024-01-01: x\nb: 2024-01-01T10:00:00Z\n"), 1, "AIF001", names=None, read=True),
+    Case("unusual-tags", _scan_file("bad.yaml", "a: !Ref x\nb: !!binary aGVsbG8=\nc: !!set {x}\nd: !!omap [e: 1]\n"),
+         1, "AIF001", names=None, read=True),
+    Case("tag-value-mismatch", _scan_file("bad.yaml", "a: 1\nb: !!int foo\n"), 2, "bad.yaml:2: cannot read 'foo' as !!int"),
+    Case("infinity", _scan_file("bad.yaml", "a: .inf\n"), 2, "bad.yaml:1: .inf is not a number JSON can hold"),
+    Case("helm-template-file", _scan_file("bad.yaml", "metadata:\n  name: {{ .Values.name }}\n"), 2,
+         "looks like a Helm template"),
+    Case("duplicate-volume-names", _scan_file("bad.yaml", DUPLICATE_VOLUMES), 2, "bad.yaml: the policies cannot evaluate it"),
+    Case("alias-bytes-bomb", _alias_bytes_bomb, 2, "bytes through aliases (a YAML bomb?)"),
+    Case("list-kind", _list_kind, 1, "items[1].data.a", names=None),
     Case("broken-chart-template", _broken_chart, 2, "helm template"),
     Case("helm-missing", _no_helm, 2, "helm not found", names=None,
          env={"PATH": "/nonexistent", "AIFACTORY_POLICY_ROOT": "{tmp}"}),
@@ -153,6 +215,11 @@ def assert_outcome(case: Case, args: list[str], code: int, out: str, err: str) -
     assert case.needle in err + out, f"{case.needle!r} not in:\n{err}\n{out}"
     if case.names:
         assert case.names in (err if case.code == 2 else err + out), err
+    assert "fix the policies" not in err + out, err
+    if case.read:   # the hostile file was read as kubectl would: both files evaluated, nothing failed
+        report = json.loads(out)
+        assert (report["summary"]["files"], report["summary"]["failures"]) == (2, 0), out
+        assert [f["rule"] for f in report["findings"]] == ["AIF001"], out
     if "--format" in args and case.code == 2 and case.others_read:
         report = json.loads(out)   # the good file was read and evaluated; only the hostile one failed
         assert (report["summary"]["files"], report["summary"]["failures"]) == (1, 1), out
@@ -191,7 +258,9 @@ def _peak_rss_kb(args: list[str], cwd: Path) -> tuple[int, int]:
 
 
 BOMBS = {"laughs-10x10.yaml": billion_laughs(10, 10), "recursive.yaml": "a: &a [*a, *a]\n",
-         "deep-100k.yaml": "[" * 100000 + "]" * 100000}
+         "deep-100k.yaml": "[" * 100000 + "]" * 100000,
+         # 1 MiB through 5000 aliases: 5 GB expanded, of few values (the node count never trips)
+         "bytes-5g.yaml": "a: &a " + "x" * 2 ** 20 + "\nb: [" + ", ".join(["*a"] * 5000) + "]\n"}
 
 
 def test_bombs_keep_memory_bounded(tmp_path):
@@ -204,6 +273,40 @@ def test_bombs_keep_memory_bounded(tmp_path):
     assert rss < RSS_LIMIT_KB, f"peak RSS {rss} KB"
     failures = json.loads(out.read_text())["failures"]   # "FILE:LINE: reason" each
     assert sorted(f.split(":", 1)[0] for f in failures) == sorted(BOMBS), failures
+
+
+def test_list_items_are_documents_of_their_own(tmp_path, cli):
+    """Each item of a List is evaluated alone; its finding says which item, at the item's line."""
+    r = cli(*_list_kind(tmp_path))
+    (finding,) = json.loads(r.out)["findings"]
+    assert (finding["rule"], finding["path"], finding["line"], finding["resource"]) == \
+        ("AIF001", "items[1].data.a", 15, "ConfigMap/second")
+
+
+LATIN1_NAME = b"caf\xe9.yaml"
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "junit"])
+def test_non_utf8_file_name_in_every_format(tmp_path, cli, fmt):
+    """A Latin-1 file name is scanned and printed (\\xe9) in every format, to stdout and to --output
+    (itself a non-UTF-8 name); SARIF's URI holds the name's own bytes (%E9)."""
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    with open(os.path.join(os.fsencode(tree), LATIN1_NAME), "w", encoding="utf-8") as fh:
+        fh.write(GOOD_WITH_FINDING)
+    out = cli("scan", tree, "--format", fmt)
+    assert out.code == 1 and "Traceback" not in out.err and "internal error" not in out.err, out.err
+    shown = "caf%E9.yaml" if fmt == "sarif" else "caf\\\\xe9.yaml" if fmt == "json" else "caf\\xe9.yaml"
+    assert shown in out.out, out.out
+    target = os.fsdecode(os.path.join(os.fsencode(tmp_path), b"report\xff." + fmt.encode()))
+    written = cli("scan", tree, "--format", fmt, "--output", target)
+    assert written.code == 1 and "Traceback" not in written.err, written.err
+    text = Path(target).read_text(encoding="utf-8")
+    if fmt == "json":
+        assert json.loads(text)["findings"][0]["file"].endswith("caf\\xe9.yaml")
+    if fmt == "sarif":
+        assert "caf%E9.yaml" in text
+    assert "report\\xff" in written.out
 
 
 def test_catalogue_is_documented():

@@ -1,4 +1,6 @@
 """Reading YAML: line numbers per dotted path, and every hostile input refused clearly."""
+import re
+
 import pytest
 
 from aifactory_policy import yamlio
@@ -61,13 +63,13 @@ def test_json_file_with_lines(tmp_path):
 
 
 def test_merge_keys():
-    lf = yamlio.load_text("base: &b {x: 1, y: 2}\nmine:\n  <<: *b\n  y: 3\n", "m.yaml")
-    assert lf.documents[0].data["mine"] == {"x": 1, "y": 3}
+    lf = yamlio.load_text("base: &b {x: 1, z: 2}\nmine:\n  <<: *b\n  z: 3\n", "m.yaml")
+    assert lf.documents[0].data["mine"] == {"x": 1, "z": 3}
 
 
 def test_uses_libyaml_when_present():
     if getattr(yaml_mod(), "__with_libyaml__", False):
-        assert yamlio._Loader is yaml_mod().CSafeLoader
+        assert issubclass(yamlio._Loader, yaml_mod().CSafeLoader)
 
 
 def yaml_mod():
@@ -112,8 +114,8 @@ def test_bomb_is_refused_fast(tmp_path):
 
 
 def test_moderate_aliases_are_fine():
-    lf = yamlio.load_text("x: &x {a: 1}\ny: [*x, *x, *x]\n", "ok.yaml")
-    assert lf.documents[0].data["y"] == [{"a": 1}] * 3
+    lf = yamlio.load_text("x: &x {a: 1}\nz: [*x, *x, *x]\n", "ok.yaml")
+    assert lf.documents[0].data["z"] == [{"a": 1}] * 3
 
 
 @pytest.mark.parametrize("content, needle", [
@@ -154,3 +156,77 @@ def test_symlink_loop(tmp_path):
     (tmp_path / "b.yaml").symlink_to(tmp_path / "a.yaml")
     with pytest.raises(EvaluationError, match="cannot read"):
         yamlio.load_file(str(tmp_path / "a.yaml"))
+
+
+def test_limits_count_per_document(monkeypatch):
+    """A long honest multi-document file is not a bomb: the values and aliases of each document are
+    counted alone (before, 200 000 values in a whole file were refused as a YAML bomb)."""
+    monkeypatch.setattr(yamlio, "MAX_NODES", 100)
+    doc = "a: &a [" + ", ".join(["1"] * 30) + "]\nb: [*a, *a]\n"   # 60 values through aliases
+    lf = yamlio.load_text("---\n".join([doc] * 5), "m.yaml")
+    assert len(lf.documents) == 5
+    with pytest.raises(EvaluationError, match="more than 100 values after expanding aliases"):
+        yamlio.load_text("a: &a [" + ", ".join(["1"] * 30) + "]\nb: [*a, *a, *a, *a]\n", "m.yaml")
+
+
+# Plain scalars as Kubernetes tools read them (sigs.k8s.io/yaml over go-yaml v2: kubectl, Helm);
+# test_reads_values_as_helm_does checks every row against the real Helm.
+AS_HELM_READS = {
+    "a: =": {"a": "="},
+    "2024-01-01: x": {"2024-01-01": "x"},
+    "a: 2024-01-01T10:00:00Z": {"a": "2024-01-01T10:00:00Z"},
+    "a: !Ref x": {"a": "x"},
+    "a: !!binary aGVsbG8=": {"a": "hello"},
+    "a: !!set {x}": {"a": {"x": None}},
+    "a: !!omap [b: 1]": {"a": [{"b": 1}]},
+    "a: !!str 1": {"a": "1"},
+    "a: on": {"a": True},
+    "a: y": {"a": True},
+    "on: 1": {"true": 1},
+    "a: 0o17": {"a": 15},
+    "a: 017": {"a": 15},
+    "a: 0x1F": {"a": 31},
+    "a: 1_000": {"a": 1000},
+    "a: 1e3": {"a": 1000},
+    "a: +.5": {"a": 0.5},
+    "a: 190:20:30": {"a": "190:20:30"},
+    "a: <<": {"a": "<<"},
+    "a: !!float 1": {"a": 1},
+    "a: !!python/name:os.system ''": {"a": ""},
+    "a: 1e999": {"a": "1e999"},
+    "1.5: x": {"1.5": "x"},
+}
+
+
+@pytest.mark.parametrize("text", sorted(AS_HELM_READS))
+def test_reads_scalars_as_kubernetes_tools(text):
+    assert yamlio.load_text(text + "\n", "k.yaml").documents[0].data == AS_HELM_READS[text]
+
+
+def test_reads_values_as_helm_does(tmp_path):
+    """The real Helm (bin/helm) renders every row of AS_HELM_READS, each under its own key, in one
+    chart: what it reads is what we read."""
+    import json
+    import subprocess
+    from aifactory_policy.tools import find_tool
+    rows = sorted(AS_HELM_READS)
+    values = "".join(f"k{i}:\n  {t}\n" for i, t in enumerate(rows))
+    write(tmp_path / "c" / "Chart.yaml", "apiVersion: v2\nname: c\nversion: 0.1.0\n")
+    write(tmp_path / "c" / "values.yaml", values)
+    write(tmp_path / "c" / "templates" / "v.yaml", "{{ toJson .Values }}\n")
+    out = subprocess.run([find_tool("helm"), "template", str(tmp_path / "c")], capture_output=True, text=True,
+                         check=True).stdout
+    helm = json.loads(out.split("\n", 2)[2])   # after "---" and "# Source: ..."
+    ours = yamlio.load_text(values, "values.yaml").documents[0].data
+    assert ours == helm
+
+
+@pytest.mark.parametrize("text, needle", [
+    ("a: 1\nb: !!int foo\n", "k.yaml:2: cannot read 'foo' as !!int"),
+    ("a: .inf\n", "k.yaml:1: .inf is not a number JSON can hold"),
+    ("~: x\n", "k.yaml:1: a null mapping key"),
+    ("metadata:\n  name: {{ .Values.name }}\n", "looks like a Helm template"),
+])
+def test_what_kubernetes_tools_refuse_names_the_line(text, needle):
+    with pytest.raises(EvaluationError, match=re.escape(needle)):
+        yamlio.load_text(text, "k.yaml")

@@ -9,7 +9,7 @@ from typing import Optional, Sequence
 
 from . import __version__
 from .findings import EXIT_UNEVALUATED, EvaluationError, Report
-from .output import warn, write_report
+from .output import display, warn, write_report
 from .redact import RedactingWriter
 from .reporters import FORMATS
 
@@ -176,7 +176,7 @@ def _run(argv: Optional[Sequence[str]]) -> int:
         write_report(text, args.output)
         if args.output:
             # a one-line summary on stdout so a CI log shows the outcome
-            sys.stdout.write(FORMATS["text"](report).rstrip("\n").splitlines()[-1] + f" (report: {args.output})\n")
+            sys.stdout.write(display(FORMATS["text"](report).rstrip("\n").splitlines()[-1] + f" (report: {args.output})\n"))
         for failure in report.failures:
             warn(f"error: {failure}")
         return report.exit_code

@@ -16,13 +16,22 @@ class InputDoc:
     resource: Optional[str] = None    # "Kind/namespace/name" for manifests
     raw_text: bool = False
     group: Optional[str] = None       # cross-document rules compare documents of one group only
+    prefix: str = ""                  # where `content` sits in its YAML document: "items[3]" for a List item
+
+    def full_path(self, path: Optional[str]) -> Optional[str]:
+        """`path` in the file's document: a List item's findings say which item (items[3].spec...)."""
+        if not self.prefix:
+            return path
+        if not path:
+            return self.prefix
+        return self.prefix + (path if path.startswith("[") else "." + path.lstrip("."))
 
     def line_for(self, path: Optional[str]) -> Optional[int]:
         if self.raw_text:
             return raw_line(path)
         if self.doc is None:
             return None
-        return self.doc.line_for(path)
+        return self.doc.line_for(self.full_path(path))
 
 
 _RAW_LINE = re.compile(r"(?:^|\.)lines\[(\d+)\]|^line[ :]?(\d+)$|^(\d+)$")
@@ -58,11 +67,23 @@ def raw_text_doc(lf: LoadedFile) -> InputDoc:
                     raw_text=True)
 
 
+def is_list(content: Any) -> bool:
+    """`kind: List` and every `*List` kind (PodList, ...): kubectl and kube-score unpack their items."""
+    return is_manifest(content) and str(content["kind"]).endswith("List") and isinstance(content.get("items"), list)
+
+
 def file_docs(lf: LoadedFile, raw: bool = True) -> list[InputDoc]:
-    """The raw-text document (comments included) plus one document per non-empty YAML document."""
+    """The raw-text document (comments included) plus one document per non-empty YAML document;
+    the items of a List are documents of their own (their paths start items[N])."""
     out = [raw_text_doc(lf)] if raw else []
     for d in lf.documents:
         if d.data is None:
+            continue
+        if is_list(d.data):
+            for i, item in enumerate(d.data["items"]):
+                if item is not None:
+                    out.append(InputDoc(file=lf.path, content=item, doc=d, resource=resource_of(item),
+                                        prefix=f"items[{i}]"))
             continue
         out.append(InputDoc(file=lf.path, content=d.data, doc=d, resource=resource_of(d.data)))
     return out

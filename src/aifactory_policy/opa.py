@@ -43,6 +43,8 @@ def eval_query(payload: Any, policies: Path, query: str, opa: Optional[str] = No
         raise EvaluationError(f"cannot run {binary} ({exc.strerror}); run ci/bootstrap to reinstall opa") from None
     if proc.returncode != 0:
         detail = _opa_error(proc.stdout, proc.stderr)
+        if _runtime_error(proc.stdout):   # the policies compiled; evaluating some input failed
+            raise InputEvaluationError(f"opa eval failed over {what}: {detail}", detail)
         raise EvaluationError(f"opa eval failed over {policies}: {detail}; fix the policies (opa check {policies})")
     try:
         results = json.loads(proc.stdout).get("result") or []
@@ -66,6 +68,23 @@ def run(docs: list[InputDoc], policies: Path, opa: Optional[str] = None) -> list
     if not isinstance(value, list):
         raise EvaluationError(f"{QUERY} is not a set of findings (got {type(value).__name__})")
     return value
+
+
+class InputEvaluationError(EvaluationError):
+    """The policies compiled but evaluating the input failed (e.g. a conflict on a repeated name):
+    scan evaluates the files one by one to name the input that causes it."""
+
+    def __init__(self, message: str, detail: str):
+        super().__init__(message)
+        self.detail = detail
+
+
+def _runtime_error(stdout: str) -> bool:
+    try:
+        errs = json.loads(stdout).get("errors") or []
+    except (ValueError, AttributeError):
+        return False
+    return bool(errs) and all(str(e.get("code", "")).startswith("eval_") for e in errs if isinstance(e, dict))
 
 
 def _opa_error(stdout: str, stderr: str) -> str:
@@ -101,9 +120,10 @@ def to_findings(raw: list[dict], docs: list[InputDoc]) -> list[Finding]:
                 if others:
                     msg = f"{msg} (also in: {', '.join(others)})"
         d = docs[idx] if idx is not None and 0 <= idx < len(docs) else None
+        full = d.full_path(path) if d is not None and hasattr(d, "full_path") else path
         out.append((Finding(rule=rule, severity=severity, message=msg,
                             file=d.file if d else None, resource=d.resource if d else None,
-                            path=path, line=d.line_for(path) if d else None, title=title_of(rule)), d))
+                            path=full, line=d.line_for(path) if d else None, title=title_of(rule)), d))
         if d is not None and d.raw_text:
             raw_keys.add(len(out) - 1)
     return _drop_raw_duplicates(out, raw_keys)
@@ -115,7 +135,7 @@ def _drop_raw_duplicates(findings: list[tuple], raw_indexes: set[int]) -> list[F
     parsed: set[tuple] = set()
     for i, (f, d) in enumerate(findings):
         if i not in raw_indexes:
-            parsed.update((f.rule, f.file, line) for line in ({f.line} | _lines_under(d, f.path)))
+            parsed.update((f.rule, f.file, line) for line in ({f.line} | _lines_under(d, f.path)))  # f.path: in-file
     return [f for i, (f, _) in enumerate(findings)
             if i not in raw_indexes or (f.rule, f.file, f.line) not in parsed]
 

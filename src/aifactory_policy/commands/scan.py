@@ -11,6 +11,7 @@ from typing import Optional
 
 from .. import opa
 from ..documents import InputDoc, file_docs
+from ..opa import InputEvaluationError
 from ..findings import EvaluationError, Report
 from ..tools import policies_dir
 from ..yamlio import load_file
@@ -82,6 +83,30 @@ def run(paths: list[str], policies: Optional[str] = None, opa_path: Optional[str
             docs.append(d)
     if not report.inputs and not report.failures:
         report.notes.append("no *.yaml, *.yml or *.json files found")
-    report.findings = opa.evaluate(docs, pol, opa_path)
+    report.findings = evaluate_isolating(docs, pol, opa_path, report)
     report.documents = len(docs)
     return report
+
+
+def evaluate_isolating(docs: list[InputDoc], pol, opa_path: Optional[str], report: Report) -> list:
+    """One OPA evaluation of every document; when evaluating some input fails (not the policies),
+    each file alone finds the ones that fail: they are reported, the others evaluated together."""
+    try:
+        return opa.evaluate(docs, pol, opa_path)
+    except InputEvaluationError:
+        pass
+    files = list(dict.fromkeys(d.file for d in docs))
+    failed: set = set()
+    for f in files:
+        try:
+            opa.evaluate([d for d in docs if d.file == f], pol, opa_path)
+        except InputEvaluationError as exc:
+            failed.add(f)
+            report.failures.append(
+                f"{f}: the policies cannot evaluate it ({exc.detail}); look in it for what Kubernetes "
+                "would also reject, such as two volumes, containers or env entries with one name")
+    if not failed:  # only the files together fail: a cross-document conflict
+        return opa.evaluate(docs, pol, opa_path)
+    rest = [d for d in docs if d.file not in failed]
+    report.inputs[:] = [p for p in report.inputs if p not in failed]
+    return opa.evaluate(rest, pol, opa_path)

@@ -5,6 +5,7 @@ import json
 
 from .. import __version__
 from ..findings import Report
+from ..output import displayable
 
 
 def render(report: Report) -> str:
@@ -18,4 +19,4 @@ def render(report: Report) -> str:
         "failures": list(report.failures),
         "summary": report.counts(),
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(displayable(doc), indent=2, ensure_ascii=False) + "\n"

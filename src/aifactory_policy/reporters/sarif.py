@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from .. import __version__
 from ..findings import Finding, Report
+from ..output import displayable
 from ..rules import RULES, help_of, readme_of, title_of
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -25,11 +26,15 @@ def artifact_uri(file: Optional[str]) -> Optional[str]:
         try:
             p = p.resolve().relative_to(Path.cwd().resolve())
         except ValueError:
-            return p.resolve().as_uri()
+            return _file_uri(p.resolve())
     rel = os.path.normpath(str(p)).replace(os.sep, "/")
     if rel.startswith("../"):
-        return Path(file).resolve().as_uri()
-    return quote(rel, safe="/")
+        return _file_uri(Path(file).resolve())
+    return quote(os.fsencode(rel), safe="/")   # the name's bytes, undecodable ones too (caf%E9.yaml)
+
+
+def _file_uri(p: Path) -> str:
+    return "file://" + quote(os.fsencode(str(p)), safe="/")
 
 
 def _rule(rule_id: str) -> dict:
@@ -65,7 +70,7 @@ def _result(f: Finding, index: dict, fallback_uri: Optional[str]) -> dict:
             loc["logicalLocations"] = [{"fullyQualifiedName": f.path, "kind": "member"}]
         res["locations"] = [loc]
     digest = hashlib.sha256("|".join([f.rule, f.file or "", f.resource or "", f.path or "", f.message])
-                            .encode()).hexdigest()
+                            .encode("utf-8", "surrogateescape")).hexdigest()
     res["partialFingerprints"] = {"aifactoryFinding/v1": digest}
     return res
 
@@ -84,4 +89,4 @@ def render(report: Report, fallback_file: Optional[str] = None) -> str:
                          "toolExecutionNotifications": [
                              {"level": "error", "message": {"text": e}} for e in report.failures]}],
     }
-    return json.dumps({"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(displayable({"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}), indent=2, ensure_ascii=False) + "\n"
