@@ -4,7 +4,8 @@ from __future__ import annotations
 RULES = {
     "AIF001": ("credential_material", "Credential material in values or manifests",
                "A Claude Code token (sk-ant-...), a credentials JSON (claudeAiOauth) or base64 of either "
-               "was found. Remove it, rotate the token, and reference an existing Secret instead."),
+               "was found. Remove it; rotate a login, revoke an API or admin key in the Anthropic Console; "
+               "reference an existing Secret instead."),
     "AIF002": ("credentials_mount", "Unsafe credentials mount",
                "Mount the credentials as one file (subPath), readOnly: true, with no write bit and no "
                "permission bits for others (defaultMode 0400)."),
@@ -12,14 +13,15 @@ RULES = {
                "Remove literal tokens, ANTHROPIC_API_KEY and CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC "
                "from workloads that run Remote Control."),
     "AIF004": ("pod_security", "Workload violates restricted Pod Security",
-               "Set runAsNonRoot, allowPrivilegeEscalation: false, capabilities.drop [ALL] and "
-               "seccompProfile RuntimeDefault."),
+               "On pods that hold or can reach the credentials, and this chart's pods: set runAsNonRoot, "
+               "allowPrivilegeEscalation: false, capabilities.drop [ALL] and seccompProfile RuntimeDefault."),
     "AIF005": ("shared_credentials", "One credentials Secret used by two releases",
                "Give every release its own login and Secret: a refresh-token family must have one holder."),
     "AIF006": ("single_holder", "More than one holder of a token family",
                "With Remote Control on use replicas: 1, strategy Recreate and no autoscaler."),
     "AIF007": ("writeback", "Writable credentials without write-back, or a write-back Role too wide",
-               "Use mode writeBack for writable credentials and scope its Role to the one Secret."),
+               "Use mode writeBack for writable credentials, scope its Role to the one Secret, and bind no "
+               "Role that writes every Secret to the ServiceAccount of a credentials holder."),
     "AIF100": (None, "Values do not match values.schema.json",
                "Fix the key named in the message: the chart's schema rejects it."),
     "AIF101": (None, "The chart refused the values",

@@ -91,13 +91,48 @@ secret_names(v) := {n | n := v.secret.secretName} | {n |
 	n := src.secret.name
 }
 
-# is_credentials_file_path(p): a mount path ending in /.claude/.credentials.json.
-is_credentials_file_path(p) if regex.match(`(^|/)\.claude/\.credentials\.json$`, p)
+# clean_path(p) is p as the kubelet and the container runtime resolve it (Go's path.Clean):
+# repeated and trailing slashes and "." segments dropped, ".." segments resolved (up to 8 deep;
+# deeper ones are left in place). "" for a non-string.
+clean_path(p) := c if {
+	is_string(p)
+	segs := [s | some s in split(p, "/"); not s in {"", "."}]
+	resolved := [s | some s in split(up(up(up(up(up(up(up(up(concat("/", segs))))))))), "/"); s != ""]
+	c := rooted(p, resolved)
+} else := ""
 
-# is_claude_dir_path(p): a mount path that is a .claude directory.
-is_claude_dir_path(p) if regex.match(`(^|/)\.claude/?$`, p)
+# up(s): one pass of "segment/.." removal on a slash-joined path.
+up(s) := regex.replace(s, `(^|/)([^/.][^/]*|\.[^/.][^/]*|\.\.[^/]+)/\.\.(/|$)`, "/")
 
-# mounts(obj) is the set of every volumeMount of every container with its paths.
+# rooted(p, segs): an absolute path stays absolute, and ".." above the root is the root.
+rooted(p, segs) := concat("", ["/", concat("/", [s | some i, s in segs; not above_root(segs, i)])]) if {
+	startswith(p, "/")
+} else := concat("/", segs)
+
+above_root(segs, i) if {
+	every s in array.slice(segs, 0, i + 1) {
+		s == ".."
+	}
+}
+
+# is_credentials_file_path(p): a mount path ending in /.claude/.credentials.json (after clean_path).
+is_credentials_file_path(p) if regex.match(`(^|/)\.claude/\.credentials\.json$`, clean_path(p))
+
+# is_claude_dir_path(p): a mount path that is a .claude directory (after clean_path).
+is_claude_dir_path(p) if regex.match(`(^|/)\.claude$`, clean_path(p))
+
+# sub_path(m) is the mount's subPath or subPathExpr; "" (the API's "unset") when neither is a
+# non-empty string.
+sub_path(m) := m.subPath if {
+	is_string(m.subPath)
+	m.subPath != ""
+} else := m.subPathExpr if {
+	is_string(m.subPathExpr)
+	m.subPathExpr != ""
+} else := ""
+
+# mounts(obj) is the set of every volumeMount of every container with its paths: "mount_path" as
+# written, "clean_path" as resolved.
 mounts(obj) := {x |
 	some c in containers(obj)
 	some j, m in object.get(c.container, "volumeMounts", [])
@@ -105,27 +140,75 @@ mounts(obj) := {x |
 		"container": c,
 		"mount": m,
 		"mount_path": object.get(m, "mountPath", ""),
+		"clean_path": clean_path(object.get(m, "mountPath", "")),
 		"path": sprintf("%s.volumeMounts[%d]", [c.path, j]),
 	}
 }
 
-# credentials_mounts(obj) are the mounts that carry Claude credentials:
-# a mount at */.claude/.credentials.json, or a Secret-backed volume mounted as a .claude directory.
-# Each entry adds "volume": the {"volume", "name", "path"} entry or null when the volume is missing.
+# secret_items(v) are the [field path (relative to the volume), item path] of every Secret item
+# of a volume: secret.items[] and projected.sources[].secret.items[].
+secret_items(v) := {[sprintf("secret.items[%d].path", [k]), item.path] |
+	some k, item in v.secret.items
+	is_string(item.path)
+} | {[sprintf("projected.sources[%d].secret.items[%d].path", [s, k]), item.path] |
+	some s, src in v.projected.sources
+	some k, item in src.secret.items
+	is_string(item.path)
+}
+
+# item_landing(m, item_path) is where a Secret item lands in the container: under the mount
+# (no subPath), or under it relative to the subPath directory the item is in.
+item_landing(m, item_path) := clean_path(concat("/", [m.clean_path, item_path])) if {
+	sub_path(m.mount) == ""
+} else := clean_path(concat("/", [m.clean_path, substring(ip, count(sp) + 1, -1)])) if {
+	sp := clean_path(sub_path(m.mount))
+	ip := clean_path(item_path)
+	startswith(ip, concat("", [sp, "/"]))
+}
+
+# credentials_mounts(obj) are the mounts that carry Claude credentials: a mount at
+# */.claude/.credentials.json, a Secret-backed volume mounted as a .claude directory, or a
+# Secret-backed volume mounted at a parent directory whose items[].path puts a file at
+# */.claude/.credentials.json. Each entry adds "volume" (the {"volume", "name", "path"} entry, or
+# null when the volume is missing), "file" (where the credentials file is, resolved), "under" (true
+# when that file is inside the mounted directory, put there by an item) and "via" ("", or
+# " (<volume field> puts the file at <file>)" for messages).
 credentials_mounts(obj) := {x |
 	some m in mounts(obj)
-	credentials_mount(obj, m)
-	x := object.union(m, {"volume": object.get(vols_by_name(obj), object.get(m.mount, "name", ""), null)})
+	some [file, via] in credentials_mount(obj, m)
+	x := object.union(m, {
+		"volume": object.get(vols_by_name(obj), object.get(m.mount, "name", ""), null),
+		"file": file, "via": via, "under": via != "",
+	})
 }
 
 vols_by_name(obj) := {v.name: v | some v in volumes(obj)}
 
-credentials_mount(_, m) if is_credentials_file_path(m.mount_path)
+credentials_mount(obj, m) := {[m.clean_path, ""]} if {
+	is_credentials_file_path(m.clean_path)
+} else := {[concat("", [m.clean_path, "/.credentials.json"]), ""]} if {
+	is_claude_dir_path(m.clean_path)
+	sub_path(m.mount) == ""
+	secret_mount(obj, m)
+} else := landings if {
+	landings := item_landings(obj, m)
+	count(landings) > 0
+} else := {[concat("", [m.clean_path, "/.credentials.json"]), ""]} if {
+	is_claude_dir_path(m.clean_path)
+	secret_mount(obj, m)
+}
 
-credentials_mount(obj, m) if {
-	is_claude_dir_path(m.mount_path)
-	v := volume(obj, object.get(m.mount, "name", ""))
+secret_mount(obj, m) if secret_backed(vols_by_name(obj)[object.get(m.mount, "name", "")].volume)
+
+# item_landings(obj, m): [file, via] for every Secret item of the mounted volume that lands on
+# */.claude/.credentials.json.
+item_landings(obj, m) := {[at, via] |
+	v := vols_by_name(obj)[object.get(m.mount, "name", "")]
 	secret_backed(v.volume)
+	some [field, item_path] in secret_items(v.volume)
+	at := item_landing(m, item_path)
+	is_credentials_file_path(at)
+	via := sprintf(" (%s.%s puts the file at %s)", [v.path, field, at])
 }
 
 # remote_control(obj) is true for a workload with Remote Control on: the pod template annotation
@@ -138,6 +221,12 @@ remote_control(obj) if count(credentials_mounts(obj)) > 0
 holds_credentials(obj) if remote_control(obj)
 
 holds_credentials(obj) if pod_annotations(obj)["aifactory.dev/credentials-secret"] != ""
+
+# part_of_chart(obj): an object of this chart (label app.kubernetes.io/part-of: aifactory on it or,
+# for a workload, on its pod template).
+part_of_chart(obj) if obj.metadata.labels["app.kubernetes.io/part-of"] == "aifactory"
+
+part_of_chart(obj) if template(obj).metadata.labels["app.kubernetes.io/part-of"] == "aifactory"
 
 # credentials_secrets(obj) are the names of the Secrets used as the Claude credentials: the
 # Secret volumes behind credentials mounts and the aifactory.dev/credentials-secret annotation.

@@ -51,13 +51,13 @@ test_all_token_kinds if {
 			"severity": "error",
 		},
 		{
-			"msg": "k[2] holds an Anthropic API key (sk-ant-api03-…): remove it and rotate that login; create the Secret out of band with `kubectl create secret generic <name> --from-file=credentials.json=<file>` and reference it with remoteControl.credentialsSecretName",
+			"msg": "k[2] holds an Anthropic API key (sk-ant-api03-…): remove it and revoke that key in the Anthropic Console (console.anthropic.com/settings/keys), then issue a new one only if something needs it and give it from a Secret (secretKeyRef); an API key is not the Remote Control login (ANTHROPIC_API_KEY stops Remote Control, AIF003)",
 			"path": "k[2]",
 			"rule": "AIF001",
 			"severity": "error",
 		},
 		{
-			"msg": "k[3] holds an Anthropic admin API key (sk-ant-admin01-…): remove it and rotate that login; create the Secret out of band with `kubectl create secret generic <name> --from-file=credentials.json=<file>` and reference it with remoteControl.credentialsSecretName",
+			"msg": "k[3] holds an Anthropic admin API key (sk-ant-admin01-…): remove it and revoke that admin key in the Anthropic Console (console.anthropic.com/settings/admin-keys) now: it administers the whole organisation, and no workload of this chart needs one",
 			"path": "k[3]",
 			"rule": "AIF001",
 			"severity": "error",

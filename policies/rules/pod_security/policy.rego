@@ -20,6 +20,20 @@ package rules.pod_security
 
 import data.lib.workloads
 
+# In scope: a workload that holds or can reach the Claude credentials (a credentials mount, the
+# aifactory.dev/remote-control or aifactory.dev/credentials-secret annotation), and every pod of
+# this chart (app.kubernetes.io/part-of: aifactory on the workload or its pod template), whether or
+# not Remote Control is on. Other charts' workloads are not this policy's business.
+in_scope if {
+	workloads.is_workload(input)
+	workloads.holds_credentials(input)
+}
+
+in_scope if {
+	workloads.is_workload(input)
+	workloads.part_of_chart(input)
+}
+
 spec := workloads.pod_spec(input)
 
 spec_path := workloads.spec_path(input)
@@ -31,42 +45,42 @@ finding(path, msg) := {"msg": msg, "rule": "AIF004", "severity": "error", "path"
 sc(c) := object.get(c.container, "securityContext", {})
 
 deny contains finding(path, sprintf("%s is true: remove it (restricted Pod Security forbids sharing the host's namespaces)", [path])) if {
-	workloads.is_workload(input)
+	in_scope
 	some field in ["hostNetwork", "hostPID", "hostIPC"]
 	spec[field] == true
 	path := sprintf("%s.%s", [spec_path, field])
 }
 
 deny contains finding(path, sprintf("%s is a hostPath volume: use an emptyDir, a Secret or a PersistentVolumeClaim (restricted Pod Security forbids hostPath)", [path])) if {
-	workloads.is_workload(input)
+	in_scope
 	some v in workloads.volumes(input)
 	v.volume.hostPath
 	path := sprintf("%s.hostPath", [v.path])
 }
 
 deny contains finding(path, sprintf("%s is true: remove privileged (restricted Pod Security)", [path])) if {
-	workloads.is_workload(input)
+	in_scope
 	some c in workloads.containers(input)
 	sc(c).privileged == true
 	path := sprintf("%s.securityContext.privileged", [c.path])
 }
 
 deny contains finding(path, sprintf("%s must be false (restricted Pod Security); it is %s", [path, shown(sc(c), "allowPrivilegeEscalation")])) if {
-	workloads.is_workload(input)
+	in_scope
 	some c in workloads.containers(input)
 	not sc(c).allowPrivilegeEscalation == false
 	path := sprintf("%s.securityContext.allowPrivilegeEscalation", [c.path])
 }
 
 deny contains finding(path, sprintf("%s must include ALL (restricted Pod Security): add capabilities.drop: [ALL]", [path])) if {
-	workloads.is_workload(input)
+	in_scope
 	some c in workloads.containers(input)
 	not "ALL" in object.get(sc(c), ["capabilities", "drop"], [])
 	path := sprintf("%s.securityContext.capabilities.drop", [c.path])
 }
 
 deny contains finding(path, sprintf("%s adds %s: restricted Pod Security allows adding only NET_BIND_SERVICE", [path, cap])) if {
-	workloads.is_workload(input)
+	in_scope
 	some c in workloads.containers(input)
 	some cap in object.get(sc(c), ["capabilities", "add"], [])
 	cap != "NET_BIND_SERVICE"
@@ -79,20 +93,20 @@ run_as_non_root(c) := sc(c).runAsNonRoot if {
 } else := object.get(pod_sc, "runAsNonRoot", false)
 
 deny contains finding(path, sprintf("%s is not true and %s.securityContext.runAsNonRoot does not make it true: set runAsNonRoot: true on the pod or the container (restricted Pod Security)", [path, spec_path])) if {
-	workloads.is_workload(input)
+	in_scope
 	some c in workloads.containers(input)
 	not run_as_non_root(c) == true
 	path := sprintf("%s.securityContext.runAsNonRoot", [c.path])
 }
 
 deny contains finding(path, sprintf("%s is 0 (root): use a non-zero uid such as 65532 (restricted Pod Security)", [path])) if {
-	workloads.is_workload(input)
+	in_scope
 	pod_sc.runAsUser == 0
 	path := sprintf("%s.securityContext.runAsUser", [spec_path])
 }
 
 deny contains finding(path, sprintf("%s is 0 (root): use a non-zero uid such as 65532 (restricted Pod Security)", [path])) if {
-	workloads.is_workload(input)
+	in_scope
 	some c in workloads.containers(input)
 	sc(c).runAsUser == 0
 	path := sprintf("%s.securityContext.runAsUser", [c.path])
@@ -105,14 +119,14 @@ seccomp_type(c) := sc(c).seccompProfile.type if {
 } else := object.get(pod_sc, ["seccompProfile", "type"], "missing")
 
 deny contains finding(path, sprintf("%s is %s: set seccompProfile.type: RuntimeDefault (or Localhost) on the pod or every container (restricted Pod Security)", [path, seccomp_type(c)])) if {
-	workloads.is_workload(input)
+	in_scope
 	some c in workloads.containers(input)
 	not seccomp_type(c) in allowed_seccomp
 	path := sprintf("%s.securityContext.seccompProfile.type", [c.path])
 }
 
 deny contains finding(path, sprintf("%s is %s: set seccompProfile.type: RuntimeDefault (or Localhost) (restricted Pod Security)", [path, type])) if {
-	workloads.is_workload(input)
+	in_scope
 	type := pod_sc.seccompProfile.type
 	not type in allowed_seccomp
 	path := sprintf("%s.securityContext.seccompProfile.type", [spec_path])

@@ -10,6 +10,7 @@ test_pod_clean if {
 		"metadata": {
 			"name": "p",
 			"namespace": "aifactory",
+			"labels": {"app.kubernetes.io/part-of": "aifactory"},
 		},
 		"spec": {
 			"securityContext": {
@@ -49,6 +50,7 @@ test_deployment_clean if {
 		"metadata": {
 			"name": "w",
 			"namespace": "aifactory",
+			"labels": {"app.kubernetes.io/part-of": "aifactory"},
 		},
 		"spec": {
 			"template": {
@@ -97,6 +99,7 @@ test_statefulset_clean if {
 		"metadata": {
 			"name": "w",
 			"namespace": "aifactory",
+			"labels": {"app.kubernetes.io/part-of": "aifactory"},
 		},
 		"spec": {
 			"template": {
@@ -142,6 +145,7 @@ test_daemonset_clean if {
 		"metadata": {
 			"name": "w",
 			"namespace": "aifactory",
+			"labels": {"app.kubernetes.io/part-of": "aifactory"},
 		},
 		"spec": {
 			"template": {
@@ -186,6 +190,7 @@ test_replicaset_clean if {
 		"metadata": {
 			"name": "w",
 			"namespace": "aifactory",
+			"labels": {"app.kubernetes.io/part-of": "aifactory"},
 		},
 		"spec": {
 			"template": {
@@ -231,6 +236,7 @@ test_job_clean if {
 		"metadata": {
 			"name": "w",
 			"namespace": "aifactory",
+			"labels": {"app.kubernetes.io/part-of": "aifactory"},
 		},
 		"spec": {
 			"template": {
@@ -275,6 +281,7 @@ test_cronjob_clean if {
 		"metadata": {
 			"name": "c",
 			"namespace": "aifactory",
+			"labels": {"app.kubernetes.io/part-of": "aifactory"},
 		},
 		"spec": {
 			"schedule": "@daily",
@@ -324,6 +331,7 @@ test_host_ipc if {
 		"metadata": {
 			"name": "p",
 			"namespace": "aifactory",
+			"labels": {"app.kubernetes.io/part-of": "aifactory"},
 		},
 		"spec": {
 			"securityContext": {
@@ -372,6 +380,7 @@ test_capability_add if {
 		"metadata": {
 			"name": "p",
 			"namespace": "aifactory",
+			"labels": {"app.kubernetes.io/part-of": "aifactory"},
 		},
 		"spec": {
 			"securityContext": {
@@ -423,6 +432,7 @@ test_container_overrides_run_as_non_root if {
 		"metadata": {
 			"name": "p",
 			"namespace": "aifactory",
+			"labels": {"app.kubernetes.io/part-of": "aifactory"},
 		},
 		"spec": {
 			"securityContext": {
@@ -471,6 +481,7 @@ test_run_as_non_root_per_container if {
 		"metadata": {
 			"name": "p",
 			"namespace": "aifactory",
+			"labels": {"app.kubernetes.io/part-of": "aifactory"},
 		},
 		"spec": {
 			"securityContext": {
@@ -531,6 +542,7 @@ test_container_run_as_user_root if {
 		"metadata": {
 			"name": "p",
 			"namespace": "aifactory",
+			"labels": {"app.kubernetes.io/part-of": "aifactory"},
 		},
 		"spec": {
 			"securityContext": {
@@ -579,6 +591,7 @@ test_pod_seccomp_unconfined if {
 		"metadata": {
 			"name": "p",
 			"namespace": "aifactory",
+			"labels": {"app.kubernetes.io/part-of": "aifactory"},
 		},
 		"spec": {
 			"securityContext": {
@@ -629,6 +642,7 @@ test_seccomp_localhost_allowed if {
 		"metadata": {
 			"name": "p",
 			"namespace": "aifactory",
+			"labels": {"app.kubernetes.io/part-of": "aifactory"},
 		},
 		"spec": {
 			"securityContext": {
@@ -669,6 +683,7 @@ test_ephemeral_container if {
 		"metadata": {
 			"name": "p",
 			"namespace": "aifactory",
+			"labels": {"app.kubernetes.io/part-of": "aifactory"},
 		},
 		"spec": {
 			"securityContext": {
@@ -728,6 +743,7 @@ test_drop_without_all if {
 		"metadata": {
 			"name": "p",
 			"namespace": "aifactory",
+			"labels": {"app.kubernetes.io/part-of": "aifactory"},
 		},
 		"spec": {
 			"securityContext": {

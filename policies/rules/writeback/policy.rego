@@ -30,34 +30,31 @@ has_writeback if {
 	c.name == "credentials-writeback"
 }
 
+# A credentials file of the same container at dir/.credentials.json (paths resolved).
 file_mounted(c, dir) if {
-	some m in workloads.mounts(input)
+	some m in workloads.credentials_mounts(input)
 	m.container.path == c.path
-	m.mount_path == concat("", [trim_suffix(dir, "/"), "/.credentials.json"])
+	m.file == concat("", [dir, "/.credentials.json"])
 }
 
 # Init containers only prepare the file (they finish before the holder runs): not counted.
 writable_credentials contains m if {
-	some m in workloads.mounts(input)
-	m.container.type != "initContainers"
-	workloads.is_credentials_file_path(m.mount_path)
-	not m.mount.readOnly == true
+	some cm in workloads.credentials_mounts(input)
+	cm.container.type != "initContainers"
+	not cm.mount.readOnly == true
+	m := object.filter(cm, {"container", "mount", "mount_path", "path"})
 }
 
+# A writable .claude directory (an emptyDir, say) in a pod that holds the credentials, with no
+# credentials file mounted under it: Claude Code writes the refreshed login there.
 writable_credentials contains m if {
-	some m in workloads.mounts(input)
-	m.container.type != "initContainers"
-	workloads.is_claude_dir_path(m.mount_path)
-	not m.mount.readOnly == true
-	not file_mounted(m.container, m.mount_path)
-	dir_holds_credentials(m)
-}
-
-dir_holds_credentials(_) if workloads.holds_credentials(input)
-
-dir_holds_credentials(m) if {
-	v := workloads.volume(input, m.mount.name)
-	workloads.secret_backed(v.volume)
+	some dm in workloads.mounts(input)
+	dm.container.type != "initContainers"
+	workloads.is_claude_dir_path(dm.clean_path)
+	not dm.mount.readOnly == true
+	not file_mounted(dm.container, dm.clean_path)
+	workloads.holds_credentials(input)
+	m := object.filter(dm, {"container", "mount", "mount_path", "path"})
 }
 
 deny contains finding(m.path, sprintf("%s mounts the Claude credentials at %s writable, but no container named credentials-writeback persists refreshed tokens (refresh tokens are reported to be single-use, so the refreshed pair dies with the pod): use remoteControl.mode: writeBack, or mount the file readOnly: true", [m.path, m.mount_path])) if {
@@ -96,11 +93,26 @@ deny contains finding(path, sprintf("%s on %s (the credentials write-back Role) 
 	path := sprintf("rules[%d].verbs", [i])
 }
 
+# Any other Role of this chart (app.kubernetes.io/part-of: aifactory) that writes every Secret.
+# Other charts' Roles count only when bound to a workload that holds the credentials: that is
+# judged across documents (rbac.rego, package rules.writeback_rbac).
 deny contains finding(path, sprintf("%s on %s grants %s on every Secret (no resourceNames): restrict it to the one credentials Secret with resourceNames: [<credentialsSecretName>]", [path, workloads.describe(input), concat(", ", writes)])) if {
 	not writeback_role
-	some [i, r] in secret_rules
+	workloads.part_of_chart(input)
+	some [i, writes] in writes_every_secret(input)
+	path := sprintf("rules[%d].resourceNames", [i])
+}
+
+# writes_every_secret(role) are [rule index, sorted write verbs] of the rules of a Role or
+# ClusterRole that patch, update or * every Secret (no resourceNames).
+writes_every_secret(role) := {[i, writes] |
+	role.kind in rbac_kinds
+	some i, r in role.rules
+	some res in object.get(r, "resources", [])
+	res in {"secrets", "*"}
+	some group in object.get(r, "apiGroups", [""])
+	group in {"", "*"}
 	count(object.get(r, "resourceNames", [])) == 0
 	writes := sort({v | some v in object.get(r, "verbs", []); v in {"patch", "update", "*"}})
 	count(writes) > 0
-	path := sprintf("rules[%d].resourceNames", [i])
 }

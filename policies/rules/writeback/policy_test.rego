@@ -737,7 +737,7 @@ test_writeback_role_wildcards if {
 	}
 }
 
-# any Role updating every Secret
+# any Role of this chart updating every Secret (other charts' Roles: rbac_test.rego)
 test_unlabelled_role_patch_all if {
 	results := writeback.deny with input as {
 		"apiVersion": "rbac.authorization.k8s.io/v1",
@@ -745,6 +745,7 @@ test_unlabelled_role_patch_all if {
 		"metadata": {
 			"name": "r",
 			"namespace": "aifactory",
+			"labels": {"app.kubernetes.io/part-of": "aifactory"},
 		},
 		"rules": [
 			{
