@@ -104,7 +104,7 @@ def test_probe_pod_is_a_helm_test_hook_with_the_agents_mounts(helm):
     assert probe["metadata"]["annotations"]["helm.sh/hook"] == "test"
     assert probe["spec"]["containers"][0]["volumeMounts"] == out.container("agent")["volumeMounts"]
     script = probe["spec"]["containers"][0]["args"][0]
-    # Claude Code runs only on a copy without the refresh token (what that does: test_token_lifecycle.py)
+    # Claude Code runs only on a copy without the refresh token (what that does: test_helm_test_probe.py)
     assert 'HOME="$PH" env -u CLAUDE_CODE_OAUTH_TOKEN -u ANTHROPIC_AUTH_TOKEN -u CLAUDE_CONFIG_DIR claude auth status' in script
     assert "\"refreshToken\":null" in script and script.count(" claude auth status 2>") == 1
     assert "/proc/self/mountinfo" in script

@@ -301,7 +301,7 @@ def test_run_never_writes_older_broken_or_empty_logins(api, in_process):
 
 
 # What Claude Code 2.1.330 wrote after the fake token endpoint refused its refresh (invalid_grant),
-# measured in tests/test_token_lifecycle.py::test_two_holders_of_one_login: empty tokens, expiresAt 0.
+# measured in tests/test_token_holders.py::test_two_holders_of_one_login: empty tokens, expiresAt 0.
 REFUSED = raw({"claudeAiOauth": {"accessToken": "", "refreshToken": "", "expiresAt": 0,
                                  "scopes": ["user:inference", "user:profile"], "subscriptionType": "max"}})
 

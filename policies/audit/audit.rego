@@ -250,7 +250,7 @@ findings contains finding("AIF204", "error", secret_target(s), msg) if {
 }
 
 # (g) AIF205: the login is dead, or expired and not written back ---------------------------
-# Measured with the real Claude Code against a fake token endpoint (tests/test_token_lifecycle.py):
+# Measured with the real Claude Code against a fake token endpoint (tests/test_token_lifecycle.py, tests/test_token_holders.py):
 # a read-only copy (modes readOnly, ownedCopy, or a bare Secret mount) works until its access token
 # is within ~5 min of expiry, then every task fails with 401; a refused refresh leaves the in-pod file
 # empty, which the write-back sidecar records as aifactory.dev/login-state=refresh-refused.

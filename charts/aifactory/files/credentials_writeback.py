@@ -43,7 +43,7 @@ FIELD_MANAGER = "aifactory-credentials-writeback"
 ROTATED_AT = "aifactory.dev/rotated-at"
 ROTATED_BY = "aifactory.dev/rotated-by"
 # The non-secret trace of a dead login: Claude Code, refused a refresh (invalid_grant), rewrites its
-# file with empty tokens and expiresAt 0 (measured: tests/test_token_lifecycle.py); the sidecar then
+# file with empty tokens and expiresAt 0 (measured: tests/test_token_holders.py); the sidecar then
 # records LOGIN_STATE=refresh-refused and when it saw it, and never writes that file back.
 LOGIN_STATE = "aifactory.dev/login-state"
 LOGIN_STATE_AT = "aifactory.dev/login-state-at"

@@ -6,7 +6,7 @@ by two installs, a fingerprint that changed without a recorded rotation, a workl
 missing, and a login that is dead: its refresh was refused (the write-back sidecar's trace), or its
 access token expired in a mode that cannot keep a refreshed one.
 
-Health, from what tests/test_token_lifecycle.py measured with the real Claude Code:
+Health, from what tests/test_token_lifecycle.py and test_token_holders.py measured with the real Claude Code:
 - readOnly / ownedCopy: working until the stored access token is within REFRESH_MARGIN_S of its
   expiry; from then on every Claude Code task fails with 401, whatever the server does.
 - writeBack: an expired stored access token alone means nothing (an idle agent refreshes on its next

@@ -1,0 +1,88 @@
+"""The chart's `helm test` credentials probe, rendered by real Helm and run where a pod would run it,
+with the REAL Claude Code and the fake token endpoint: it never refreshes the install's login, even
+with an access token that expired an hour ago (the old probe's `auth status` on the mounted file did:
+the last test shows it still would)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from claude_sandbox import login
+from helpers import REPO, yaml_docs
+from lifecycle_fixtures import EXPIRED, endpoint, refresh_outcomes, tls  # noqa: F401
+
+
+# Runs the chart's probe script where a pod would: /home is a private tmpfs, the credentials file is
+# bind-mounted read-only at the path the chart mounts it, with the owner and mode kubelet gives it.
+_POD_LIKE = r'''
+hosts="$1"; src="$2"; mode="$3"; owner="$4"; script="$5"
+mount --bind "$hosts" /etc/hosts
+mount -t tmpfs -o mode=0755 tmpfs /home
+mkdir -p /home/nonroot/.claude /home/nonroot/workspace
+cp "$src" /home/nonroot/.claude/.credentials.json
+chmod "$mode" /home/nonroot/.claude/.credentials.json; chown "$owner" /home/nonroot/.claude/.credentials.json
+mount --bind /home/nonroot/.claude/.credentials.json /home/nonroot/.claude/.credentials.json
+mount -o remount,ro,bind /home/nonroot/.claude/.credentials.json
+cd /home/nonroot/workspace
+exec sh -c "$script"
+'''
+
+
+def rendered_probe(helm_bin: str, *values: str) -> tuple[str, dict]:
+    out = subprocess.run([helm_bin, "template", "aifactory", str(REPO / "charts" / "aifactory"),
+                          "--set", "remoteControl.enabled=true",
+                          "--set", "remoteControl.credentialsSecretName=claude-remote-credentials", *values],
+                         capture_output=True, text=True, check=True, timeout=60).stdout
+    pod = next(d for d in yaml_docs(out) if d["kind"] == "Pod" and d["metadata"]["name"].endswith("credentials-probe"))
+    container = pod["spec"]["containers"][0]
+    env = {e["name"]: e["value"] for e in container.get("env", []) if "value" in e}
+    return container["args"][0], env
+
+
+def run_probe(endpoint, claude_cli: str, tmp_path: Path, script: str, env: dict,
+              content: dict | str) -> subprocess.CompletedProcess:
+    src = tmp_path / "secret-key"
+    src.write_text(content if isinstance(content, str) else json.dumps(content))
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "CLAUDE_"))}
+    base.update(env, NODE_EXTRA_CA_CERTS=str(endpoint.ca),
+                PATH=f"{Path(claude_cli).parent}:{base.get('PATH', '/usr/bin:/bin')}")
+    return subprocess.run(["unshare", "-m", "sh", "-c", _POD_LIKE, "sh", str(endpoint.hosts_file), str(src),
+                           "440", "0:65532", script], env=base, capture_output=True, text=True, timeout=120,
+                          stdin=subprocess.DEVNULL)
+
+
+def test_helm_test_probe_never_refreshes_even_after_the_access_token_expired(endpoint, claude_cli, helm_bin, tmp_path):
+    script, env = rendered_probe(helm_bin)
+    seed = login("probe", EXPIRED)
+    endpoint.authority.enroll(seed)
+    probe = run_probe(endpoint, claude_cli, tmp_path, script, env, seed)
+    assert probe.returncode == 0, probe.stdout + probe.stderr
+    assert "claude auth status of a copy without the refresh token: claude.ai, loggedIn" in probe.stdout
+    assert "WARN: the access token expired 60 min ago" in probe.stdout
+    assert endpoint.refreshes() == [], "the probe made Claude Code refresh the install's login"
+    assert "FAKE-lifecycle" not in probe.stdout + probe.stderr
+
+
+def test_claude_auth_status_on_the_mounted_file_itself_spends_the_refresh_token(endpoint, claude_cli, tmp_path):
+    """What the probe did before (and why it must not): `auth status` on the install's own file."""
+    seed = login("old-probe", EXPIRED)
+    endpoint.authority.enroll(seed)
+    old_probe = 'exec env -u CLAUDE_CODE_OAUTH_TOKEN -u ANTHROPIC_AUTH_TOKEN claude auth status'
+    proc = run_probe(endpoint, claude_cli, tmp_path, old_probe, {"HOME": "/home/nonroot"}, seed)
+    assert proc.returncode == 0 and '"loggedIn": true' in proc.stdout, proc.stdout + proc.stderr
+    assert refresh_outcomes(endpoint) == [(endpoint.fp(seed["claudeAiOauth"]["refreshToken"]), "issued")]
+
+
+def test_probe_refuses_a_refresh_token_it_cannot_strip(endpoint, claude_cli, helm_bin, tmp_path):
+    """A key written with a JSON escape (`refresh\\u0054oken`) slips past the probe's sed; its check
+    after the copy sees the token and stops before any Claude Code process runs."""
+    script, env = rendered_probe(helm_bin)
+    seed = login("escaped", EXPIRED)
+    endpoint.authority.enroll(seed)
+    text = json.dumps(seed).replace('"refreshToken"', '"refresh\\u0054oken"')
+    assert json.loads(text) == seed
+    probe = run_probe(endpoint, claude_cli, tmp_path, script, env, text)
+    assert probe.returncode == 1 and "form the probe cannot remove" in probe.stdout, probe.stdout
+    assert endpoint.authority.records == [], "Claude Code ran on a copy that still held the refresh token"
