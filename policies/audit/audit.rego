@@ -6,6 +6,61 @@
 #   each with "origin"], "facts": {now, max_age_days, allow_subjects, secrets, pods, roles,
 #   bindings, release_docs}}. data.audit.findings is a set of {rule, severity, msg, target, path};
 #   data.audit.installs lists the installs found by chart labels or by the credentials mount.
+# custom:
+#   rules:
+#   - id: AIF201
+#     severity: error
+#     short_title: The same login in two Secrets
+#     rationale: >-
+#       Every copy of one login is one refresh-token family: two installs on one login invalidate
+#       each other, and one leak compromises both. Compared by a per-run keyed fingerprint, never
+#       the content.
+#     remediation: >-
+#       Give every install its own login (aifactory-policy credentials login) and delete the copy.
+#   - id: AIF202
+#     severity: error
+#     short_title: Credentials older than the rotation cadence
+#     rationale: >-
+#       A login that is never rotated stays valid wherever a copy of it leaked; the age comes from
+#       aifactory.dev/rotated-at, created-at, else the Secret's creationTimestamp.
+#     remediation: >-
+#       Rotate the login (aifactory-policy credentials rotate); the default cadence is 30 days.
+#   - id: AIF203
+#     severity: error
+#     short_title: A subject beyond the allow list can read the credentials Secret
+#     rationale: >-
+#       Whoever can get, list or watch the Secret holds the full-scope login.
+#     remediation: >-
+#       Narrow the RoleBinding/ClusterRoleBinding, or allow the subject with --allow-subject.
+#   - id: AIF204
+#     severity: error
+#     short_title: Credentials without a service-account owner
+#     rationale: >-
+#       A person's login on a shared install makes every user act as that person and puts their
+#       laptop and the pod in one token family. A Secret with no aifactory.dev/owner at all is
+#       reported with severity warning (nobody is recorded), one owned by a person with error.
+#     remediation: >-
+#       Annotate the Secret with aifactory.dev/owner=system:serviceaccount:<ns>:<name> and use a
+#       dedicated login, not a person's.
+#   - id: AIF205
+#     severity: error
+#     short_title: The login in the Secret is dead, or expired and not written back
+#     rationale: >-
+#       A read-only copy works until its access token expires, then every task fails with 401
+#       (measured); a refused refresh is recorded by the write-back sidecar. An access token
+#       expired for over 15 minutes with no write-back since is reported with severity warning
+#       (an idle agent, or a dead login).
+#     remediation: >-
+#       A read-only mode cannot keep a refreshed login: log in again, rotate, and use
+#       remoteControl.mode=writeBack.
+#   - id: AIF206
+#     severity: error
+#     short_title: One credentials Secret held by two running pods
+#     rationale: >-
+#       Two running pods on one Secret are two holders of one refresh-token family; whichever
+#       refreshes first invalidates the other.
+#     remediation: >-
+#       Run one pod per login: replicas 1, strategy Recreate, no second workload on the Secret.
 package audit
 
 import data.lib.workloads

@@ -6,6 +6,32 @@
 #   "layer", "path", "credentials_json", "material", "oauth_account", "deleted_later"}]}, one entry
 #   per file that has a Claude file name or holds material. data.image.findings is a set of
 #   {rule, severity, image, layer, path, msg}.
+# custom:
+#   rules:
+#   - id: AIF301
+#     severity: error
+#     short_title: Claude credentials file baked into an image layer
+#     rationale: >-
+#       Anyone who pulls the image reads the full-scope login from the layer, also when a later
+#       layer deletes the file (the whiteout hides it, the layer still ships it).
+#     remediation: >-
+#       Rebuild the image without it (deleting it in a later layer does not remove it) and rotate the login.
+#   - id: AIF302
+#     severity: error
+#     short_title: Claude state with an OAuth account baked into an image layer
+#     rationale: >-
+#       ~/.claude.json with an oauthAccount names the account and organization of a login and
+#       shows the image was built from someone's logged-in home directory.
+#     remediation: >-
+#       Rebuild the image without ~/.claude.json; seed it at runtime (the chart's claudeState).
+#   - id: AIF303
+#     severity: error
+#     short_title: Token material in an image layer
+#     rationale: >-
+#       A Claude or Anthropic token (sk-ant-...) or a credentials JSON in any file of any layer is
+#       readable by whoever pulls the image.
+#     remediation: >-
+#       Rebuild the image without the file and rotate the token.
 package image
 
 fix := "rebuild the image without it (never COPY ~/.claude; mount the credentials from a Secret at run time), rotate that login, and delete the pushed image and its layers"

@@ -7,16 +7,18 @@
 # custom:
 #   id: AIF001
 #   severity: error
+#   short_title: Credential material in values or manifests
 #   rationale: >-
 #     The credentials file is full-scope: whoever reads it uses the subscription. A credential in
 #     a values file, a manifest or a comment ends up in git history, in the Helm release record
 #     (a Secret of type helm.sh/release.v1) and in `helm get values`.
 #   remediation: >-
-#     Create the Secret out of band with `kubectl create secret generic <name>
-#     --from-file=credentials.json=<file>` and reference it with
-#     remoteControl.credentialsSecretName; rotate the exposed login.
+#     Remove it; rotate an exposed login, revoke an exposed API or admin key in the Anthropic
+#     Console. Create the Secret out of band with `kubectl create secret generic <name>
+#     --from-file=credentials.json=<file>` and reference it with remoteControl.credentialsSecretName.
 package rules.credential_material
 
+import data.lib.finding
 import data.lib.tokens
 import data.lib.workloads
 
@@ -78,12 +80,10 @@ path_or_null(p) := null if {
 deny contains result if {
 	some p in structure_paths
 	not under_structure(p)
-	result := {
+	result := finding.make(rego.metadata.chain(), {
 		"msg": sprintf("%s is a Claude credentials JSON (claudeAiOauth): %s", [where(p), fix]),
-		"rule": "AIF001",
-		"severity": "error",
 		"path": path_or_null(p),
-	}
+	})
 }
 
 # A string value holding a token, credentials JSON text, or base64 of either.
@@ -94,12 +94,10 @@ deny contains result if {
 	what := tokens.describe(v)
 	not placeholder_only(v)
 	not under_structure(p)
-	result := {
+	result := finding.make(rego.metadata.chain(), {
 		"msg": sprintf("%s holds %s: %s", [where(p), what, fix_for(what)]),
-		"rule": "AIF001",
-		"severity": "error",
 		"path": path_or_null(p),
-	}
+	})
 }
 
 # A string whose JSON string literals spell a token with escapes ("\u0073k-ant-…" is "sk-ant-…"):
@@ -110,12 +108,10 @@ deny contains result if {
 	is_string(v)
 	what := escaped_material(v)
 	not under_structure(p)
-	result := {
+	result := finding.make(rego.metadata.chain(), {
 		"msg": sprintf("%s holds %s, spelt with JSON escapes: %s", [where(p), what, fix_for(what)]),
-		"rule": "AIF001",
-		"severity": "error",
 		"path": path_or_null(p),
-	}
+	})
 }
 
 escaped_material(s) := sort(found)[0] if {
@@ -138,24 +134,20 @@ deny contains result if {
 	is_string(line)
 	what := tokens.describe(line)
 	not placeholder_only(line)
-	result := {
+	result := finding.make(rego.metadata.chain(), {
 		"msg": sprintf("line %d holds %s: %s", [i + 1, what, fix_for(what)]),
-		"rule": "AIF001",
-		"severity": "error",
 		"path": sprintf("line %d", [i + 1]),
-	}
+	})
 }
 
 deny contains result if {
 	some i, line in input.aifactoryRawText.lines
 	is_string(line)
 	what := escaped_material(line)
-	result := {
+	result := finding.make(rego.metadata.chain(), {
 		"msg": sprintf("line %d holds %s, spelt with JSON escapes: %s", [i + 1, what, fix_for(what)]),
-		"rule": "AIF001",
-		"severity": "error",
 		"path": sprintf("line %d", [i + 1]),
-	}
+	})
 }
 
 # Placeholders -------------------------------------------------------------------------------

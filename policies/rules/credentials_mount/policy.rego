@@ -7,6 +7,7 @@
 # custom:
 #   id: AIF002
 #   severity: error
+#   short_title: Unsafe credentials mount
 #   rationale: >-
 #     The credentials file is full-scope. A directory mount exposes every key of the Secret and
 #     hides the writable ~/.claude state directory; a writable mount lets any process replace the
@@ -18,6 +19,7 @@
 #     and set the Secret volume's defaultMode to 0400 (256) or 0440 (288).
 package rules.credentials_mount
 
+import data.lib.finding
 import data.lib.workloads
 
 octal(mode) := sprintf("0%o", [mode])
@@ -83,12 +85,10 @@ deny contains result if {
 	workloads.is_workload(input)
 	some m in workloads.credentials_mounts(input)
 	directory(m)
-	result := {
+	result := finding.make(rego.metadata.chain(), {
 		"msg": sprintf("%s mounts the Claude credentials at %s%s as a directory: mount only the file with subPath: credentials.json at <home>/.claude/.credentials.json", [m.path, m.mount_path, m.via]),
-		"rule": "AIF002",
-		"severity": "error",
 		"path": sprintf("%s.subPath", [m.path]),
-	}
+	})
 }
 
 directory(m) if workloads.sub_path(m.mount) == ""
@@ -99,12 +99,10 @@ deny contains result if {
 	workloads.is_workload(input)
 	some m in workloads.credentials_mounts(input)
 	not m.mount.readOnly == true
-	result := {
+	result := finding.make(rego.metadata.chain(), {
 		"msg": sprintf("%s.readOnly is %s on the Claude credentials mount %s%s: set readOnly: true", [m.path, shown(m.mount, "readOnly"), m.mount_path, m.via]),
-		"rule": "AIF002",
-		"severity": "error",
 		"path": sprintf("%s.readOnly", [m.path]),
-	}
+	})
 }
 
 # Secret volume: defaultMode (unset or null means 0644) applies to every item without its own mode.
@@ -157,12 +155,10 @@ deny contains result if {
 	mode >= 0
 	mode <= 511
 	bad_mode(mode)
-	result := {
+	result := finding.make(rego.metadata.chain(), {
 		"msg": sprintf("%s is %s (decimal %d%s) on the Claude credentials Secret volume: %s", [path, octal(mode), mode, note, mode_fix]),
-		"rule": "AIF002",
-		"severity": "error",
 		"path": path,
-	}
+	})
 }
 
 # Not a mode the API server takes: not an integer, or outside 0 to 0777.
@@ -170,12 +166,10 @@ deny contains result if {
 	workloads.is_workload(input)
 	some [path, raw, _] in mode_findings
 	not valid_mode(raw)
-	result := {
+	result := finding.make(rego.metadata.chain(), {
 		"msg": sprintf("%s is %s on the Claude credentials Secret volume: not a file mode (an integer from 0 to 0777, e.g. 0400); the API server refuses it; %s", [path, json.marshal(raw), mode_fix]),
-		"rule": "AIF002",
-		"severity": "error",
 		"path": path,
-	}
+	})
 }
 
 valid_mode(raw) if {

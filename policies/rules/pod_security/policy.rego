@@ -1,13 +1,15 @@
 # METADATA
 # title: Restricted Pod Security Standard on workloads
 # description: >-
-#   Every pod template (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, …) meets
-#   the restricted Pod Security Standard: runAsNonRoot, no runAsUser 0, allowPrivilegeEscalation
+#   Every pod template (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, …) that
+#   holds or can reach the Claude credentials, and every pod of this chart, meets the restricted Pod
+#   Security Standard: runAsNonRoot, no runAsUser 0, allowPrivilegeEscalation
 #   false, capabilities drop ALL (add only NET_BIND_SERVICE), seccomp RuntimeDefault or Localhost,
 #   not privileged, no hostPath, hostNetwork, hostPID or hostIPC. Checked on every container type.
 # custom:
 #   id: AIF004
 #   severity: error
+#   short_title: Workload violates restricted Pod Security
 #   rationale: >-
 #     The pod holds a full-scope Claude login. A container that can become root, escalate, load
 #     a host path or share the host's namespaces can read it from the node, or let a compromised
@@ -18,6 +20,7 @@
 #     privileged, hostPath volumes and host namespaces.
 package rules.pod_security
 
+import data.lib.finding as lib_finding
 import data.lib.workloads
 
 # In scope: a workload that holds or can reach the Claude credentials (a credentials mount, the
@@ -40,7 +43,7 @@ spec_path := workloads.spec_path(input)
 
 pod_sc := object.get(spec, "securityContext", {})
 
-finding(path, msg) := {"msg": msg, "rule": "AIF004", "severity": "error", "path": path}
+finding(path, msg) := lib_finding.make(rego.metadata.chain(), {"msg": msg, "path": path})
 
 sc(c) := object.get(c.container, "securityContext", {})
 

@@ -10,6 +10,7 @@
 # custom:
 #   id: AIF003
 #   severity: error
+#   short_title: Environment that breaks or bypasses Remote Control
 #   rationale: >-
 #     Each variable on the list was run with the pinned Claude Code (`claude remote-control`, valid
 #     full-scope login, a fake Anthropic endpoint reachable; tests/test_claude_env_measured.py) and
@@ -24,6 +25,7 @@
 package rules.remote_control_env
 
 import data.claude_code
+import data.lib.finding as lib_finding
 import data.lib.workloads
 
 known := claude_code.remote_control_env
@@ -41,7 +43,7 @@ env_entries contains [sprintf("%s.env[%d]", [c.path, i]), e] if {
 	some i, e in object.get(c.container, "env", [])
 }
 
-finding(msg, path) := {"msg": msg, "rule": "AIF003", "severity": "error", "path": path}
+finding(msg, path) := lib_finding.make(rego.metadata.chain(), {"msg": msg, "path": path})
 
 deny contains finding(msg, sprintf("%s.value", [path])) if {
 	some [path, e] in env_entries

@@ -8,6 +8,7 @@
 # custom:
 #   id: AIF005
 #   severity: error
+#   short_title: One credentials Secret used by two releases
 #   rationale: >-
 #     Every copy of one login shares one token family; refresh tokens are single-use and rotate
 #     (reported), so two installs holding the same login invalidate each other, and one leak
@@ -17,6 +18,7 @@
 #     install and set remoteControl.credentialsSecretName to it.
 package rules.shared_credentials
 
+import data.lib.finding
 import data.lib.workloads
 
 # This package reads the combined input (a list of {"path", "contents"}).
@@ -63,11 +65,9 @@ deny contains result if {
 	[fw, ff, _] := representative(key, first)
 	[ew, ef, _] := representative(key, extra)
 	docs := sort({h.index | some h in held; h.release in {first, extra}})
-	result := {
+	result := finding.make(rego.metadata.chain(), {
 		"msg": sprintf("Secret %s is the Claude credentials of release %q (%s in %s) and also of release %q (%s in %s): one login per install, since every holder of a login shares one token family; run `claude auth login` for release %q, create its own Secret and set remoteControl.credentialsSecretName to it", [secret_ref(key), first, fw, ff, extra, ew, ef, extra]),
-		"rule": "AIF005",
-		"severity": "error",
 		"path": null,
 		"docs": docs,
-	}
+	})
 }

@@ -8,6 +8,7 @@
 # custom:
 #   id: AIF006
 #   severity: error
+#   short_title: More than one holder of a token family
 #   rationale: >-
 #     Refresh tokens are reported to be single-use and to rotate on every refresh; every copy of a
 #     login is one token family and whichever holder refreshes first invalidates the others.
@@ -18,6 +19,7 @@
 #     Run one pod: replicas: 1, strategy.type: Recreate on a Deployment, no autoscaler.
 package rules.single_holder
 
+import data.lib.finding
 import data.lib.workloads
 
 # The autoscaler check reads the combined input (a list of {"path", "contents"}).
@@ -34,12 +36,10 @@ deny contains result if {
 	holder
 	input.kind in {"Deployment", "ReplicaSet", "StatefulSet", "ReplicationController"}
 	input.spec.replicas > 1
-	result := {
+	result := finding.make(rego.metadata.chain(), {
 		"msg": sprintf("spec.replicas is %d on %s, which holds the Claude credentials: set replicas: 1 (%s)", [input.spec.replicas, workloads.describe(input), reason]),
-		"rule": "AIF006",
-		"severity": "error",
 		"path": "spec.replicas",
-	}
+	})
 }
 
 deny contains result if {
@@ -47,23 +47,19 @@ deny contains result if {
 	input.kind == "Deployment"
 	type := object.get(input, ["spec", "strategy", "type"], "unset (RollingUpdate)")
 	type != "Recreate"
-	result := {
+	result := finding.make(rego.metadata.chain(), {
 		"msg": sprintf("spec.strategy.type is %s on %s, which holds the Claude credentials: set strategy.type: Recreate so old and new pod never run together (%s)", [type, workloads.describe(input), reason]),
-		"rule": "AIF006",
-		"severity": "error",
 		"path": "spec.strategy.type",
-	}
+	})
 }
 
 deny contains result if {
 	holder
 	input.kind in {"StatefulSet", "DaemonSet"}
-	result := {
+	result := finding.make(rego.metadata.chain(), {
 		"msg": sprintf("%s holds the Claude credentials: a %s runs %s; use a Deployment with replicas: 1 and strategy.type: Recreate (%s)", [workloads.describe(input), input.kind, kind_note[input.kind], reason]),
-		"rule": "AIF006",
-		"severity": "error",
 		"path": "kind",
-	}
+	})
 }
 
 kind_note := {
@@ -83,11 +79,9 @@ deny contains result if {
 	w.doc.metadata.name == ref.name
 	workloads.namespace(w.doc) == workloads.namespace(hpa.doc)
 	workloads.holds_credentials(w.doc)
-	result := {
+	result := finding.make(rego.metadata.chain(), {
 		"msg": sprintf("%s (in %s) scales %s (in %s), which holds the Claude credentials: remove the autoscaler and keep replicas: 1 (%s)", [workloads.describe(hpa.doc), hpa.file, workloads.describe(w.doc), w.file, reason]),
-		"rule": "AIF006",
-		"severity": "error",
 		"path": "spec.scaleTargetRef",
 		"docs": sort({hpa.index, w.index}),
-	}
+	})
 }

@@ -10,6 +10,7 @@
 # custom:
 #   id: AIF007
 #   severity: error
+#   short_title: Writable credentials without write-back, or a write-back Role too wide
 #   rationale: >-
 #     Claude Code writes the refreshed token pair back to ~/.claude/.credentials.json, and refresh
 #     tokens are reported to be single-use: a writable copy that nobody persists is lost with the
@@ -21,9 +22,10 @@
 #     resourceNames: [<the credentials Secret>].
 package rules.writeback
 
+import data.lib.finding as lib_finding
 import data.lib.workloads
 
-finding(path, msg) := {"msg": msg, "rule": "AIF007", "severity": "error", "path": path}
+finding(path, msg) := lib_finding.make(rego.metadata.chain(), {"msg": msg, "path": path})
 
 has_writeback if {
 	some c in workloads.containers(input)

@@ -18,6 +18,7 @@
 #     Secret>] with verbs get and patch (remoteControl.mode: writeBack renders that Role).
 package rules.writeback_rbac
 
+import data.lib.finding
 import data.lib.workloads
 import data.rules.writeback
 
@@ -88,11 +89,9 @@ deny contains result if {
 	some [w, sa] in holders
 	applies(b, w)
 	binds(b, w, sa)
-	result := {
+	result := finding.make(rego.metadata.chain(), {
 		"msg": sprintf("rules[%d].resourceNames on %s (in %s) grants %s on every Secret (no resourceNames), and %s (in %s) gives it to ServiceAccount %s of %s (in %s), which holds the Claude credentials: bind the Role to another ServiceAccount, or restrict it to the one credentials Secret with resourceNames: [<credentialsSecretName>]", [i, workloads.describe(r.doc), r.file, concat(", ", writes), workloads.describe(b.doc), b.file, sa, workloads.describe(w.doc), w.file]),
-		"rule": "AIF007",
-		"severity": "error",
 		"path": sprintf("rules[%d].resourceNames", [i]),
 		"docs": sort({r.index, b.index, w.index}),
-	}
+	})
 }
