@@ -33,6 +33,7 @@ MAIN_EPILOG = f"""commands:
   credentials  make, store, rotate and inspect the install's Claude Code login (its own --help)
   audit   audit a live cluster's installs and credentials, read-only (its own --help)
   scan-image  find Claude credentials baked into a saved image, deleted layers included
+  rules   list the rules, or explain one (`rules list`, `rules explain AIF002`)
 
 examples:
   aifactory-policy check -f my-values.yaml
@@ -104,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check the AIFactory chart, values files and Kubernetes manifests for Claude Code "
                     "Remote Control credential anti-patterns (rules AIF001-AIF101).")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{check,scan,credentials,audit,scan-image}")
+    sub = parser.add_subparsers(dest="command", metavar="{check,scan,credentials,audit,scan-image,rules}")
     sub.required = True
 
     check = sub.add_parser("check", formatter_class=_Formatter, epilog=CHECK_EPILOG,
@@ -149,6 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     from .commands.scan_image import add_parser as add_scan_image
     add_audit(sub, _Formatter, _common)
     add_scan_image(sub, _Formatter, _common)
+    from .commands.rules import add_parser as add_rules
+    add_rules(sub, _Formatter)
     return parser
 
 
@@ -170,6 +173,9 @@ def _run(argv: Optional[Sequence[str]]) -> int:
     if args.command == "credentials":
         from .credentials.cli import run as run_credentials
         return run_credentials(args)
+    if args.command == "rules":
+        from .commands.rules import run as run_rules
+        return run_rules(args)
     try:
         report = _dispatch(args)
         text = FORMATS[args.format](report)
