@@ -37,7 +37,12 @@ class Report:
     inputs: list[str] = field(default_factory=list)  # files evaluated (values files, manifests, templates)
     documents: int = 0                               # documents sent to the policies
     failures: list[str] = field(default_factory=list)  # inputs that could not be evaluated (exit 2)
-    command: str = ""                                # "check" or "scan"
+    command: str = ""                                # the subcommand, e.g. "check", "credentials status"
+    # A command whose result is more than findings (the credentials verbs) gives its own human text,
+    # printed by the text format in place of the findings list, and its data as top-level keys of
+    # the json format (credentials status: "installs").
+    body: Optional[str] = None
+    details: dict = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -58,3 +63,8 @@ class Report:
 
 class EvaluationError(Exception):
     """Input could not be evaluated (exit 2). The message names the file and the fix."""
+
+
+class Refusal(Exception):
+    """The input was evaluated and refused before anything was done (exit 1): a login that fails
+    validation, a personal owner, another install's Secret. The message names what and the fix."""

@@ -86,10 +86,6 @@ def redact(text: Any) -> str:
     return _B64_RUN.sub(_redact_b64, text)
 
 
-def contains_credential(text: str) -> bool:
-    return redact(text) != text
-
-
 # --- describe(): policies/lib/tokens in Python -------------------------------------------------
 
 def is_credentials_object(x: Any) -> bool:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from . import strvals
-from .yamlio import Document, LoadedFile, join_path
+from .yamlio import Document, LoadedFile
 
 
 def dotted(path: tuple) -> str:

@@ -183,10 +183,6 @@ class LoadedFile:
     text: str
     documents: list[Document]
 
-    @property
-    def raw_lines(self) -> list[str]:
-        return self.text.splitlines()
-
 
 def max_bytes_limit() -> int:
     """AIFACTORY_POLICY_MAX_BYTES when set (read per call, so a bad value is a clear error, not a

@@ -53,10 +53,6 @@ def run(ai: AuditInput, policies: Path, opa_path: Optional[str] = None, shards: 
     return value
 
 
-def resource_from_target(target: str) -> str:
-    return target  # Rego targets are already "Kind/namespace/name" (or "Kind/name")
-
-
 def file_from_target(target: str) -> str:
     parts = target.split("/")
     if len(parts) == 3:

@@ -11,6 +11,7 @@ from .. import helm
 from ..findings import EvaluationError, Finding, Report
 from ..rules import title_of
 from ..tools import policies_dir, repo_root
+from . import EXIT_CODES, FORMATS_HELP, add_common
 
 if TYPE_CHECKING:  # loaded in _check, while Helm renders: Helm starts sooner (see bench/results.md)
     from ..documents import InputDoc
@@ -106,11 +107,70 @@ def flag_docs(merged: "MergedValues") -> list:
     return [InputDoc(file=FLAG_VALUES_FILE, content=merged.flag_values)]
 
 
-def run(chart: Optional[str], values_files: list[str], sets: list[str], set_strings: list[str],
-        helm_path: Optional[str] = None, helm_major: Optional[int] = None, release: str = "aifactory",
-        namespace: Optional[str] = None, policies: Optional[str] = None, opa_path: Optional[str] = None,
-        kube_version: Optional[str] = None, set_files: Optional[list[str]] = None,
-        set_jsons: Optional[list[str]] = None) -> Report:
+EPILOG = f"""What is checked:
+  - each -f values file as written (raw text, comments included: credential material) and as
+    parsed YAML (AIF001-AIF007 where they apply to values);
+  - the values --set, --set-string, --set-file and --set-json set, as one values document
+    (AIF001-AIF007 where they apply to values), whatever the chart does with them;
+  - the merged values (chart values.yaml <- -f files <- --set-json <- --set <- --set-string <-
+    --set-file, as Helm merges them) against the chart's values.schema.json: AIF100 with the key,
+    file and line (or flag and key) that set it;
+  - the manifests `helm template` renders, reported by template file (AIF001-AIF007);
+  - chart guards: a `fail "ERROR: ..."` in the templates becomes AIF101.
+
+examples:
+  aifactory-policy check                                   # charts/aifactory, default values
+  aifactory-policy check -f prod.yaml --set remoteControl.enabled=true \\
+      --set remoteControl.credentialsSecretName=claude-creds
+  aifactory-policy check charts/aifactory -f a.yaml -f b.yaml --helm-major 4 --format json
+  aifactory-policy check -f prod.yaml --format sarif --output results.sarif
+
+{EXIT_CODES}
+
+{FORMATS_HELP}"""
+
+
+def add_parser(sub, formatter) -> None:
+    p = sub.add_parser("check", formatter_class=formatter, epilog=EPILOG,
+                       help="render the chart with Helm and check values and manifests",
+                       description="Render CHART with the real Helm (`helm template`) and check the values "
+                                   "files, the merged values and the rendered manifests.")
+    p.add_argument("chart", nargs="?", metavar="CHART",
+                   help="chart folder (default: charts/aifactory here, else in the repository)")
+    p.add_argument("-f", "--values", action="append", default=[], metavar="VALUES",
+                   help="values file, repeatable; later files win (as with helm)")
+    p.add_argument("--set", action="append", default=[], metavar="K=V",
+                   help="set a value (a.b=c, a[0]=x, a={x,y}; typed like helm), repeatable")
+    p.add_argument("--set-string", action="append", default=[], metavar="K=V",
+                   help="set a value, always a string, repeatable")
+    p.add_argument("--set-file", action="append", default=[], metavar="K=PATH",
+                   help="set a value to a file's text, repeatable (as with helm)")
+    p.add_argument("--set-json", action="append", default=[], metavar="K=JSON",
+                   help="set a JSON value (a.b={\"c\":1}), repeatable (as with helm)")
+    helm_group = p.add_mutually_exclusive_group()
+    helm_group.add_argument("--helm", metavar="PATH", help="helm binary to use")
+    helm_group.add_argument("--helm-major", type=int, choices=(3, 4),
+                            help="use the pinned Helm 3 (bin/helm3) or Helm 4 (bin/helm4)")
+    p.add_argument("--release-name", default="aifactory", metavar="NAME",
+                   help="release name for the render (default: aifactory)")
+    p.add_argument("--namespace", "-n", metavar="NS", help="namespace for the render")
+    p.add_argument("--kube-version", metavar="VER",
+                   help="Kubernetes version for the render (default: KUBERNETES_VERSION in ci/versions.env)")
+    add_common(p)
+
+
+def run(args) -> Report:
+    return check(args.chart, args.values, args.set, args.set_string, helm_path=args.helm,
+                 helm_major=args.helm_major, release=args.release_name, namespace=args.namespace,
+                 policies=args.policies, opa_path=args.opa, kube_version=args.kube_version,
+                 set_files=args.set_file, set_jsons=args.set_json)
+
+
+def check(chart: Optional[str], values_files: list[str], sets: list[str], set_strings: list[str],
+            helm_path: Optional[str] = None, helm_major: Optional[int] = None, release: str = "aifactory",
+          namespace: Optional[str] = None, policies: Optional[str] = None, opa_path: Optional[str] = None,
+          kube_version: Optional[str] = None, set_files: Optional[list[str]] = None,
+          set_jsons: Optional[list[str]] = None) -> Report:
     chart_dir = resolve_chart(chart)
     pol = policies_dir(policies)
     binary = helm.helm_binary(helm_path, helm_major)

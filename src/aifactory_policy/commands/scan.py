@@ -15,6 +15,7 @@ from ..opa import InputEvaluationError
 from ..findings import EvaluationError, Report
 from ..tools import policies_dir
 from ..yamlio import load_file
+from . import EXIT_CODES, FORMATS_HELP, add_common
 
 EXTENSIONS = (".yaml", ".yml", ".json")
 
@@ -66,8 +67,41 @@ def collect(paths: list[str], report: Report) -> list[str]:
     return files
 
 
-def run(paths: list[str], policies: Optional[str] = None, opa_path: Optional[str] = None,
-        per_file: bool = False) -> Report:
+EPILOG = f"""Folders are searched recursively for *.yaml, *.yml and *.json; a file named on the
+command line is scanned whatever its extension. Multi-document YAML and JSON are read; each file
+is checked as raw text (comments) and document by document. No chart, no schema (use `check`).
+Symlinks leading out of a scanned folder are skipped; nothing is written next to scanned files
+and nothing in them is executed.
+
+examples:
+  aifactory-policy scan values-examples/
+  aifactory-policy scan rendered.yaml k8s/ --format json
+  helm template my ./chart > out.yaml && aifactory-policy scan out.yaml
+  pre-commit: add `- repo: <this repo>` with hook id aifactory-policy-scan
+
+{EXIT_CODES}
+
+{FORMATS_HELP}"""
+
+
+def add_parser(sub, formatter) -> None:
+    p = sub.add_parser("scan", formatter_class=formatter, epilog=EPILOG,
+                       help="check values files and manifests on disk",
+                       description="Check values files and Kubernetes manifests (files or folders).")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="file or folder, repeatable")
+    p.add_argument("--per-file", action="store_true",
+                   help="compare files only with themselves: the cross-document rule (AIF005, one Secret "
+                        "shared by two releases) looks within each file, as conftest does without "
+                        "--combine (default: across every file given, so sharing between files is found)")
+    add_common(p)
+
+
+def run(args) -> Report:
+    return scan(args.paths, policies=args.policies, opa_path=args.opa, per_file=args.per_file)
+
+
+def scan(paths: list[str], policies: Optional[str] = None, opa_path: Optional[str] = None,
+         per_file: bool = False) -> Report:
     report = Report(command="scan")
     pol = policies_dir(policies)
     docs: list[InputDoc] = []

@@ -12,7 +12,7 @@ import secrets
 from pathlib import Path
 from typing import Optional
 
-from .errors import EvaluationError
+from ..findings import EvaluationError
 
 KEY_SECRET = "aifactory-fingerprint-key"
 KEY_KEY = "key"

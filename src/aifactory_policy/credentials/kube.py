@@ -11,7 +11,7 @@ from typing import Iterable, Optional, Protocol
 from urllib.parse import quote
 
 from ..kube_request import request
-from .errors import EvaluationError
+from ..findings import EvaluationError
 
 FIELD_MANAGER = "aifactory-policy"
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"  # what `kubectl rollout restart` sets

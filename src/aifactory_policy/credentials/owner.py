@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from .errors import Refusal
+from ..findings import Refusal
 
 SA_PREFIX = "system:serviceaccount:"
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")

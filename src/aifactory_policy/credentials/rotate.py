@@ -11,12 +11,12 @@ import subprocess
 import time
 from typing import Optional
 
+from ..findings import EvaluationError, Finding, Refusal, Report
 from . import fingerprint as fpmod
 from . import secret as sec
-from .create import Target, fingerprint_key, live_fingerprint, preflight, store
-from .errors import EXIT_REFUSED, EvaluationError, Refusal
 from .kube import Kube
-from .ui import out, say
+from .store import Target, fingerprint_key, live_fingerprint, preflight, store
+from .ui import say
 from .validate import inspect
 
 CREDENTIALS_SECRET = "aifactory.dev/credentials-secret"
@@ -86,7 +86,7 @@ def helm_test(helm: str, install: str, namespace: str, timeout: float, extra: tu
 
 def run(kube: Kube, source, t: Target, *, owner: Optional[str], owner_is_sa: bool, key_file: Optional[str],
         force: bool, timeout: float, helm: Optional[str], skip_helm_test: bool, poll: float = 2.0,
-        helm_args: tuple = ()) -> int:
+        helm_args: tuple = ()) -> Report:
     existing = kube.get_secret(t.namespace, t.name)
     if existing is None:
         raise Refusal(f"Secret {t.namespace}/{t.name} does not exist: nothing to rotate. Fix: "
@@ -113,7 +113,7 @@ def run(kube: Kube, source, t: Target, *, owner: Optional[str], owner_is_sa: boo
         say(f"no Deployment in {t.namespace} mounts Secret {t.name} (annotation {CREDENTIALS_SECRET}); nothing "
             "to restart")
     verified = "skipped (--skip-helm-test)"
-    code = 0
+    report = Report(command="credentials rotate")
     if workloads and not skip_helm_test:
         if not helm:
             raise EvaluationError("helm not found; run ci/bootstrap, or pass --skip-helm-test")
@@ -122,14 +122,18 @@ def run(kube: Kube, source, t: Target, *, owner: Optional[str], owner_is_sa: boo
         for line in logs.splitlines()[-15:]:
             say(f"  helm: {line}")
         verified = "helm test passed" if ok else "helm test FAILED"
-        code = 0 if ok else EXIT_REFUSED
+        if not ok:
+            report.findings.append(Finding(
+                rule="credentials", severity="error", resource=f"Secret/{t.namespace}/{t.name}",
+                message=f"`helm test {t.install}` failed after the rotation (its log is on stderr); the Secret "
+                        "already holds the new login"))
     old_exp = sec.rfc3339(old_login.expires_at) if old_login else "unknown"
-    out(f"rotated Secret {t.namespace}/{t.name} (install {t.install})\n"
-        f"  fingerprint: {fpmod.short(old_fp)} -> {fpmod.short(new_fp)}\n"
-        f"  expires:     {old_exp} -> {sec.rfc3339(stored.login.expires_at)}\n"
-        f"  restarted:   {', '.join('deployment/' + d['metadata']['name'] for d in workloads) or 'none'}\n"
-        f"  verified:    {verified}")
-    return code
+    report.body = (f"rotated Secret {t.namespace}/{t.name} (install {t.install})\n"
+                   f"  fingerprint: {fpmod.short(old_fp)} -> {fpmod.short(new_fp)}\n"
+                   f"  expires:     {old_exp} -> {sec.rfc3339(stored.login.expires_at)}\n"
+                   f"  restarted:   {', '.join('deployment/' + d['metadata']['name'] for d in workloads) or 'none'}\n"
+                   f"  verified:    {verified}")
+    return report
 
 
 def _refuse_same_login(old_fp: Optional[str], obtained, old_key: Optional[bytes], force: bool) -> None:

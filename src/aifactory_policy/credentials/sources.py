@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Protocol
 
-from .errors import EvaluationError, Refusal
+from ..findings import EvaluationError, Refusal
 from .ui import say
 
 KEYCHAIN_SERVICE = "Claude Code-credentials"

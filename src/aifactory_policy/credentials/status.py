@@ -15,17 +15,15 @@ Health, from what tests/test_token_lifecycle.py and test_token_holders.py measur
 """
 from __future__ import annotations
 
-import json
 import time
 from typing import Optional
 
+from ..findings import Finding, Report
 from . import fingerprint as fpmod
 from . import secret as sec
-from .create import fingerprint_key, live_fingerprint
-from .errors import EXIT_REFUSED
 from .kube import Kube
 from .rotate import CREDENTIALS_MODE, CREDENTIALS_SECRET, template_annotations
-from .ui import out
+from .store import fingerprint_key, live_fingerprint
 from .validate import inspect
 
 
@@ -199,10 +197,15 @@ def render_text(rows: list) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run(kube: Kube, namespace: Optional[str], key_file: Optional[str], preferred_key: str, fmt: str,
-        install: Optional[str] = None) -> int:
+def run(kube: Kube, namespace: Optional[str], key_file: Optional[str], preferred_key: str,
+        install: Optional[str] = None) -> Report:
+    """The rows as the report's "installs" (json) and its text; every problem is an error finding
+    (exit 1)."""
     rows = collect(kube, namespace, key_file, preferred_key, install)
     for r in rows:
         r.pop("live_fp", None)
-    out(json.dumps({"installs": rows}, indent=2) if fmt == "json" else render_text(rows))
-    return EXIT_REFUSED if any(r["problems"] for r in rows) else 0
+    findings = [Finding(rule="credentials", severity="error", message=p, title="Credentials status problem",
+                        resource=f"Secret/{r['namespace']}/{r['secret']}")
+                for r in rows for p in r["problems"]]
+    return Report(command="credentials status", findings=findings, body=render_text(rows),
+                  details={"installs": rows})

@@ -1,4 +1,5 @@
-"""Progress lines on stderr. Everything passes through redact(): a token can never reach the terminal."""
+"""Progress lines on stderr. Everything passes through redact(): a token can never reach the terminal.
+Results go to stdout as the command's Report (commands/credentials.py, written by cli.py)."""
 from __future__ import annotations
 
 import sys
@@ -10,7 +11,3 @@ def say(message: str) -> None:
     sys.stderr.write(redact(f"[credentials] {message}\n"))
     sys.stderr.flush()
 
-
-def out(text: str) -> None:
-    sys.stdout.write(redact(text if text.endswith("\n") else text + "\n"))
-    sys.stdout.flush()

@@ -1,7 +1,7 @@
 """Is this text a Claude Code login that keeps Remote Control working in a pod?
 
-The rules follow what Claude Code itself was measured to accept (shared facts
-claude-code-offline.md, Claude Code 2.1.197 and 2.1.330, offline):
+The rules follow what Claude Code itself was measured to accept (docs/facts.md, "What Claude Code
+does with it"; Claude Code 2.1.197 and 2.1.330, offline):
 - the file shape `{"claudeAiOauth": {accessToken, refreshToken, expiresAt, scopes, ...}}`;
 - Remote Control's "full-scope" check is decided by `scopes`: `user:inference` + `user:profile`
   passes; without `user:profile` (e.g. a `claude setup-token` login, inference-only) Claude Code
@@ -17,10 +17,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Optional
 
-from .errors import Refusal
+from ..findings import Refusal
 
 MAX_BYTES = 1 << 20  # a Secret holds at most 1 MiB
-REQUIRED_SCOPES = ("user:inference", "user:profile")
 LOGIN_FIX = "make a login for this install with `aifactory-policy credentials login` (runs `claude auth login`)"
 
 

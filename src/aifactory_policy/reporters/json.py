@@ -1,4 +1,5 @@
-"""Machine output: {"findings": [...], "summary": {...}} (docs/design.md CLI contract)."""
+"""Machine output: {"findings": [...], "summary": {...}} and a command's own data, e.g. credentials
+status's "installs" (docs/design.md CLI contract)."""
 from __future__ import annotations
 
 import json
@@ -13,6 +14,7 @@ def render(report: Report) -> str:
         "tool": "aifactory-policy",
         "version": __version__,
         "command": report.command,
+        **{k: v for k, v in report.details.items() if k not in ("findings", "summary")},
         "findings": [f.to_dict() for f in report.sorted_findings()],
         "waived": [f.to_dict() for f in report.waived],
         "notes": list(report.notes),

@@ -1,11 +1,14 @@
-"""Arguments and dispatch of `aifactory-policy credentials ...` (registered by the main cli.py)."""
+"""`aifactory-policy credentials <verb>`: the verbs' options and help, and dispatch to the verb
+modules in credentials/ (create: login and create-secret, rotate, status), each returning a Report.
+A refusal (exit 1) and an error (exit 2) are raised and reported by cli.py like every command's.
+"""
 from __future__ import annotations
 
 import argparse
 from typing import Callable, Optional
 
-from .errors import EXIT_REFUSED, EvaluationError, Refusal
-from .ui import say
+from ..findings import EvaluationError, Report
+from . import add_report_options
 
 EXIT_CODES = """exit codes:
   0  done (status: no problem found)
@@ -147,12 +150,12 @@ def add_parser(sub, formatter) -> None:
     status.add_argument("--all-namespaces", "-A", action="store_true", help="every namespace")
     status.add_argument("--install", metavar="RELEASE", help="only this install")
     status.add_argument("--key", default="credentials.json", metavar="KEY", help="Secret key (default: credentials.json)")
-    status.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    add_report_options(status)
     _k8s(status)
 
 
 def _source(args: argparse.Namespace):
-    from . import sources
+    from ..credentials import sources
     if args.credentials_command == "login" or args.from_login:
         return sources.ClaudeLogin(claude=args.claude)
     if args.from_file:
@@ -166,42 +169,35 @@ KubeFactory = Callable[[argparse.Namespace], object]
 
 
 def _api_kube(args: argparse.Namespace):
-    from .kube import ApiKube
+    from ..credentials.kube import ApiKube
     return ApiKube(args.kubeconfig, args.context)
 
 
-def run(args: argparse.Namespace, kube_factory: Optional[KubeFactory] = None) -> int:
-    """Dispatch; Refusal -> 1, EvaluationError -> 2. Tests pass a factory returning a fake API."""
-    try:
-        return _dispatch(args, kube_factory or _api_kube)
-    except Refusal as exc:
-        say(f"refused: {exc}")
-        return EXIT_REFUSED
-    except EvaluationError as exc:
-        say(f"error: {exc}")
-        return 2
+def run(args: argparse.Namespace, kube_factory: Optional[KubeFactory] = None) -> Report:
+    """Run the verb. Tests replace _api_kube (or pass kube_factory) with an in-memory API."""
+    return _dispatch(args, kube_factory or _api_kube)
 
 
 def _namespace(args: argparse.Namespace) -> str:
     if args.namespace:
         return args.namespace
-    from .kube import current_namespace
+    from ..credentials.kube import current_namespace
     return current_namespace(args.kubeconfig, args.context)
 
 
-def _dispatch(args: argparse.Namespace, kube_factory: KubeFactory) -> int:
+def _dispatch(args: argparse.Namespace, kube_factory: KubeFactory) -> Report:
     cmd = args.credentials_command
     if cmd == "status":
         kube = kube_factory(args)
         ns = None if args.all_namespaces else _namespace(args)
-        from . import status
-        return status.run(kube, ns, args.fingerprint_key_file, args.key, args.format, args.install)
-    from .create import Target
+        from ..credentials import status
+        return status.run(kube, ns, args.fingerprint_key_file, args.key, args.install)
+    from ..credentials.store import Target
     t = Target(namespace=_namespace(args), install=args.install, name=args.secret, key=args.key)
     common = dict(owner=args.owner, owner_is_sa=args.owner_is_service_account, key_file=args.fingerprint_key_file,
                   force=args.force)
     if cmd == "rotate":
-        from . import rotate
+        from ..credentials import rotate
         from ..tools import find_tool
         helm = None
         if not args.skip_helm_test:
@@ -214,6 +210,7 @@ def _dispatch(args: argparse.Namespace, kube_factory: KubeFactory) -> int:
                      *(("--kube-context", args.context) if args.context else ()))
         return rotate.run(kube, _source(args), t, timeout=args.timeout, helm=helm,
                           skip_helm_test=args.skip_helm_test, helm_args=helm_args, **common)
-    from . import create
+    from ..credentials import create
     kube = kube_factory(args)
-    return create.run(kube, _source(args), t, dry_run=args.dry_run, mode=args.mode, **common)
+    return create.run(kube, _source(args), t, dry_run=args.dry_run, mode=args.mode, command=f"credentials {cmd}",
+                      **common)

@@ -7,9 +7,10 @@ from typing import Optional
 
 from ..findings import EvaluationError, Report
 from ..output import warn
+from ..audit.material import Fingerprinter
+from ..audit.source import DumpSource, LiveSource
 from ..tools import policies_dir
-from .material import Fingerprinter
-from .source import DumpSource, LiveSource
+from . import add_common
 
 DEFAULT_ALLOW = [
     "Group:system:masters",                  # cluster-admin by certificate
@@ -50,12 +51,12 @@ def _count(message: str) -> int:
     return max((int(d) for d in digits), default=0)
 
 
-def run(kubeconfig: Optional[str] = None, context: Optional[str] = None, namespaces: Optional[list[str]] = None,
-        from_dump: Optional[str] = None, now: Optional[str] = None, max_age_days: int = DEFAULT_MAX_AGE_DAYS,
-        allow_subjects: Optional[list[str]] = None, waivers_file: Optional[str] = None,
-        policies: Optional[str] = None, opa_path: Optional[str] = None, progress: Optional[bool] = None,
-        summary_stream=None) -> Report:
-    from . import evaluate, facts, inventory, summary, waivers  # OPA, YAML: loaded only to audit
+def audit(kubeconfig: Optional[str] = None, context: Optional[str] = None, namespaces: Optional[list[str]] = None,
+          from_dump: Optional[str] = None, now: Optional[str] = None, max_age_days: int = DEFAULT_MAX_AGE_DAYS,
+          allow_subjects: Optional[list[str]] = None, waivers_file: Optional[str] = None,
+          policies: Optional[str] = None, opa_path: Optional[str] = None, progress: Optional[bool] = None,
+          summary_stream=None) -> Report:
+    from ..audit import evaluate, facts, inventory, summary, waivers  # OPA, YAML: loaded only to audit
     clock = parse_now(now)
     if max_age_days < 1:
         raise EvaluationError(f"--max-age-days {max_age_days}: must be at least 1")
@@ -127,7 +128,7 @@ examples:
 exit codes: 0 no error finding, 1 at least one, 2 could not evaluate (reason on stderr)"""
 
 
-def add_parser(sub, formatter, common) -> None:
+def add_parser(sub, formatter) -> None:
     p = sub.add_parser("audit", formatter_class=formatter, epilog=AUDIT_EPILOG,
                        help="audit a live cluster's AIFactory installs and credentials (read-only)",
                        description="Audit a cluster: shared, leaked, stale, over-readable and personal Claude "
@@ -149,12 +150,11 @@ def add_parser(sub, formatter, common) -> None:
                         "ServiceAccount:ops:backup, User:*@sre.example (repeatable, globs)")
     p.add_argument("--waivers", metavar="FILE", help="YAML waivers {rule, target, reason, expires}")
     p.add_argument("--progress", action="store_true", default=None, help="always print progress lines on stderr")
-    common(p)
-    p.set_defaults(run=_run_args)
+    add_common(p)
 
 
-def _run_args(args) -> Report:
-    return run(kubeconfig=args.kubeconfig, context=args.context, namespaces=args.namespace or None,
-               from_dump=args.from_dump, now=args.now, max_age_days=args.max_age_days,
-               allow_subjects=args.allow_subject, waivers_file=args.waivers, policies=args.policies,
-               opa_path=args.opa, progress=args.progress)
+def run(args) -> Report:
+    return audit(kubeconfig=args.kubeconfig, context=args.context, namespaces=args.namespace or None,
+                 from_dump=args.from_dump, now=args.now, max_age_days=args.max_age_days,
+                 allow_subjects=args.allow_subject, waivers_file=args.waivers, policies=args.policies,
+                 opa_path=args.opa, progress=args.progress)
