@@ -23,9 +23,8 @@ import pytest
 
 import throwaway_ca
 from fake_anthropic import HOSTS, Authority, FakeAnthropic, Switches
-from fixtures import leaked
+from fake_credentials import SCOPES, leaked, tagged_login
 
-SCOPES = ["user:inference", "user:profile", "user:sessions:claude_code"]
 ACCOUNT = {"accountUuid": "00000000-0000-4000-8000-000000000001",
            "organizationUuid": "00000000-0000-4000-8000-000000000002",
            "emailAddress": "aifactory-bot@example.com"}
@@ -42,13 +41,8 @@ exec "$@"
 
 
 def login(tag: str, expires_in_s: float, *, refresh: bool = True, scopes=SCOPES) -> dict:
-    """A fake login in the shape `claude auth login` writes (tokens say FAKE; data, not a secret)."""
-    oauth = {"accessToken": f"sk-ant-oat01-FAKE-lifecycle-access-{tag}",
-             "expiresAt": int((time.time() + expires_in_s) * 1000), "scopes": list(scopes),
-             "subscriptionType": "max"}
-    if refresh:
-        oauth["refreshToken"] = f"sk-ant-ort01-FAKE-lifecycle-refresh-{tag}"
-    return {"claudeAiOauth": oauth}
+    """A fake login in the shape `claude auth login` writes (tokens say FAKE-lifecycle; data, not a secret)."""
+    return tagged_login("lifecycle", tag, int((time.time() + expires_in_s) * 1000), refresh=refresh, scopes=scopes)
 
 
 def require_root() -> None:

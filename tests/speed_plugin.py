@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from aifactory_policy import helm as helm_module, opa as opa_module
-from aifactory_policy.audit import command as audit_command
+from aifactory_policy.commands import audit as audit_command
 from aifactory_policy.audit.material import Fingerprinter
 
 _REAL_EVAL_QUERY, _REAL_TEMPLATE = opa_module.eval_query, helm_module.template

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import audit_dump
-from fixtures import leaked
+from fake_credentials import leaked
 from aifactory_policy.audit import helm_release
 from aifactory_policy.audit.material import Fingerprinter, scan_bytes
 
@@ -197,7 +197,7 @@ def test_a_pod_equal_to_its_template_but_for_server_fields_is_judged_through_its
 def test_sharded_evaluation_gives_the_same_findings_as_one_process():
     """A large cluster's documents are judged in parallel shards: same findings, same installs."""
     from aifactory_policy.audit import evaluate, facts, inventory
-    from aifactory_policy.audit.command import DEFAULT_ALLOW
+    from aifactory_policy.commands.audit import DEFAULT_ALLOW
     from aifactory_policy.audit.source import DumpSource
     from aifactory_policy.tools import policies_dir
     inv = inventory.collect(DumpSource(str(DUMP)), None, lambda message: None)

@@ -120,7 +120,7 @@ def lint(helm: str, *args: str) -> subprocess.CompletedProcess:
 def test_every_values_example_passes_strict_lint(helm, example):
     """Lint alone would not show a guard's refusal (next test). That every example renders is asserted
     by test_rendered_manifests_match_the_kubernetes_openapi_schema (Helm 4) and by `check` of every
-    example in test_integration.py (Helm 3)."""
+    example in test_real_chart_and_policies.py (Helm 3)."""
     result = lint(helm, "-f", str(example))
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from fixtures import FAKE_ACCESS
+from fake_credentials import FAKE_ACCESS
 from helpers import mini, write
 
 MANIFEST = """\

@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from aifactory_policy.cli import main
-from aifactory_policy.credentials import cli as creds_cli
-from credentials_fakes import NS, FakeKube, creds, fake_claude, fake_security, other_refresh, prepend_path
-from fixtures import FAKE_REFRESH, leaked
+from aifactory_policy.commands import credentials as creds_cli
+from fake_kube_and_tools import NS, FakeKube, fake_claude, fake_security, prepend_path
+from fake_credentials import creds, other_refresh, FAKE_REFRESH, leaked
 
 ACCOUNT = {"accountUuid": "00000000-0000-4000-8000-000000000001",
            "organizationUuid": "00000000-0000-4000-8000-000000000002",

@@ -19,10 +19,9 @@ import tempfile
 
 import pytest
 
-from aifactory_policy.credentials.errors import Refusal
+from aifactory_policy.findings import Refusal
 from aifactory_policy.credentials.validate import validate
-from credentials_fakes import creds
-from fixtures import leaked
+from fake_credentials import creds, leaked
 from helpers import REPO
 
 ACCOUNT = {"accountUuid": "00000000-0000-4000-8000-000000000001",
@@ -96,8 +95,8 @@ REFUSED = [(["user:inference"], "Remote Control requires a full-scope login toke
 def stored_by_create_secret(doc: dict) -> bytes:
     """The exact bytes `credentials create-secret` stores for `doc` (in-process, in-memory API)."""
     from aifactory_policy.cli import main
-    from aifactory_policy.credentials import cli as creds_cli
-    from credentials_fakes import FakeKube
+    from aifactory_policy.commands import credentials as creds_cli
+    from fake_kube_and_tools import FakeKube
     fake = FakeKube()
     with pytest.MonkeyPatch.context() as mp, tempfile.TemporaryDirectory() as tmp:
         mp.setattr(creds_cli, "_api_kube", lambda args: fake)
@@ -169,7 +168,7 @@ def test_refused_scopes_are_refused_by_the_real_cli_too(runs, scopes, message):
 def test_auth_status_alone_cannot_tell_refused_scopes_apart(runs, scopes):
     """With user:inference, `auth status` still says claude.ai: only Remote Control tells them apart (why
     the validator checks scopes). Without it, 2.1.330 was measured here to report `none`, loggedIn false
-    (the shared facts file says claude.ai for all; this environment disagrees for this one case)."""
+    (the earlier, unmeasured note said claude.ai for all; docs/facts.md records this one case)."""
     status = status_of(runs[(tuple(scopes), STATUS)])
     assert status["authMethod"] == ("claude.ai" if "user:inference" in scopes else "none")
 

@@ -6,9 +6,10 @@ import sys
 
 import pytest
 
-from aifactory_policy.credentials import cli as creds_cli
+from aifactory_policy.commands import credentials as creds_cli
 from aifactory_policy.credentials import rotate as rotate_mod
-from credentials_fakes import NS, FakeKube, creds, executable, other_refresh
+from fake_kube_and_tools import NS, FakeKube, executable
+from fake_credentials import creds, other_refresh
 from test_credentials_create import run, write_creds  # noqa: F401 - the runner fixture
 
 SECRET = "claude-remote-credentials"

@@ -15,7 +15,7 @@ from typing import Callable
 
 import pytest
 
-from fixtures import FAKE_ACCESS
+from fake_credentials import FAKE_ACCESS
 from helpers import REPO, billion_laughs, write
 
 MANIFEST = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ok\ndata:\n  a: b\n"

@@ -11,9 +11,8 @@ import pytest
 
 from aifactory_policy.audit.source import RESOURCES, LiveSource, Unavailable
 from aifactory_policy.cli import main
-from credentials_fakes import creds
+from fake_credentials import creds, leaked
 from fake_kube_api import FakeApiServer
-from fixtures import leaked
 
 
 class Server(FakeApiServer):

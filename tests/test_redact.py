@@ -4,7 +4,7 @@ import base64
 import pytest
 
 from aifactory_policy.redact import REDACTED_B64, RedactingWriter, redact
-from fixtures import FAKE_ACCESS, FAKE_REFRESH, fake_credentials_b64, fake_credentials_json, leaked
+from fake_credentials import FAKE_ACCESS, FAKE_REFRESH, fake_credentials_b64, fake_credentials_json, leaked
 
 
 def test_token_keeps_prefix():

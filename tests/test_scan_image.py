@@ -6,7 +6,7 @@ import tracemalloc
 
 import pytest
 
-from fixtures import fake_credentials_json, leaked, FAKE_REFRESH
+from fake_credentials import fake_credentials_json, leaked, FAKE_REFRESH
 from image_builder import docker_save, layer_tar, oci_layout, sha
 from aifactory_policy.commands import scan_image
 
@@ -54,7 +54,7 @@ def test_oci_layout(cli, tmp_path, packed):
 
 def test_opaque_whiteout(tmp_path):
     opaque = layer_tar({"home/nonroot/.claude/.wh..wh..opq": b""})
-    report = scan_image.run([str(docker_save(tmp_path / "o.tar", [BAKED, opaque]))])
+    report = scan_image.scan_images([str(docker_save(tmp_path / "o.tar", [BAKED, opaque]))])
     f = next(f for f in report.findings if f.rule == "AIF301")
     assert "whiteout" in f.message
 
@@ -66,7 +66,7 @@ def test_memory_stays_flat(tmp_path):
     target = docker_save(tmp_path / "big.tar", [BASE, big])
     del big
     tracemalloc.start()
-    report = scan_image.run([str(target)])
+    report = scan_image.scan_images([str(target)])
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     target.unlink()   # pytest keeps recent runs' tmp dirs, which may be in memory (tmpfs)

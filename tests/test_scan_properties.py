@@ -45,7 +45,7 @@ def scan_texts(texts: list[str]) -> list[list]:
         paths = [Path(d) / f"input-{i}.yaml" for i in range(len(texts))]
         for path, text in zip(paths, texts):
             path.write_text(text, encoding="utf-8")
-        report = scan.run([str(p) for p in paths], per_file=True)
+        report = scan.scan([str(p) for p in paths], per_file=True)
     assert not report.failures, report.failures
     return [[f for f in report.findings if f.file == str(p)] for p in paths]
 

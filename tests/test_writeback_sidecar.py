@@ -16,9 +16,8 @@ import time
 
 import pytest
 
-from credentials_fakes import creds, other_refresh
+from fake_credentials import creds, other_refresh, leaked
 from fake_kube_api import FakeApiServer
-from fixtures import leaked
 from helpers import REPO, wait_for
 
 SCRIPT = REPO / "charts" / "aifactory" / "files" / "credentials_writeback.py"

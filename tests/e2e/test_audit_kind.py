@@ -14,7 +14,7 @@ import uuid
 import pytest
 
 from helpers import REPO
-from fixtures import leaked
+from fake_credentials import leaked
 
 pytestmark = pytest.mark.cluster
 

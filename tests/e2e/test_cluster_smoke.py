@@ -104,7 +104,7 @@ def test_secret_subpath_0400_without_fsgroup_is_unreadable_for_the_pod_user(
     assert st == ["400", "0", "0"]
     read = cluster.exec(ns, "agent", "cat", CREDS_PATH, check=False)
     assert read.returncode != 0 and "Permission denied" in read.stderr
-    # Claude Code then silently reports "not logged in" (see shared facts).
+    # Claude Code then silently reports "not logged in" (docs/facts.md).
     status = cluster.exec(ns, "agent", "claude", "auth", "status", check=False)
     assert status.returncode == 1
     assert json.loads(status.stdout)["loggedIn"] is False

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures import fake_credentials_json, leaked
+from fake_credentials import fake_credentials_json, leaked
 
 pytestmark = pytest.mark.cluster
 

@@ -34,22 +34,20 @@ import throwaway_ca
 from chart_release import CHART, IDLE_AGENT, OAUTH_ACCOUNT, REPO, SECRET
 from e2e_helpers import restricted_pod
 from fake_anthropic import HOSTS, MESSAGES_PATH, REPLY_TEXT, TOKEN_PATH
+from fake_credentials import tagged_login
 from helpers import wait_for
 
 pytestmark = pytest.mark.cluster
 
 BIN = REPO / "bin"
 CREDS = "/home/nonroot/.claude/.credentials.json"
-SCOPES = ["user:inference", "user:profile", "user:sessions:claude_code"]
 SECURITY = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}, "readOnlyRootFilesystem": True,
             "runAsNonRoot": True}
 
 
 def login(tag: str, expires_in_s: int) -> dict:
-    return {"claudeAiOauth": {"accessToken": f"sk-ant-oat01-FAKE-kind-access-{tag}-{uuid.uuid4().hex[:8]}",
-                              "refreshToken": f"sk-ant-ort01-FAKE-kind-refresh-{tag}-{uuid.uuid4().hex[:8]}",
-                              "expiresAt": int((time.time() + expires_in_s) * 1000), "scopes": SCOPES,
-                              "subscriptionType": "max"}}
+    """A fake login (tokens say FAKE-kind), unique per call."""
+    return tagged_login("kind", f"{tag}-{uuid.uuid4().hex[:8]}", int((time.time() + expires_in_s) * 1000))
 
 
 @pytest.fixture(scope="module")

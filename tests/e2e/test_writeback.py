@@ -24,6 +24,7 @@ from functools import partial
 import pytest
 
 from conftest import REPO
+from fake_credentials import tagged_login
 from helpers import wait_for
 
 pytestmark = pytest.mark.cluster
@@ -42,13 +43,8 @@ wait_until = partial(wait_for, step=0.5)  # polls the API server: every half sec
 
 
 def login(tag: str, expires_ms: int, refresh: str | None = None) -> bytes:
-    """Fake credentials (FAKE tokens only), shaped as Claude Code writes them."""
-    return json.dumps({"claudeAiOauth": {
-        "accessToken": f"sk-ant-oat01-FAKE-e2e-access-{tag}",
-        "refreshToken": f"sk-ant-ort01-FAKE-e2e-refresh-{tag}" if refresh is None else refresh,
-        "expiresAt": expires_ms,
-        "scopes": ["user:inference", "user:profile", "user:sessions:claude_code"],
-        "subscriptionType": "max"}}).encode()
+    """Fake credentials (tokens say FAKE-e2e), shaped as Claude Code writes them."""
+    return json.dumps(tagged_login("e2e", tag, expires_ms, refresh=True if refresh is None else refresh)).encode()
 
 
 def no_token(text: str) -> bool:

@@ -1,4 +1,5 @@
-"""Offline stand-ins for the credentials commands: an in-memory Kubernetes API and fake executables."""
+"""Offline stand-ins for what the credentials commands talk to: an in-memory Kubernetes API and fake
+`claude` and `security` executables. The fake logins themselves are in fake_credentials.py."""
 from __future__ import annotations
 
 import copy
@@ -9,27 +10,7 @@ import textwrap
 from pathlib import Path
 from typing import Optional
 
-from fixtures import fake_credentials
-
 NS = "agents"
-
-
-def creds(scopes=None, refresh: Optional[str] = "sk-ant-ort01-FAKErefreshTOKENforTESTSonly0123456789abcdefABCDEF_-xyz",
-          expires_in_s: int = 3600, **extra) -> dict:
-    doc = fake_credentials(expires_in_s=expires_in_s)
-    oauth = doc["claudeAiOauth"]
-    if scopes is not None:
-        oauth["scopes"] = scopes
-    if refresh is None:
-        oauth.pop("refreshToken")
-    else:
-        oauth["refreshToken"] = refresh
-    oauth.update(extra)
-    return doc
-
-
-def other_refresh(tag: str) -> str:
-    return f"sk-ant-ort01-FAKErefreshTOKEN{tag}only0123456789abcdef"
 
 
 class FakeKube:

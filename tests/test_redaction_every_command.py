@@ -9,7 +9,7 @@ import os
 import pytest
 
 from aifactory_policy.reporters import FORMATS
-from fixtures import FAKE_ACCESS, FAKE_REFRESH, fake_credentials_b64, fake_credentials_json, leaked
+from fake_credentials import FAKE_ACCESS, FAKE_REFRESH, fake_credentials_b64, fake_credentials_json, leaked
 from helpers import DATA, REPO, write
 from image_builder import docker_save, layer_tar
 

@@ -33,12 +33,6 @@ def test_schema_from_real_chart(cli):
     assert [f["path"] for f in found if f["rule"] == "AIF100"] == ["remoteControl.mode"]
 
 
-def _rule_id(rule_dir):
-    import re
-    m = re.search(r'"rule":\s*"(AIF\d+)"', (rule_dir / "policy.rego").read_text())
-    return m.group(1) if m else None
-
-
 @functools.lru_cache(maxsize=None)
 def _suite(rule_dir):
     return yaml_load((rule_dir / "suite.yaml").read_text())["samples"]

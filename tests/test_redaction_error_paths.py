@@ -1,6 +1,6 @@
 """No credential in error paths: Helm's and argparse's messages quoting arguments, and an internal
-error's traceback. (Every command x every format on laden inputs: tests/test_untrusted_inputs.py.)"""
-from fixtures import FAKE_ACCESS, leaked
+error's traceback. (Every command x every format on laden inputs: tests/test_redaction_every_command.py.)"""
+from fake_credentials import FAKE_ACCESS, leaked
 from helpers import MINI_CHART, mini
 
 
