@@ -28,6 +28,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from generated_files import sync  # ci/generated_files.py (this folder is on sys.path when run as a script)
+
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = ROOT / "policies"
 PYTHON_OUT = ROOT / "src" / "aifactory_policy" / "rule_catalogue.py"
@@ -171,16 +173,7 @@ def wanted(cat: dict[str, dict]) -> dict[Path, str]:
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     want = wanted(catalogue(inspect(opa_binary())))
-    drifted = [p for p, text in want.items() if not p.is_file() or p.read_text(encoding="utf-8") != text]
-    if check:
-        for p in drifted:
-            print(f"{p.relative_to(ROOT)} is out of date with the policies' METADATA: run ci/rule_catalogue.py",
-                  file=sys.stderr)
-        return 1 if drifted else 0
-    for p in drifted:
-        p.write_text(want[p], encoding="utf-8")
-        print(f"wrote {p.relative_to(ROOT)}")
-    return 0
+    return sync(want, check, "ci/rule_catalogue.py", "the policies' METADATA")
 
 
 if __name__ == "__main__":

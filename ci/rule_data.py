@@ -19,6 +19,8 @@ import json
 import sys
 from pathlib import Path
 
+from generated_files import sync  # ci/generated_files.py (this folder is on sys.path when run as a script)
+
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "policies" / "claude_code.json"
 CHART_COPY = ROOT / "charts" / "aifactory" / "files" / "claude-code-env.json"
@@ -122,16 +124,7 @@ def main(argv: list[str]) -> int:
         return 1
     want = {CHART_COPY: chart_copy(source), CHART_MATERIAL: chart_material(cm), PYTHON_MATERIAL: python_material(cm),
             ADMISSION: admission_policy(source, ADMISSION.read_text(encoding="utf-8"))}
-    drifted = [p for p, text in want.items() if not p.is_file() or p.read_text(encoding="utf-8") != text]
-    if check:
-        for p in drifted:
-            print(f"{p.relative_to(ROOT)} is out of date with {SOURCE.relative_to(ROOT)}: run ci/rule_data.py",
-                  file=sys.stderr)
-        return 1 if drifted else 0
-    for p in drifted:
-        p.write_text(want[p], encoding="utf-8")
-        print(f"wrote {p.relative_to(ROOT)}")
-    return 0
+    return sync(want, check, "ci/rule_data.py", str(SOURCE.relative_to(ROOT)))
 
 
 if __name__ == "__main__":

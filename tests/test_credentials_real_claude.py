@@ -22,7 +22,6 @@ import pytest
 from aifactory_policy.findings import Refusal
 from aifactory_policy.credentials.validate import validate
 from fake_credentials import creds, leaked
-from helpers import REPO
 
 ACCOUNT = {"accountUuid": "00000000-0000-4000-8000-000000000001",
            "organizationUuid": "00000000-0000-4000-8000-000000000002",
@@ -35,15 +34,9 @@ LOCAL_REFUSALS = ("full-scope login token", "claude.ai subscription", "Unable to
 
 
 @pytest.fixture(scope="module")
-def claude() -> str:
-    path = os.environ.get("AIFACTORY_CLAUDE")
-    if not path:
-        proc = subprocess.run([str(REPO / "ci" / "install-claude-code"), "--check"], capture_output=True, text=True,
-                              timeout=60, check=False)
-        path = proc.stdout.strip()
-    if not path or not os.access(path, os.X_OK):
-        pytest.fail("the real Claude Code CLI is not installed: run ci/bootstrap (it calls ci/install-claude-code)")
-    return path
+def claude(claude_cli) -> str:
+    """The pinned CLI (conftest.py's claude_cli)."""
+    return claude_cli
 
 
 def scrubbed_env(home, config_dir) -> dict:

@@ -17,6 +17,9 @@ from helpers import REPO
 
 
 def _generator():
+    import sys
+    if str(REPO / "ci") not in sys.path:   # the generator imports its sibling ci/generated_files.py
+        sys.path.append(str(REPO / "ci"))
     spec = importlib.util.spec_from_file_location("rule_catalogue_gen", REPO / "ci" / "rule_catalogue.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)

@@ -190,15 +190,23 @@ def create_secret(cluster, ns: str, release: str, content: dict, tmp_path: Path)
     assert proc.returncode == 0, proc.stderr
 
 
+def lifecycle_install(cluster, namespace: str, images: tuple[str, str], tls, tmp_path: Path, *, tag: str, mode: str,
+                      access_lifetime: int, revoke: bool = False) -> tuple[dict, FakeInCluster, Install]:
+    """A namespace's whole setup: an expired login, the fake endpoint that knows it, the Secret made by
+    `credentials create-secret`, and the chart's values for MODE (not installed yet)."""
+    test_image, writeback_image = images
+    seed = login(tag, -3600)   # the access token expired an hour ago
+    fake = deploy_fake(cluster, namespace, writeback_image, tls, [seed], access_lifetime=access_lifetime, revoke=revoke)
+    release = f"{tag}-{uuid.uuid4().hex[:5]}"
+    create_secret(cluster, namespace, release, seed, tmp_path)
+    return seed, fake, Install(cluster, namespace, release, chart_values(tmp_path, fake, test_image, mode, writeback_image))
+
+
 @pytest.mark.parametrize("mode", ["readOnly", "ownedCopy"])
 def test_read_only_modes_pass_helm_test_without_a_refresh_then_die_at_the_first_task(
         cluster, restricted_namespace, test_image, writeback_image, tls, tmp_path, mode):
-    ns = restricted_namespace("life-ro")
-    seed = login(mode, -3600)   # the access token expired an hour ago
-    fake = deploy_fake(cluster, ns, writeback_image, tls, [seed], access_lifetime=3600)
-    release = f"ro-{uuid.uuid4().hex[:5]}"
-    create_secret(cluster, ns, release, seed, tmp_path)
-    inst = Install(cluster, ns, release, chart_values(tmp_path, fake, test_image, mode, writeback_image))
+    seed, fake, inst = lifecycle_install(cluster, restricted_namespace("life-ro"), (test_image, writeback_image), tls,
+                                         tmp_path, tag=mode.lower(), mode=mode, access_lifetime=3600)
     inst.install()
 
     logs = inst.test()
@@ -219,13 +227,10 @@ def test_read_only_modes_pass_helm_test_without_a_refresh_then_die_at_the_first_
 
 def test_write_back_survives_three_expiries_and_two_restarts(
         cluster, restricted_namespace, test_image, writeback_image, tls, tmp_path):
-    ns = restricted_namespace("life-wb")
-    seed = login("wb", -3600)
     # 240 s tokens: inside Claude Code's 5-minute margin, so every task refreshes (several expiries each)
-    fake = deploy_fake(cluster, ns, writeback_image, tls, [seed], access_lifetime=240, revoke=True)
-    release = f"wb-{uuid.uuid4().hex[:5]}"
-    create_secret(cluster, ns, release, seed, tmp_path)
-    inst = Install(cluster, ns, release, chart_values(tmp_path, fake, test_image, "writeBack", writeback_image))
+    seed, fake, inst = lifecycle_install(cluster, restricted_namespace("life-wb"), (test_image, writeback_image), tls,
+                                         tmp_path, tag="wb", mode="writeBack", access_lifetime=240, revoke=True)
+    ns = inst.ns
     inst.install()
     inst.test()
     assert fake.refreshes() == [], "helm test made Claude Code refresh the install's login"
@@ -287,12 +292,9 @@ def second_holder_pod(name: str, image: str, fake: FakeInCluster) -> dict:
 
 def test_two_pods_holding_one_secret_both_lose_the_login(
         cluster, restricted_namespace, test_image, writeback_image, tls, tmp_path):
-    ns = restricted_namespace("life-two")
-    seed = login("two", -3600)
-    fake = deploy_fake(cluster, ns, writeback_image, tls, [seed], access_lifetime=3600, revoke=True)
-    release = f"two-{uuid.uuid4().hex[:5]}"
-    create_secret(cluster, ns, release, seed, tmp_path)
-    inst = Install(cluster, ns, release, chart_values(tmp_path, fake, test_image, "writeBack", writeback_image))
+    seed, fake, inst = lifecycle_install(cluster, restricted_namespace("life-two"), (test_image, writeback_image), tls,
+                                         tmp_path, tag="two", mode="writeBack", access_lifetime=3600, revoke=True)
+    ns = inst.ns
     cluster.apply(second_holder_pod("second-holder", test_image, fake), namespace=ns)   # copies the seed pair
     inst.install()
     cluster.wait_pod_running(ns, "second-holder", timeout=120)
