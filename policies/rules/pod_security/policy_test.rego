@@ -1,1160 +1,206 @@
 package rules.pod_security_test
 
+import data.lib.testing
 import data.rules.pod_security
 
+# Every case below: pod_security.deny of its input is exactly its want (a set of findings).
+check(c) if testing.same(pod_security.deny, c.want) with input as c.input
+
 # Pod: restricted is clean
-test_pod_clean if {
-	results := pod_security.deny with input as {
-		"apiVersion": "v1",
-		"kind": "Pod",
-		"metadata": {
-			"name": "p",
-			"namespace": "aifactory",
-			"labels": {"app.kubernetes.io/part-of": "aifactory"},
-		},
-		"spec": {
-			"securityContext": {
-				"runAsNonRoot": true,
-				"runAsUser": 65532,
-				"runAsGroup": 65532,
-				"fsGroup": 65532,
-				"seccompProfile": {
-					"type": "RuntimeDefault",
-				},
-			},
-			"containers": [
-				{
-					"name": "w",
-					"image": "ghcr.io/example/aifactory:1.0.0",
-					"securityContext": {
-						"allowPrivilegeEscalation": false,
-						"readOnlyRootFilesystem": true,
-						"capabilities": {
-							"drop": [
-								"ALL",
-							],
-						},
-					},
-				},
-			],
-		},
-	}
-	count(results) == 0
+test_pod_clean if check(cases.pod_clean)
+
+cases["pod_clean"] := {
+	"input": testing.part_of_chart("Pod", testing.plain_pod),
+	"want": set(),
 }
 
 # Deployment: restricted is clean
-test_deployment_clean if {
-	results := pod_security.deny with input as {
-		"apiVersion": "apps/v1",
-		"kind": "Deployment",
-		"metadata": {
-			"name": "w",
-			"namespace": "aifactory",
-			"labels": {"app.kubernetes.io/part-of": "aifactory"},
-		},
-		"spec": {
-			"template": {
-				"metadata": {},
-				"spec": {
-					"securityContext": {
-						"runAsNonRoot": true,
-						"runAsUser": 65532,
-						"runAsGroup": 65532,
-						"fsGroup": 65532,
-						"seccompProfile": {
-							"type": "RuntimeDefault",
-						},
-					},
-					"containers": [
-						{
-							"name": "w",
-							"image": "ghcr.io/example/aifactory:1.0.0",
-							"securityContext": {
-								"allowPrivilegeEscalation": false,
-								"readOnlyRootFilesystem": true,
-								"capabilities": {
-									"drop": [
-										"ALL",
-									],
-								},
-							},
-						},
-					],
-				},
-			},
-			"replicas": 1,
-			"strategy": {
-				"type": "Recreate",
-			},
-		},
-	}
-	count(results) == 0
+test_deployment_clean if check(cases.deployment_clean)
+
+cases["deployment_clean"] := {
+	"input": testing.part_of_chart("Deployment", testing.plain_pod),
+	"want": set(),
 }
 
 # StatefulSet: restricted is clean
-test_statefulset_clean if {
-	results := pod_security.deny with input as {
-		"apiVersion": "apps/v1",
-		"kind": "StatefulSet",
-		"metadata": {
-			"name": "w",
-			"namespace": "aifactory",
-			"labels": {"app.kubernetes.io/part-of": "aifactory"},
-		},
-		"spec": {
-			"template": {
-				"metadata": {},
-				"spec": {
-					"securityContext": {
-						"runAsNonRoot": true,
-						"runAsUser": 65532,
-						"runAsGroup": 65532,
-						"fsGroup": 65532,
-						"seccompProfile": {
-							"type": "RuntimeDefault",
-						},
-					},
-					"containers": [
-						{
-							"name": "w",
-							"image": "ghcr.io/example/aifactory:1.0.0",
-							"securityContext": {
-								"allowPrivilegeEscalation": false,
-								"readOnlyRootFilesystem": true,
-								"capabilities": {
-									"drop": [
-										"ALL",
-									],
-								},
-							},
-						},
-					],
-				},
-			},
-			"replicas": 1,
-		},
-	}
-	count(results) == 0
+test_statefulset_clean if check(cases.statefulset_clean)
+
+cases["statefulset_clean"] := {
+	"input": testing.part_of_chart("StatefulSet", testing.plain_pod),
+	"want": set(),
 }
 
 # DaemonSet: restricted is clean
-test_daemonset_clean if {
-	results := pod_security.deny with input as {
-		"apiVersion": "apps/v1",
-		"kind": "DaemonSet",
-		"metadata": {
-			"name": "w",
-			"namespace": "aifactory",
-			"labels": {"app.kubernetes.io/part-of": "aifactory"},
-		},
-		"spec": {
-			"template": {
-				"metadata": {},
-				"spec": {
-					"securityContext": {
-						"runAsNonRoot": true,
-						"runAsUser": 65532,
-						"runAsGroup": 65532,
-						"fsGroup": 65532,
-						"seccompProfile": {
-							"type": "RuntimeDefault",
-						},
-					},
-					"containers": [
-						{
-							"name": "w",
-							"image": "ghcr.io/example/aifactory:1.0.0",
-							"securityContext": {
-								"allowPrivilegeEscalation": false,
-								"readOnlyRootFilesystem": true,
-								"capabilities": {
-									"drop": [
-										"ALL",
-									],
-								},
-							},
-						},
-					],
-				},
-			},
-		},
-	}
-	count(results) == 0
+test_daemonset_clean if check(cases.daemonset_clean)
+
+cases["daemonset_clean"] := {
+	"input": testing.part_of_chart("DaemonSet", testing.plain_pod),
+	"want": set(),
 }
 
 # ReplicaSet: restricted is clean
-test_replicaset_clean if {
-	results := pod_security.deny with input as {
-		"apiVersion": "apps/v1",
-		"kind": "ReplicaSet",
-		"metadata": {
-			"name": "w",
-			"namespace": "aifactory",
-			"labels": {"app.kubernetes.io/part-of": "aifactory"},
-		},
-		"spec": {
-			"template": {
-				"metadata": {},
-				"spec": {
-					"securityContext": {
-						"runAsNonRoot": true,
-						"runAsUser": 65532,
-						"runAsGroup": 65532,
-						"fsGroup": 65532,
-						"seccompProfile": {
-							"type": "RuntimeDefault",
-						},
-					},
-					"containers": [
-						{
-							"name": "w",
-							"image": "ghcr.io/example/aifactory:1.0.0",
-							"securityContext": {
-								"allowPrivilegeEscalation": false,
-								"readOnlyRootFilesystem": true,
-								"capabilities": {
-									"drop": [
-										"ALL",
-									],
-								},
-							},
-						},
-					],
-				},
-			},
-			"replicas": 1,
-		},
-	}
-	count(results) == 0
+test_replicaset_clean if check(cases.replicaset_clean)
+
+cases["replicaset_clean"] := {
+	"input": testing.part_of_chart("ReplicaSet", testing.plain_pod),
+	"want": set(),
 }
 
 # Job: restricted is clean
-test_job_clean if {
-	results := pod_security.deny with input as {
-		"apiVersion": "apps/v1",
-		"kind": "Job",
-		"metadata": {
-			"name": "w",
-			"namespace": "aifactory",
-			"labels": {"app.kubernetes.io/part-of": "aifactory"},
-		},
-		"spec": {
-			"template": {
-				"metadata": {},
-				"spec": {
-					"securityContext": {
-						"runAsNonRoot": true,
-						"runAsUser": 65532,
-						"runAsGroup": 65532,
-						"fsGroup": 65532,
-						"seccompProfile": {
-							"type": "RuntimeDefault",
-						},
-					},
-					"containers": [
-						{
-							"name": "w",
-							"image": "ghcr.io/example/aifactory:1.0.0",
-							"securityContext": {
-								"allowPrivilegeEscalation": false,
-								"readOnlyRootFilesystem": true,
-								"capabilities": {
-									"drop": [
-										"ALL",
-									],
-								},
-							},
-						},
-					],
-				},
-			},
-		},
-	}
-	count(results) == 0
+test_job_clean if check(cases.job_clean)
+
+cases["job_clean"] := {
+	"input": testing.part_of_chart("Job", testing.plain_pod),
+	"want": set(),
 }
 
 # CronJob: restricted is clean
-test_cronjob_clean if {
-	results := pod_security.deny with input as {
-		"apiVersion": "batch/v1",
-		"kind": "CronJob",
-		"metadata": {
-			"name": "c",
-			"namespace": "aifactory",
-			"labels": {"app.kubernetes.io/part-of": "aifactory"},
-		},
-		"spec": {
-			"schedule": "@daily",
-			"jobTemplate": {
-				"spec": {
-					"template": {
-						"metadata": {},
-						"spec": {
-							"securityContext": {
-								"runAsNonRoot": true,
-								"runAsUser": 65532,
-								"runAsGroup": 65532,
-								"fsGroup": 65532,
-								"seccompProfile": {
-									"type": "RuntimeDefault",
-								},
-							},
-							"containers": [
-								{
-									"name": "w",
-									"image": "ghcr.io/example/aifactory:1.0.0",
-									"securityContext": {
-										"allowPrivilegeEscalation": false,
-										"readOnlyRootFilesystem": true,
-										"capabilities": {
-											"drop": [
-												"ALL",
-											],
-										},
-									},
-								},
-							],
-						},
-					},
-				},
-			},
-		},
-	}
-	count(results) == 0
+test_cronjob_clean if check(cases.cronjob_clean)
+
+cases["cronjob_clean"] := {
+	"input": testing.part_of_chart("CronJob", testing.plain_pod),
+	"want": set(),
 }
 
 # hostIPC
-test_host_ipc if {
-	results := pod_security.deny with input as {
-		"apiVersion": "v1",
-		"kind": "Pod",
-		"metadata": {
-			"name": "p",
-			"namespace": "aifactory",
-			"labels": {"app.kubernetes.io/part-of": "aifactory"},
-		},
-		"spec": {
-			"securityContext": {
-				"runAsNonRoot": true,
-				"runAsUser": 65532,
-				"runAsGroup": 65532,
-				"fsGroup": 65532,
-				"seccompProfile": {
-					"type": "RuntimeDefault",
-				},
-			},
-			"containers": [
-				{
-					"name": "w",
-					"image": "ghcr.io/example/aifactory:1.0.0",
-					"securityContext": {
-						"allowPrivilegeEscalation": false,
-						"readOnlyRootFilesystem": true,
-						"capabilities": {
-							"drop": [
-								"ALL",
-							],
-						},
-					},
-				},
-			],
-			"hostIPC": true,
-		},
-	}
-	count(results) == 1
-	results == {
-		{
-			"msg": "spec.hostIPC is true: remove it (restricted Pod Security forbids sharing the host's namespaces)",
-			"path": "spec.hostIPC",
-			"rule": "AIF004",
-			"severity": "error",
-		},
-	}
+test_host_ipc if check(cases.host_ipc)
+
+cases["host_ipc"] := {
+	"input": testing.part_of_chart("Pod", object.union(testing.plain_pod, {"hostIPC": true})),
+	"want": {
+		finding("spec.hostIPC", "spec.hostIPC is true: remove it (restricted Pod Security forbids sharing the host's namespaces)"),
+	},
 }
 
 # only NET_BIND_SERVICE may be added
-test_capability_add if {
-	results := pod_security.deny with input as {
-		"apiVersion": "v1",
-		"kind": "Pod",
-		"metadata": {
-			"name": "p",
-			"namespace": "aifactory",
-			"labels": {"app.kubernetes.io/part-of": "aifactory"},
-		},
-		"spec": {
-			"securityContext": {
-				"runAsNonRoot": true,
-				"runAsUser": 65532,
-				"runAsGroup": 65532,
-				"fsGroup": 65532,
-				"seccompProfile": {
-					"type": "RuntimeDefault",
-				},
-			},
-			"containers": [
-				{
-					"name": "w",
-					"image": "ghcr.io/example/aifactory:1.0.0",
-					"securityContext": {
-						"allowPrivilegeEscalation": false,
-						"readOnlyRootFilesystem": true,
-						"capabilities": {
-							"drop": [
-								"ALL",
-							],
-							"add": [
-								"NET_BIND_SERVICE",
-								"NET_ADMIN",
-							],
-						},
-					},
-				},
-			],
-		},
-	}
-	count(results) == 1
-	results == {
-		{
-			"msg": "spec.containers[0].securityContext.capabilities.add adds NET_ADMIN: restricted Pod Security allows adding only NET_BIND_SERVICE",
-			"path": "spec.containers[0].securityContext.capabilities.add",
-			"rule": "AIF004",
-			"severity": "error",
-		},
-	}
+test_capability_add if check(cases.capability_add)
+
+cases["capability_add"] := {
+	"input": testing.part_of_chart("Pod", object.union(testing.plain_pod, {
+		"containers": [
+			object.union(testing.container("w"), {"securityContext": {"capabilities": {"add": ["NET_BIND_SERVICE", "NET_ADMIN"]}}}),
+		],
+	})),
+	"want": {
+		finding("spec.containers[0].securityContext.capabilities.add", "spec.containers[0].securityContext.capabilities.add adds NET_ADMIN: restricted Pod Security allows adding only NET_BIND_SERVICE"),
+	},
 }
 
 # the container setting wins over the pod
-test_container_overrides_run_as_non_root if {
-	results := pod_security.deny with input as {
-		"apiVersion": "v1",
-		"kind": "Pod",
-		"metadata": {
-			"name": "p",
-			"namespace": "aifactory",
-			"labels": {"app.kubernetes.io/part-of": "aifactory"},
-		},
-		"spec": {
-			"securityContext": {
-				"runAsNonRoot": true,
-				"runAsUser": 65532,
-				"runAsGroup": 65532,
-				"fsGroup": 65532,
-				"seccompProfile": {
-					"type": "RuntimeDefault",
-				},
-			},
-			"containers": [
-				{
-					"name": "w",
-					"image": "ghcr.io/example/aifactory:1.0.0",
-					"securityContext": {
-						"allowPrivilegeEscalation": false,
-						"readOnlyRootFilesystem": true,
-						"capabilities": {
-							"drop": [
-								"ALL",
-							],
-						},
-						"runAsNonRoot": false,
-					},
-				},
-			],
-		},
-	}
-	count(results) == 1
-	results == {
-		{
-			"msg": "spec.containers[0].securityContext.runAsNonRoot is not true and spec.securityContext.runAsNonRoot does not make it true: set runAsNonRoot: true on the pod or the container (restricted Pod Security)",
-			"path": "spec.containers[0].securityContext.runAsNonRoot",
-			"rule": "AIF004",
-			"severity": "error",
-		},
-	}
+test_container_overrides_run_as_non_root if check(cases.container_overrides_run_as_non_root)
+
+cases["container_overrides_run_as_non_root"] := {
+	"input": testing.part_of_chart("Pod", object.union(testing.plain_pod, {
+		"containers": [object.union(testing.container("w"), {"securityContext": {"runAsNonRoot": false}})],
+	})),
+	"want": {
+		finding("spec.containers[0].securityContext.runAsNonRoot", "spec.containers[0].securityContext.runAsNonRoot is not true and spec.securityContext.runAsNonRoot does not make it true: set runAsNonRoot: true on the pod or the container (restricted Pod Security)"),
+	},
 }
 
 # no pod-level runAsNonRoot: every container must set it
-test_run_as_non_root_per_container if {
-	results := pod_security.deny with input as {
-		"apiVersion": "v1",
-		"kind": "Pod",
-		"metadata": {
-			"name": "p",
-			"namespace": "aifactory",
-			"labels": {"app.kubernetes.io/part-of": "aifactory"},
-		},
-		"spec": {
-			"securityContext": {
-				"runAsUser": 65532,
-				"runAsGroup": 65532,
-				"fsGroup": 65532,
-				"seccompProfile": {
-					"type": "RuntimeDefault",
-				},
-			},
-			"containers": [
-				{
-					"name": "w",
-					"image": "ghcr.io/example/aifactory:1.0.0",
-					"securityContext": {
-						"allowPrivilegeEscalation": false,
-						"readOnlyRootFilesystem": true,
-						"capabilities": {
-							"drop": [
-								"ALL",
-							],
-						},
-						"runAsNonRoot": true,
-					},
-				},
-				{
-					"name": "side",
-					"image": "ghcr.io/example/aifactory:1.0.0",
-					"securityContext": {
-						"allowPrivilegeEscalation": false,
-						"readOnlyRootFilesystem": true,
-						"capabilities": {
-							"drop": [
-								"ALL",
-							],
-						},
-					},
-				},
-			],
-		},
-	}
-	count(results) == 1
-	results == {
-		{
-			"msg": "spec.containers[1].securityContext.runAsNonRoot is not true and spec.securityContext.runAsNonRoot does not make it true: set runAsNonRoot: true on the pod or the container (restricted Pod Security)",
-			"path": "spec.containers[1].securityContext.runAsNonRoot",
-			"rule": "AIF004",
-			"severity": "error",
-		},
-	}
+test_run_as_non_root_per_container if check(cases.run_as_non_root_per_container)
+
+cases["run_as_non_root_per_container"] := {
+	"input": testing.part_of_chart("Pod", {
+		"containers": [object.union(testing.container("w"), {"securityContext": {"runAsNonRoot": true}}), testing.container("side")],
+		"securityContext": json.remove(testing.pod_security_context, [["runAsNonRoot"]]),
+	}),
+	"want": {
+		finding("spec.containers[1].securityContext.runAsNonRoot", "spec.containers[1].securityContext.runAsNonRoot is not true and spec.securityContext.runAsNonRoot does not make it true: set runAsNonRoot: true on the pod or the container (restricted Pod Security)"),
+	},
 }
 
 # runAsUser 0 on a container
-test_container_run_as_user_root if {
-	results := pod_security.deny with input as {
-		"apiVersion": "v1",
-		"kind": "Pod",
-		"metadata": {
-			"name": "p",
-			"namespace": "aifactory",
-			"labels": {"app.kubernetes.io/part-of": "aifactory"},
-		},
-		"spec": {
-			"securityContext": {
-				"runAsNonRoot": true,
-				"runAsUser": 65532,
-				"runAsGroup": 65532,
-				"fsGroup": 65532,
-				"seccompProfile": {
-					"type": "RuntimeDefault",
-				},
-			},
-			"containers": [
-				{
-					"name": "w",
-					"image": "ghcr.io/example/aifactory:1.0.0",
-					"securityContext": {
-						"allowPrivilegeEscalation": false,
-						"readOnlyRootFilesystem": true,
-						"capabilities": {
-							"drop": [
-								"ALL",
-							],
-						},
-						"runAsUser": 0,
-					},
-				},
-			],
-		},
-	}
-	count(results) == 1
-	results == {
-		{
-			"msg": "spec.containers[0].securityContext.runAsUser is 0 (root): use a non-zero uid such as 65532 (restricted Pod Security)",
-			"path": "spec.containers[0].securityContext.runAsUser",
-			"rule": "AIF004",
-			"severity": "error",
-		},
-	}
+test_container_run_as_user_root if check(cases.container_run_as_user_root)
+
+cases["container_run_as_user_root"] := {
+	"input": testing.part_of_chart("Pod", object.union(testing.plain_pod, {
+		"containers": [object.union(testing.container("w"), {"securityContext": {"runAsUser": 0}})],
+	})),
+	"want": {
+		finding("spec.containers[0].securityContext.runAsUser", "spec.containers[0].securityContext.runAsUser is 0 (root): use a non-zero uid such as 65532 (restricted Pod Security)"),
+	},
 }
 
 # pod-level Unconfined is flagged even when the container overrides it
-test_pod_seccomp_unconfined if {
-	results := pod_security.deny with input as {
-		"apiVersion": "v1",
-		"kind": "Pod",
-		"metadata": {
-			"name": "p",
-			"namespace": "aifactory",
-			"labels": {"app.kubernetes.io/part-of": "aifactory"},
-		},
-		"spec": {
-			"securityContext": {
-				"runAsNonRoot": true,
-				"runAsUser": 65532,
-				"runAsGroup": 65532,
-				"fsGroup": 65532,
-				"seccompProfile": {
-					"type": "Unconfined",
-				},
-			},
-			"containers": [
-				{
-					"name": "w",
-					"image": "ghcr.io/example/aifactory:1.0.0",
-					"securityContext": {
-						"allowPrivilegeEscalation": false,
-						"readOnlyRootFilesystem": true,
-						"capabilities": {
-							"drop": [
-								"ALL",
-							],
-						},
-						"seccompProfile": {
-							"type": "RuntimeDefault",
-						},
-					},
-				},
-			],
-		},
-	}
-	count(results) == 1
-	results == {
-		{
-			"msg": "spec.securityContext.seccompProfile.type is Unconfined: set seccompProfile.type: RuntimeDefault (or Localhost) (restricted Pod Security)",
-			"path": "spec.securityContext.seccompProfile.type",
-			"rule": "AIF004",
-			"severity": "error",
-		},
-	}
+test_pod_seccomp_unconfined if check(cases.pod_seccomp_unconfined)
+
+cases["pod_seccomp_unconfined"] := {
+	"input": testing.part_of_chart("Pod", object.union(testing.plain_pod, {
+		"containers": [object.union(testing.container("w"), {"securityContext": {"seccompProfile": {"type": "RuntimeDefault"}}})],
+		"securityContext": {"seccompProfile": {"type": "Unconfined"}},
+	})),
+	"want": {
+		finding("spec.securityContext.seccompProfile.type", "spec.securityContext.seccompProfile.type is Unconfined: set seccompProfile.type: RuntimeDefault (or Localhost) (restricted Pod Security)"),
+	},
 }
 
 # Localhost seccomp is allowed
-test_seccomp_localhost_allowed if {
-	results := pod_security.deny with input as {
-		"apiVersion": "v1",
-		"kind": "Pod",
-		"metadata": {
-			"name": "p",
-			"namespace": "aifactory",
-			"labels": {"app.kubernetes.io/part-of": "aifactory"},
-		},
-		"spec": {
-			"securityContext": {
-				"runAsNonRoot": true,
-				"runAsUser": 65532,
-				"runAsGroup": 65532,
-				"fsGroup": 65532,
-				"seccompProfile": {
-					"type": "Localhost",
-					"localhostProfile": "p.json",
-				},
-			},
-			"containers": [
-				{
-					"name": "w",
-					"image": "ghcr.io/example/aifactory:1.0.0",
-					"securityContext": {
-						"allowPrivilegeEscalation": false,
-						"readOnlyRootFilesystem": true,
-						"capabilities": {
-							"drop": [
-								"ALL",
-							],
-						},
-					},
-				},
-			],
-		},
-	}
-	count(results) == 0
+test_seccomp_localhost_allowed if check(cases.seccomp_localhost_allowed)
+
+cases["seccomp_localhost_allowed"] := {
+	"input": testing.part_of_chart("Pod", object.union(testing.plain_pod, {
+		"securityContext": {"seccompProfile": {"localhostProfile": "p.json", "type": "Localhost"}},
+	})),
+	"want": set(),
 }
 
 # ephemeral containers are checked
-test_ephemeral_container if {
-	results := pod_security.deny with input as {
-		"apiVersion": "v1",
-		"kind": "Pod",
-		"metadata": {
-			"name": "p",
-			"namespace": "aifactory",
-			"labels": {"app.kubernetes.io/part-of": "aifactory"},
-		},
-		"spec": {
-			"securityContext": {
-				"runAsNonRoot": true,
-				"runAsUser": 65532,
-				"runAsGroup": 65532,
-				"fsGroup": 65532,
-				"seccompProfile": {
-					"type": "RuntimeDefault",
-				},
-			},
-			"containers": [
-				{
-					"name": "w",
-					"image": "ghcr.io/example/aifactory:1.0.0",
-					"securityContext": {
-						"allowPrivilegeEscalation": false,
-						"readOnlyRootFilesystem": true,
-						"capabilities": {
-							"drop": [
-								"ALL",
-							],
-						},
-					},
-				},
-			],
-			"ephemeralContainers": [
-				{
-					"name": "dbg",
-					"image": "x",
-				},
-			],
-		},
-	}
-	count(results) == 2
-	results == {
-		{
-			"msg": "spec.ephemeralContainers[0].securityContext.allowPrivilegeEscalation must be false (restricted Pod Security); it is missing",
-			"path": "spec.ephemeralContainers[0].securityContext.allowPrivilegeEscalation",
-			"rule": "AIF004",
-			"severity": "error",
-		},
-		{
-			"msg": "spec.ephemeralContainers[0].securityContext.capabilities.drop must include ALL (restricted Pod Security): add capabilities.drop: [ALL]",
-			"path": "spec.ephemeralContainers[0].securityContext.capabilities.drop",
-			"rule": "AIF004",
-			"severity": "error",
-		},
-	}
+test_ephemeral_container if check(cases.ephemeral_container)
+
+cases["ephemeral_container"] := {
+	"input": testing.part_of_chart("Pod", object.union(testing.plain_pod, {"ephemeralContainers": [{"image": "x", "name": "dbg"}]})),
+	"want": {
+		finding("spec.ephemeralContainers[0].securityContext.allowPrivilegeEscalation", "spec.ephemeralContainers[0].securityContext.allowPrivilegeEscalation must be false (restricted Pod Security); it is missing"),
+		finding("spec.ephemeralContainers[0].securityContext.capabilities.drop", "spec.ephemeralContainers[0].securityContext.capabilities.drop must include ALL (restricted Pod Security): add capabilities.drop: [ALL]"),
+	},
 }
 
 # drop must include ALL
-test_drop_without_all if {
-	results := pod_security.deny with input as {
-		"apiVersion": "v1",
-		"kind": "Pod",
-		"metadata": {
-			"name": "p",
-			"namespace": "aifactory",
-			"labels": {"app.kubernetes.io/part-of": "aifactory"},
-		},
-		"spec": {
-			"securityContext": {
-				"runAsNonRoot": true,
-				"runAsUser": 65532,
-				"runAsGroup": 65532,
-				"fsGroup": 65532,
-				"seccompProfile": {
-					"type": "RuntimeDefault",
-				},
-			},
-			"containers": [
-				{
-					"name": "w",
-					"image": "ghcr.io/example/aifactory:1.0.0",
-					"securityContext": {
-						"allowPrivilegeEscalation": false,
-						"readOnlyRootFilesystem": true,
-						"capabilities": {
-							"drop": [
-								"NET_RAW",
-							],
-						},
-					},
-				},
-			],
-		},
-	}
-	count(results) == 1
-	results == {
-		{
-			"msg": "spec.containers[0].securityContext.capabilities.drop must include ALL (restricted Pod Security): add capabilities.drop: [ALL]",
-			"path": "spec.containers[0].securityContext.capabilities.drop",
-			"rule": "AIF004",
-			"severity": "error",
-		},
-	}
+test_drop_without_all if check(cases.drop_without_all)
+
+cases["drop_without_all"] := {
+	"input": testing.part_of_chart("Pod", object.union(testing.plain_pod, {
+		"containers": [object.union(testing.container("w"), {"securityContext": {"capabilities": {"drop": ["NET_RAW"]}}})],
+	})),
+	"want": {
+		finding("spec.containers[0].securityContext.capabilities.drop", "spec.containers[0].securityContext.capabilities.drop must include ALL (restricted Pod Security): add capabilities.drop: [ALL]"),
+	},
 }
 
 # the chart readOnly mode
-test_chart_readonly_mode_clean if {
-	results := pod_security.deny with input as {
-		"apiVersion": "apps/v1",
-		"kind": "Deployment",
-		"metadata": {
-			"name": "aifactory",
-			"namespace": "aifactory",
-			"labels": {
-				"app.kubernetes.io/instance": "aifactory",
-			},
-		},
-		"spec": {
-			"replicas": 1,
-			"strategy": {
-				"type": "Recreate",
-			},
-			"selector": {
-				"matchLabels": {
-					"app.kubernetes.io/name": "aifactory",
-					"app.kubernetes.io/instance": "aifactory",
-				},
-			},
-			"template": {
-				"metadata": {
-					"labels": {
-						"app.kubernetes.io/name": "aifactory",
-						"app.kubernetes.io/instance": "aifactory",
-					},
-					"annotations": {
-						"aifactory.dev/remote-control": "enabled",
-						"aifactory.dev/credentials-secret": "claude-remote-credentials",
-						"aifactory.dev/credentials-mode": "readOnly",
-					},
-				},
-				"spec": {
-					"securityContext": {
-						"runAsNonRoot": true,
-						"runAsUser": 65532,
-						"runAsGroup": 65532,
-						"fsGroup": 65532,
-						"seccompProfile": {
-							"type": "RuntimeDefault",
-						},
-					},
-					"containers": [
-						{
-							"name": "aifactory",
-							"image": "ghcr.io/example/aifactory:1.0.0",
-							"securityContext": {
-								"allowPrivilegeEscalation": false,
-								"readOnlyRootFilesystem": true,
-								"capabilities": {
-									"drop": [
-										"ALL",
-									],
-								},
-							},
-							"volumeMounts": [
-								{
-									"name": "claude-state",
-									"mountPath": "/home/nonroot/.claude",
-								},
-								{
-									"name": "claude-credentials",
-									"mountPath": "/home/nonroot/.claude/.credentials.json",
-									"subPath": "credentials.json",
-									"readOnly": true,
-								},
-							],
-						},
-					],
-					"volumes": [
-						{
-							"name": "claude-state",
-							"emptyDir": {},
-						},
-						{
-							"name": "claude-credentials",
-							"secret": {
-								"secretName": "claude-remote-credentials",
-								"defaultMode": 256,
-								"items": [
-									{
-										"key": "credentials.json",
-										"path": "credentials.json",
-									},
-								],
-							},
-						},
-					],
-				},
-			},
-		},
-	}
-	count(results) == 0
+test_chart_readonly_mode_clean if check(cases.chart_readonly_mode_clean)
+
+cases["chart_readonly_mode_clean"] := {
+	"input": testing.chart("Deployment", "aifactory", "readOnly", testing.pod),
+	"want": set(),
 }
 
 # the chart ownedCopy mode
-test_chart_ownedcopy_mode_clean if {
-	results := pod_security.deny with input as {
-		"apiVersion": "apps/v1",
-		"kind": "Deployment",
-		"metadata": {
-			"name": "aifactory",
-			"namespace": "aifactory",
-			"labels": {
-				"app.kubernetes.io/instance": "aifactory",
-			},
-		},
-		"spec": {
-			"replicas": 1,
-			"strategy": {
-				"type": "Recreate",
-			},
-			"selector": {
-				"matchLabels": {
-					"app.kubernetes.io/name": "aifactory",
-					"app.kubernetes.io/instance": "aifactory",
-				},
-			},
-			"template": {
-				"metadata": {
-					"labels": {
-						"app.kubernetes.io/name": "aifactory",
-						"app.kubernetes.io/instance": "aifactory",
-					},
-					"annotations": {
-						"aifactory.dev/remote-control": "enabled",
-						"aifactory.dev/credentials-secret": "claude-remote-credentials",
-						"aifactory.dev/credentials-mode": "ownedCopy",
-					},
-				},
-				"spec": {
-					"securityContext": {
-						"runAsNonRoot": true,
-						"runAsUser": 65532,
-						"runAsGroup": 65532,
-						"fsGroup": 65532,
-						"seccompProfile": {
-							"type": "RuntimeDefault",
-						},
-					},
-					"initContainers": [
-						{
-							"name": "copy-credentials",
-							"image": "ghcr.io/example/aifactory:1.0.0",
-							"securityContext": {
-								"allowPrivilegeEscalation": false,
-								"readOnlyRootFilesystem": true,
-								"capabilities": {
-									"drop": [
-										"ALL",
-									],
-								},
-							},
-							"volumeMounts": [
-								{
-									"name": "credentials-secret",
-									"mountPath": "/run/aifactory/credentials-secret",
-									"readOnly": true,
-								},
-								{
-									"name": "claude-owned",
-									"mountPath": "/run/aifactory/owned",
-								},
-							],
-							"command": [
-								"sh",
-								"-c",
-								"cp /run/aifactory/credentials-secret/credentials.json /run/aifactory/owned/credentials.json && chmod 0400 /run/aifactory/owned/credentials.json",
-							],
-						},
-					],
-					"containers": [
-						{
-							"name": "aifactory",
-							"image": "ghcr.io/example/aifactory:1.0.0",
-							"securityContext": {
-								"allowPrivilegeEscalation": false,
-								"readOnlyRootFilesystem": true,
-								"capabilities": {
-									"drop": [
-										"ALL",
-									],
-								},
-							},
-							"volumeMounts": [
-								{
-									"name": "claude-state",
-									"mountPath": "/home/nonroot/.claude",
-								},
-								{
-									"name": "claude-owned",
-									"mountPath": "/home/nonroot/.claude/.credentials.json",
-									"subPath": "credentials.json",
-									"readOnly": true,
-								},
-							],
-						},
-					],
-					"volumes": [
-						{
-							"name": "claude-state",
-							"emptyDir": {},
-						},
-						{
-							"name": "claude-owned",
-							"emptyDir": {
-								"medium": "Memory",
-							},
-						},
-						{
-							"name": "credentials-secret",
-							"secret": {
-								"secretName": "claude-remote-credentials",
-								"defaultMode": 288,
-							},
-						},
-					],
-				},
-			},
-		},
-	}
-	count(results) == 0
+test_chart_ownedcopy_mode_clean if check(cases.chart_ownedcopy_mode_clean)
+
+cases["chart_ownedcopy_mode_clean"] := {
+	"input": testing.chart("Deployment", "aifactory", "ownedCopy", testing.owned_copy_pod),
+	"want": set(),
 }
 
 # the chart writeBack mode
-test_chart_writeback_mode_clean if {
-	results := pod_security.deny with input as {
-		"apiVersion": "apps/v1",
-		"kind": "Deployment",
-		"metadata": {
-			"name": "aifactory",
-			"namespace": "aifactory",
-			"labels": {
-				"app.kubernetes.io/instance": "aifactory",
-			},
-		},
-		"spec": {
-			"replicas": 1,
-			"strategy": {
-				"type": "Recreate",
-			},
-			"selector": {
-				"matchLabels": {
-					"app.kubernetes.io/name": "aifactory",
-					"app.kubernetes.io/instance": "aifactory",
-				},
-			},
-			"template": {
-				"metadata": {
-					"labels": {
-						"app.kubernetes.io/name": "aifactory",
-						"app.kubernetes.io/instance": "aifactory",
-					},
-					"annotations": {
-						"aifactory.dev/remote-control": "enabled",
-						"aifactory.dev/credentials-secret": "claude-remote-credentials",
-						"aifactory.dev/credentials-mode": "writeBack",
-					},
-				},
-				"spec": {
-					"securityContext": {
-						"runAsNonRoot": true,
-						"runAsUser": 65532,
-						"runAsGroup": 65532,
-						"fsGroup": 65532,
-						"seccompProfile": {
-							"type": "RuntimeDefault",
-						},
-					},
-					"initContainers": [
-						{
-							"name": "copy-credentials",
-							"image": "ghcr.io/example/aifactory:1.0.0",
-							"securityContext": {
-								"allowPrivilegeEscalation": false,
-								"readOnlyRootFilesystem": true,
-								"capabilities": {
-									"drop": [
-										"ALL",
-									],
-								},
-							},
-							"volumeMounts": [
-								{
-									"name": "credentials-secret",
-									"mountPath": "/run/aifactory/credentials-secret",
-									"readOnly": true,
-								},
-								{
-									"name": "claude-owned",
-									"mountPath": "/home/nonroot/.claude",
-								},
-							],
-							"command": [
-								"sh",
-								"-c",
-								"cp /run/aifactory/credentials-secret/credentials.json /home/nonroot/.claude/.credentials.json && chmod 0600 /home/nonroot/.claude/.credentials.json",
-							],
-						},
-					],
-					"containers": [
-						{
-							"name": "aifactory",
-							"image": "ghcr.io/example/aifactory:1.0.0",
-							"securityContext": {
-								"allowPrivilegeEscalation": false,
-								"readOnlyRootFilesystem": true,
-								"capabilities": {
-									"drop": [
-										"ALL",
-									],
-								},
-							},
-							"volumeMounts": [
-								{
-									"name": "claude-owned",
-									"mountPath": "/home/nonroot/.claude",
-								},
-							],
-						},
-						{
-							"name": "credentials-writeback",
-							"image": "ghcr.io/example/aifactory:1.0.0",
-							"securityContext": {
-								"allowPrivilegeEscalation": false,
-								"readOnlyRootFilesystem": true,
-								"capabilities": {
-									"drop": [
-										"ALL",
-									],
-								},
-							},
-							"volumeMounts": [
-								{
-									"name": "claude-owned",
-									"mountPath": "/home/nonroot/.claude",
-									"readOnly": true,
-								},
-							],
-						},
-					],
-					"volumes": [
-						{
-							"name": "claude-owned",
-							"emptyDir": {
-								"medium": "Memory",
-							},
-						},
-						{
-							"name": "credentials-secret",
-							"secret": {
-								"secretName": "claude-remote-credentials",
-								"defaultMode": 288,
-							},
-						},
-					],
-				},
-			},
-		},
-	}
-	count(results) == 0
+test_chart_writeback_mode_clean if check(cases.chart_writeback_mode_clean)
+
+cases["chart_writeback_mode_clean"] := {
+	"input": testing.chart("Deployment", "aifactory", "writeBack", testing.write_back_pod),
+	"want": set(),
 }
 
 # values files are not workloads
-test_values_file_ignored if {
-	results := pod_security.deny with input as {
-		"securityContext": {
-			"runAsUser": 0,
-		},
-	}
-	count(results) == 0
+test_values_file_ignored if check(cases.values_file_ignored)
+
+cases["values_file_ignored"] := {
+	"input": {"securityContext": {"runAsUser": 0}},
+	"want": set(),
 }
+
+# ---- fixtures ----
+
+finding(path, msg) := testing.finding("AIF004", path, msg)
