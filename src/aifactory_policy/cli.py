@@ -19,6 +19,7 @@ from .commands import EXIT_CODES, FORMATS_HELP
 from .findings import EXIT_FINDINGS, EXIT_UNEVALUATED, EvaluationError, Refusal, Report
 from .output import display, warn, write_report
 from .redact import RedactingWriter
+from . import rulecontrol
 from .reporters import FORMATS
 
 # subcommand -> its module in aifactory_policy.commands, in the order --help lists them
@@ -83,9 +84,14 @@ def write(report: Report, fmt: str = "text", output: Optional[str] = None) -> No
 def _run(argv: Optional[Sequence[str]]) -> int:
     args = build_parser().parse_args(argv)
     try:
+        # --config/--rules/--skip (rulecontrol.add_options): read before the command runs, so a bad
+        # config file stops it at once
+        control = rulecontrol.from_args(args) if hasattr(args, "skip") else None
         report = command_module(args.command).run(args)
         if isinstance(report, int):  # a command that prints its own output returns its exit code
             return report
+        if control is not None:
+            report = rulecontrol.apply(report, control)
         write(report, getattr(args, "format", "text"), getattr(args, "output", None))
         return report.exit_code
     except Refusal as exc:

@@ -43,6 +43,11 @@ class Report:
     # the json format (credentials status: "installs").
     body: Optional[str] = None
     details: dict = field(default_factory=dict)
+    # The rules evaluated (JUnit lists these): None until rulecontrol.apply sets them from the command
+    # and --rules/--skip; a command lists in not_evaluated what it could not check this time (AIF100
+    # without a values.schema.json).
+    rules: Optional[list[str]] = None
+    not_evaluated: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:

@@ -126,7 +126,8 @@ def to_findings(raw: list[dict], docs: list[InputDoc]) -> list[Finding]:
                             path=full, line=d.line_for(path) if d else None, title=title_of(rule)), d))
         if d is not None and d.raw_text:
             raw_keys.add(len(out) - 1)
-    return _drop_raw_duplicates(out, raw_keys)
+    from .rulecontrol import apply_annotations  # aifactory.dev/waive-AIFnnn on the objects
+    return apply_annotations(_drop_raw_duplicates(out, raw_keys), docs)
 
 
 def _drop_raw_duplicates(findings: list[tuple], raw_indexes: set[int]) -> list[Finding]:

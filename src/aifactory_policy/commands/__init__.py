@@ -45,5 +45,7 @@ def add_policy_options(p: argparse.ArgumentParser) -> None:
 
 def add_common(p: argparse.ArgumentParser) -> None:
     """The options of the commands that evaluate policies and report findings."""
+    from ..rulecontrol import add_options
+    add_options(p)
     add_report_options(p)
     add_policy_options(p)

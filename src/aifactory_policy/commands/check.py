@@ -221,6 +221,7 @@ def _check(report: Report, pool: ThreadPoolExecutor, rendering, chart_dir: str, 
         findings += schema.validate(chart_schema, merged)
     else:
         report.notes.append(f"{chart_dir} has no values.schema.json: AIF100 not checked")
+        report.not_evaluated.append("AIF100")
 
     if not result.ok:
         guards = helm.guard_errors(result.stderr)
