@@ -115,9 +115,10 @@ def test_bad_set_syntax_exit_2(cli):
     assert r.code == 2 and "--set" in r.err
 
 
-def test_missing_helm_says_run_bootstrap(cli, tmp_path, monkeypatch):
+def test_missing_helm_says_what_to_install(cli, tmp_path, monkeypatch):
     monkeypatch.setenv("AIFACTORY_POLICY_ROOT", str(tmp_path))  # a checkout without bin/
     monkeypatch.setenv("PATH", str(tmp_path))
     r = check(cli)
     assert r.code == 2
-    assert "helm not found" in r.err and "ci/bootstrap" in r.err
+    assert "helm not found" in r.err and "install Helm 3 or 4" in r.err and "--helm PATH" in r.err
+    assert "ci/bootstrap" not in r.err   # a consumer has no script of this repository

@@ -22,14 +22,18 @@ def test_check_help_lists_every_option(cli):
         assert opt in out, opt
 
 
-def test_version(cli):
+def test_version_names_the_policy_set(cli):
+    from aifactory_policy.tools import policy_digest
     r = cli("--version")
-    assert r.code == 0 and r.out.strip() == f"aifactory-policy {__version__}"
+    first, policies = r.out.splitlines()
+    assert r.code == 0 and first == f"aifactory-policy {__version__}"
+    assert "AIF001-AIF007" in policies and f"sha256:{policy_digest(REPO / 'policies')[:16]}" in policies
+    assert str(REPO / "policies") in policies
 
 
 def test_pre_commit_hook():
     [hook] = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
     assert hook["id"] == "aifactory-policy-scan"
     assert hook["language"] == "python"
-    assert hook["entry"] == "aifactory-policy scan"
+    assert hook["entry"] == "aifactory-policy scan --skip-chart-templates"
     assert set(hook.get("types_or", hook.get("types", []))) == {"yaml", "json"}

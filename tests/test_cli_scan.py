@@ -125,13 +125,14 @@ def test_scan_writes_nothing_next_to_files(cli, tmp_path):
     assert sorted(os.listdir(tmp_path)) == before
 
 
-def test_missing_opa_says_run_bootstrap(cli, tmp_path, monkeypatch):
+def test_missing_opa_says_what_to_install(cli, tmp_path, monkeypatch):
     write(tmp_path / "a.yaml", "a: 1\n")
     monkeypatch.setenv("AIFACTORY_POLICY_ROOT", str(tmp_path))
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     r = scan(cli, tmp_path)
     assert r.code == 2
-    assert "opa not found" in r.err and "ci/bootstrap" in r.err
+    assert "opa not found" in r.err and "Open Policy Agent 1.0 or later" in r.err and "--opa PATH" in r.err
+    assert "ci/bootstrap" not in r.err   # a consumer has no script of this repository
 
 
 def test_missing_policies_dir(cli, tmp_path, monkeypatch):

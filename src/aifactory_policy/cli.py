@@ -43,7 +43,17 @@ examples:
 
 {FORMATS_HELP}
 
-Tools (helm, opa) are taken from <repo>/bin, then PATH; ci/bootstrap installs the pinned ones."""
+helm (3 or 4) and opa (1.0 or later) are taken from PATH (in a checkout of the repository, from its bin/
+first); the policies and the chart come with the package."""
+
+
+class _Version(argparse.Action):
+    """--version: the package version and the policy set, read when asked (not on every run)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from .tools import version_text
+        sys.stdout.write(version_text(__version__))
+        parser.exit()
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
@@ -62,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="aifactory-policy", formatter_class=_Formatter, epilog=MAIN_EPILOG,
         description="Check the AIFactory chart, values files and Kubernetes manifests for Claude Code "
                     "Remote Control credential anti-patterns (rules AIF001-AIF101).")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0,
+                        help="print the version and the policy set (rule ids, digest, folder), then exit")
     sub = parser.add_subparsers(dest="command", metavar="{" + ",".join(COMMANDS) + "}")
     sub.required = True
     for command in COMMANDS:

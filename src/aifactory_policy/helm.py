@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from .findings import EvaluationError
-from .tools import find_tool, go_tool_env, repo_root
+from .tools import data_root, find_tool, go_tool_env, install_hint
 
 TIMEOUT = 120
 FALLBACK_KUBE_VERSION = "v1.34.0"
@@ -42,7 +42,7 @@ def default_kube_version() -> str:
     Helm built with `go install` (as ci/bootstrap does) defaults to Kubernetes v1.20, which the
     chart's kubeVersion constraint rejects; so check always passes --kube-version.
     """
-    root = repo_root()
+    root = data_root()
     env = root / "ci" / "versions.env" if root else None
     if env and env.is_file():
         m = re.search(r"^KUBERNETES_VERSION=(\S+)", env.read_text(encoding="utf-8"), re.M)
@@ -78,7 +78,7 @@ def template(helm: str, chart: str, release: str, namespace: Optional[str], file
         except subprocess.TimeoutExpired:
             raise EvaluationError(f"helm template timed out after {TIMEOUT} s; check the chart for loops") from None
         except OSError as exc:
-            raise EvaluationError(f"cannot run {helm} ({exc.strerror}); run ci/bootstrap to reinstall it") from None
+            raise EvaluationError(f"cannot run {helm} ({exc.strerror}); {install_hint('helm')}") from None
     return HelmResult(proc.returncode == 0, proc.stdout, proc.stderr, cmd)
 
 

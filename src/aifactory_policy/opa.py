@@ -9,7 +9,7 @@ from typing import Any, Optional
 from .documents import InputDoc
 from .findings import EvaluationError, Finding
 from .rules import title_of
-from .tools import SMALL_INPUT_BYTES, find_tool, go_tool_env
+from .tools import SMALL_INPUT_BYTES, find_tool, go_tool_env, install_hint
 
 QUERY = "data.batch.findings"
 TIMEOUT = 300
@@ -20,8 +20,9 @@ def batch_input(docs: list[InputDoc]) -> dict:
                            **({"group": d.group} if d.group is not None else {})} for i, d in enumerate(docs)]}
 
 
-# Samples, suites and admission manifests under policies/ are test data, not policy data.
-IGNORED = ("samples", "*.md", "suite.yaml", "*_test.rego")
+# Samples, suites and admission manifests under policies/ are test data, not policy data; lib/testing
+# holds the policy tests' fixtures (only *_test.rego imports it). setup.py leaves the same out of the wheel.
+IGNORED = ("samples", "*.md", "suite.yaml", "*_test.rego", "testing")
 
 
 def eval_query(payload: Any, policies: Path, query: str, opa: Optional[str] = None, *,
@@ -40,7 +41,7 @@ def eval_query(payload: Any, policies: Path, query: str, opa: Optional[str] = No
     except subprocess.TimeoutExpired:
         raise EvaluationError(f"opa eval timed out after {timeout} s over {what}") from None
     except OSError as exc:
-        raise EvaluationError(f"cannot run {binary} ({exc.strerror}); run ci/bootstrap to reinstall opa") from None
+        raise EvaluationError(f"cannot run {binary} ({exc.strerror}); {install_hint('opa')}") from None
     if proc.returncode != 0:
         detail = _opa_error(proc.stdout, proc.stderr)
         if _runtime_error(proc.stdout):   # the policies compiled; evaluating some input failed

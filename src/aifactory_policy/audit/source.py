@@ -107,8 +107,8 @@ class LiveSource:
             from kubernetes import client, config
             from kubernetes.config.config_exception import ConfigException
         except ImportError:
-            raise EvaluationError("the `kubernetes` Python client is not installed; run ci/bootstrap "
-                                  "(or pip install kubernetes)") from None
+            raise EvaluationError("the `kubernetes` Python client is not installed; reinstall aifactory-policy "
+                                  "(it depends on it), or pip install kubernetes") from None
         self._progress = progress or (lambda _msg: None)
         try:
             if kubeconfig or context or not os.environ.get("KUBERNETES_SERVICE_HOST"):

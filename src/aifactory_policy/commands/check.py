@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
-from .. import helm
+from .. import chart_source, helm
 from ..findings import EvaluationError, Finding, Report
 from ..rules import title_of
-from ..tools import policies_dir, repo_root
+from ..tools import data_root, policies_dir
 from . import EXIT_CODES, FORMATS_HELP, add_common
 
 if TYPE_CHECKING:  # loaded in _check, while Helm renders: Helm starts sooner (see bench/results.md)
@@ -28,18 +29,23 @@ def display_path(p: str | Path) -> str:
 
 
 def resolve_chart(chart: Optional[str]) -> str:
+    """CHART as given when it is a packaged chart or a reference Helm pulls, else the chart folder:
+    CHART, or charts/aifactory here, else the chart the package carries (or its checkout's)."""
+    if chart and (chart_source.is_remote(chart) or chart_source.is_archive(chart)):
+        return chart
     if chart:
         candidates = [Path(chart)]
     else:
         candidates = [Path("charts/aifactory")]
-        root = repo_root()
+        root = data_root()
         if root is not None:
             candidates.append(root / "charts" / "aifactory")
     for c in candidates:
         if (c / "Chart.yaml").is_file():
             return display_path(c)
     if chart:
-        raise EvaluationError(f"{chart}: not a chart (no Chart.yaml); pass the chart folder, e.g. charts/aifactory")
+        raise EvaluationError(f"{chart}: not a chart (no Chart.yaml); pass a chart folder, a packaged chart "
+                              "(.tgz) or an oci:// reference, e.g. charts/aifactory")
     raise EvaluationError("no chart given and charts/aifactory not found here or in the repository; "
                           "pass CHART (the chart folder)")
 
@@ -124,6 +130,8 @@ examples:
       --set remoteControl.credentialsSecretName=claude-creds
   aifactory-policy check charts/aifactory -f a.yaml -f b.yaml --helm-major 4 --format json
   aifactory-policy check -f prod.yaml --format sarif --output results.sarif
+  aifactory-policy check aifactory-0.1.0.tgz -f prod.yaml     # a chart from `helm package`
+  aifactory-policy check oci://registry.example.com/charts/aifactory --version 0.1.0 -f prod.yaml
 
 {EXIT_CODES}
 
@@ -136,7 +144,12 @@ def add_parser(sub, formatter) -> None:
                        description="Render CHART with the real Helm (`helm template`) and check the values "
                                    "files, the merged values and the rendered manifests.")
     p.add_argument("chart", nargs="?", metavar="CHART",
-                   help="chart folder (default: charts/aifactory here, else in the repository)")
+                   help="chart folder, packaged chart (.tgz) or oci:// reference, as helm takes it "
+                        "(default: charts/aifactory here, else the chart installed with aifactory-policy)")
+    p.add_argument("--version", dest="chart_version", metavar="VER",
+                   help="chart version to pull for an oci:// or https:// CHART (as helm --version)")
+    p.add_argument("--plain-http", action="store_true",
+                   help="pull an oci:// CHART over plain HTTP (as helm --plain-http)")
     p.add_argument("-f", "--values", action="append", default=[], metavar="VALUES",
                    help="values file, repeatable; later files win (as with helm)")
     p.add_argument("--set", action="append", default=[], metavar="K=V",
@@ -155,7 +168,8 @@ def add_parser(sub, formatter) -> None:
                    help="release name for the render (default: aifactory)")
     p.add_argument("--namespace", "-n", metavar="NS", help="namespace for the render")
     p.add_argument("--kube-version", metavar="VER",
-                   help="Kubernetes version for the render (default: KUBERNETES_VERSION in ci/versions.env)")
+                   help="Kubernetes version for the render (default: the one the project tests with, "
+                        "KUBERNETES_VERSION in ci/versions.env)")
     add_common(p)
 
 
@@ -163,40 +177,48 @@ def run(args) -> Report:
     return check(args.chart, args.values, args.set, args.set_string, helm_path=args.helm,
                  helm_major=args.helm_major, release=args.release_name, namespace=args.namespace,
                  policies=args.policies, opa_path=args.opa, kube_version=args.kube_version,
-                 set_files=args.set_file, set_jsons=args.set_json)
+                 set_files=args.set_file, set_jsons=args.set_json, chart_version=args.chart_version,
+                 plain_http=args.plain_http)
 
 
 def check(chart: Optional[str], values_files: list[str], sets: list[str], set_strings: list[str],
             helm_path: Optional[str] = None, helm_major: Optional[int] = None, release: str = "aifactory",
           namespace: Optional[str] = None, policies: Optional[str] = None, opa_path: Optional[str] = None,
           kube_version: Optional[str] = None, set_files: Optional[list[str]] = None,
-          set_jsons: Optional[list[str]] = None) -> Report:
-    chart_dir = resolve_chart(chart)
+          set_jsons: Optional[list[str]] = None, chart_version: Optional[str] = None,
+          plain_http: bool = False) -> Report:
+    chart_arg = resolve_chart(chart)
     pol = policies_dir(policies)
     binary = helm.helm_binary(helm_path, helm_major)
     report = Report(command="check")
-    # Helm renders while Python reads and merges the values, and OPA evaluates while Python loads
-    # jsonschema and validates the values: the tools and Python were sequential costs of `check`
-    # (see bench/results.md).
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        rendering = pool.submit(helm.template, binary, chart_dir, release, namespace, values_files, sets,
-                                set_strings, kube_version, set_files or [], set_jsons or [])
-        return _check(report, pool, rendering, chart_dir, pol, values_files, sets, set_strings, opa_path,
-                      set_files or [], set_jsons or [])
+    with tempfile.TemporaryDirectory(prefix="aifactory-chart-") as tmp:
+        source = chart_source.materialize(chart_arg, tmp, binary, chart_version, plain_http)
+        # Helm renders while Python reads and merges the values, and OPA evaluates while Python loads
+        # jsonschema and validates the values: the tools and Python were sequential costs of `check`
+        # (see bench/results.md).
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            rendering = pool.submit(helm.template, binary, source.render, release, namespace, values_files, sets,
+                                    set_strings, kube_version, set_files or [], set_jsons or [])
+            return _check(report, pool, rendering, source, pol, values_files, sets, set_strings, opa_path,
+                          set_files or [], set_jsons or [])
 
 
-def _check(report: Report, pool: ThreadPoolExecutor, rendering, chart_dir: str, pol, values_files: list[str],
+def _check(report: Report, pool: ThreadPoolExecutor, rendering, source: chart_source.Chart, pol, values_files: list[str],
            sets: list[str], set_strings: list[str], opa_path: Optional[str], set_files: list[str],
            set_jsons: list[str]) -> Report:
     # Everything below Helm is imported here, while Helm renders
     from .. import opa
     from ..documents import InputDoc, file_docs
     from ..values import merge
-    from ..yamlio import load_file
+    from ..yamlio import load_file, load_text, read_text
+    chart_dir, label = source.folder, source.label
 
     loaded = [load_file(f) for f in values_files]          # unreadable / invalid YAML: exit 2
     defaults_path = os.path.join(chart_dir, "values.yaml")
-    defaults = load_file(defaults_path) if os.path.isfile(defaults_path) else None
+    defaults = None
+    if os.path.isfile(defaults_path):  # named as the user named the chart (a .tgz, an oci:// reference)
+        defaults = (load_file(defaults_path) if label == chart_dir else
+                    load_text(read_text(defaults_path), os.path.join(label, "values.yaml")))
     merged = merge(defaults, loaded, sets, set_strings, set_files, set_jsons)
 
     docs: list[InputDoc] = []
@@ -209,7 +231,7 @@ def _check(report: Report, pool: ThreadPoolExecutor, rendering, chart_dir: str, 
 
     result = rendering.result()
     if result.ok:
-        rendered = rendered_docs(result.stdout, chart_dir)
+        rendered = rendered_docs(result.stdout, label)
         docs += rendered
         report.inputs += [f for f in dict.fromkeys(d.file for d in rendered if d.file) if f not in report.inputs]
     evaluating = pool.submit(opa.evaluate, docs, pol, opa_path)
@@ -220,7 +242,7 @@ def _check(report: Report, pool: ThreadPoolExecutor, rendering, chart_dir: str, 
     if chart_schema is not None:
         findings += schema.validate(chart_schema, merged)
     else:
-        report.notes.append(f"{chart_dir} has no values.schema.json: AIF100 not checked")
+        report.notes.append(f"{label} has no values.schema.json: AIF100 not checked")
         report.not_evaluated.append("AIF100")
 
     if not result.ok:
@@ -238,7 +260,7 @@ def _check(report: Report, pool: ThreadPoolExecutor, rendering, chart_dir: str, 
         else:
             evaluating.cancel()
             detail = result.stderr.strip() or "exit status without output"
-            raise EvaluationError(f"helm template {chart_dir} failed: {detail}\n"
+            raise EvaluationError(f"helm template {label} failed: {detail}\n"
                                   f"  fix the chart or the values; reproduce with: {shown_command(result.command)}")
 
     findings += evaluating.result()

@@ -18,6 +18,21 @@ from ..yamlio import load_file
 from . import EXIT_CODES, FORMATS_HELP, add_common
 
 EXTENSIONS = (".yaml", ".yml", ".json")
+STDIN = "-"
+STDIN_NAME = "<stdin>"   # how reports name what was read from standard input
+
+
+def load_stdin():
+    """Standard input as one YAML/JSON file (`helm template ... | aifactory-policy scan -`), with the
+    per-file size limit."""
+    import sys
+    from ..yamlio import decode_text, load_text, max_bytes_limit
+    limit = max_bytes_limit()
+    raw = sys.stdin.buffer.read(limit + 1)
+    if len(raw) > limit:
+        raise EvaluationError(f"{STDIN_NAME}: larger than the {limit}-byte limit; split it or raise "
+                              "AIFACTORY_POLICY_MAX_BYTES")
+    return load_text(decode_text(raw, STDIN_NAME), STDIN_NAME)
 
 
 def _inside(path: str, root: str) -> bool:
@@ -28,18 +43,41 @@ def _inside(path: str, root: str) -> bool:
     return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
 
 
-def collect(paths: list[str], report: Report) -> list[str]:
+def chart_template(path: str) -> bool:
+    """A file under a Helm chart's templates/ (a folder named templates beside a Chart.yaml): Go
+    templates, not YAML; `check CHART` renders and checks them."""
+    parent = os.path.dirname(os.path.abspath(path))
+    while True:
+        if os.path.basename(parent) == "templates" and \
+                os.path.isfile(os.path.join(os.path.dirname(parent), "Chart.yaml")):
+            return True
+        up = os.path.dirname(parent)
+        if up == parent:
+            return False
+        parent = up
+
+
+def collect(paths: list[str], report: Report, skip_chart_templates: bool = False) -> list[str]:
     """Files to scan, in a stable order; problems go to report.failures / report.notes."""
     files: list[str] = []
     seen: set[str] = set()
+    skipped: list[str] = []
 
     def add(p: str) -> None:
         real = os.path.realpath(p)
+        if skip_chart_templates and chart_template(p):
+            skipped.append(p)
+            return
         if real not in seen:
             seen.add(real)
             files.append(p)
 
     for arg in paths:
+        if arg == STDIN:  # read once, however often it is named
+            if STDIN not in seen:
+                seen.add(STDIN)
+                files.append(STDIN)
+            continue
         try:
             st = os.stat(arg)
         except OSError as exc:
@@ -64,6 +102,9 @@ def collect(paths: list[str], report: Report) -> list[str]:
                     report.notes.append(f"{full}: symlink leads outside {arg} (or loops); skipped")
                     continue
                 add(full)
+    if skipped:
+        report.notes.append(f"{len(skipped)} Helm chart template file(s) skipped (--skip-chart-templates); "
+                            "check a chart's rendered manifests with `aifactory-policy check CHART`")
     return files
 
 
@@ -76,7 +117,8 @@ and nothing in them is executed.
 examples:
   aifactory-policy scan values-examples/
   aifactory-policy scan rendered.yaml k8s/ --format json
-  helm template my ./chart > out.yaml && aifactory-policy scan out.yaml
+  helm template my ./chart | aifactory-policy scan -
+  aifactory-policy scan --skip-chart-templates .              # a repository holding Helm charts
   pre-commit: add `- repo: <this repo>` with hook id aifactory-policy-scan
 
 {EXIT_CODES}
@@ -88,32 +130,37 @@ def add_parser(sub, formatter) -> None:
     p = sub.add_parser("scan", formatter_class=formatter, epilog=EPILOG,
                        help="check values files and manifests on disk",
                        description="Check values files and Kubernetes manifests (files or folders).")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="file or folder, repeatable")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="file or folder, repeatable; - reads standard input (reported as <stdin>)")
     p.add_argument("--per-file", action="store_true",
                    help="compare files only with themselves: the cross-document rule (AIF005, one Secret "
                         "shared by two releases) looks within each file, as conftest does without "
                         "--combine (default: across every file given, so sharing between files is found)")
+    p.add_argument("--skip-chart-templates", action="store_true",
+                   help="leave out files under a Helm chart's templates/ (Go templates, not YAML; `check` "
+                        "renders them): the pre-commit hook passes it")
     add_common(p)
 
 
 def run(args) -> Report:
-    return scan(args.paths, policies=args.policies, opa_path=args.opa, per_file=args.per_file)
+    return scan(args.paths, policies=args.policies, opa_path=args.opa, per_file=args.per_file,
+                skip_chart_templates=args.skip_chart_templates)
 
 
 def scan(paths: list[str], policies: Optional[str] = None, opa_path: Optional[str] = None,
-         per_file: bool = False) -> Report:
+         per_file: bool = False, skip_chart_templates: bool = False) -> Report:
     report = Report(command="scan")
     pol = policies_dir(policies)
     docs: list[InputDoc] = []
-    for path in collect(paths, report):
+    for path in collect(paths, report, skip_chart_templates):
         try:
-            lf = load_file(path)
+            lf = load_stdin() if path == STDIN else load_file(path)
         except EvaluationError as exc:
             report.failures.append(str(exc))
             continue
-        report.inputs.append(path)
+        report.inputs.append(lf.path)
         for d in file_docs(lf):
-            d.group = path if per_file else None
+            d.group = lf.path if per_file else None
             docs.append(d)
     if not report.inputs and not report.failures:
         report.notes.append("no *.yaml, *.yml or *.json files found")

@@ -53,8 +53,8 @@ class ApiKube:
             from kubernetes import client, config
             from kubernetes.config.config_exception import ConfigException
         except ImportError:
-            raise EvaluationError("the `kubernetes` Python package is missing; run ci/bootstrap "
-                                  "(or pip install kubernetes)") from None
+            raise EvaluationError("the `kubernetes` Python package is missing; reinstall aifactory-policy "
+                                  "(it depends on it), or pip install kubernetes") from None
         import logging
 
         import urllib3

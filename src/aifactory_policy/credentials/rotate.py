@@ -12,6 +12,7 @@ import time
 from typing import Optional
 
 from ..findings import EvaluationError, Finding, Refusal, Report
+from ..tools import install_hint
 from . import fingerprint as fpmod
 from . import secret as sec
 from .kube import Kube
@@ -116,7 +117,7 @@ def run(kube: Kube, source, t: Target, *, owner: Optional[str], owner_is_sa: boo
     report = Report(command="credentials rotate")
     if workloads and not skip_helm_test:
         if not helm:
-            raise EvaluationError("helm not found; run ci/bootstrap, or pass --skip-helm-test")
+            raise EvaluationError(f"helm not found; {install_hint('helm')}, or pass --skip-helm-test")
         say(f"running `helm test {t.install}`")
         ok, logs = helm_test(helm, t.install, t.namespace, timeout, helm_args)
         for line in logs.splitlines()[-15:]:
