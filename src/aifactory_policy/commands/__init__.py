@@ -30,9 +30,11 @@ Credentials are never printed: tokens (sk-ant-...) and base64 blobs that hold th
 in every output, report file and error message."""
 
 
-def add_report_options(p: argparse.ArgumentParser) -> None:
-    """--format and --output: every report is written by cli.py through reporters.FORMATS."""
-    p.add_argument("--format", choices=sorted(FORMATS), default="text", help="report format (default: text)")
+def add_report_options(p: argparse.ArgumentParser, extra_formats: tuple = ()) -> None:
+    """--format and --output: every report is written by cli.py through reporters.FORMATS;
+    `extra_formats` are a command's own, which it writes itself (audit's policyreport)."""
+    formats = sorted({*FORMATS, *extra_formats})
+    p.add_argument("--format", choices=formats, default="text", help="report format (default: text)")
     p.add_argument("--output", "-o", metavar="FILE",
                    help="write the report to FILE (atomically: temp file + rename) instead of stdout")
 
@@ -43,9 +45,9 @@ def add_policy_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--opa", metavar="PATH", help="opa binary (default: <repo>/bin/opa, then PATH)")
 
 
-def add_common(p: argparse.ArgumentParser) -> None:
+def add_common(p: argparse.ArgumentParser, extra_formats: tuple = ()) -> None:
     """The options of the commands that evaluate policies and report findings."""
     from ..rulecontrol import add_options
     add_options(p)
-    add_report_options(p)
+    add_report_options(p, extra_formats)
     add_policy_options(p)

@@ -6,9 +6,10 @@ import sys
 from typing import Optional
 
 from ..findings import EvaluationError, Report
-from ..output import warn
+from ..output import display, warn, write_report
 from ..audit.material import Fingerprinter
 from ..audit.source import DumpSource, LiveSource
+from ..reporters import policyreport
 from ..tools import policies_dir
 from . import add_common
 
@@ -55,7 +56,9 @@ def audit(kubeconfig: Optional[str] = None, context: Optional[str] = None, names
           from_dump: Optional[str] = None, now: Optional[str] = None, max_age_days: int = DEFAULT_MAX_AGE_DAYS,
           allow_subjects: Optional[list[str]] = None, waivers_file: Optional[str] = None,
           policies: Optional[str] = None, opa_path: Optional[str] = None, progress: Optional[bool] = None,
-          summary_stream=None) -> Report:
+          summary_stream=None, complete: bool = False, for_reports: bool = False) -> Report:
+    """`complete`: every list must be readable (--publish: a partial view would drop findings);
+    `for_reports`: keep the time and the objects' uids for the PolicyReports (details)."""
     from ..audit import evaluate, facts, inventory, summary, waivers  # OPA, YAML: loaded only to audit
     clock = parse_now(now)
     if max_age_days < 1:
@@ -71,6 +74,11 @@ def audit(kubeconfig: Optional[str] = None, context: Optional[str] = None, names
     if len(inv.unavailable) == len(inventory.NEEDED):
         raise EvaluationError(f"{source.description}: could not list anything ({inv.unavailable.get('secrets')}); "
                               "check the identity and grant the audit ClusterRole (charts/aifactory audit.rbac.create)")
+    if complete and inv.unavailable:
+        missing = "; ".join(f"cannot list {n} ({why})" for n, why in inv.unavailable.items())
+        raise EvaluationError(f"{source.description}: {missing}; --publish needs every list the audit reads (grant "
+                              "the audit ClusterRole: charts/aifactory audit.cronJob or audit.rbac.create); "
+                              "nothing was published, the previous reports are kept")
     for name, why in inv.unavailable.items():
         report.notes.append(f"cannot list {name} ({why}): not checked: {inventory.NEEDED[name]}")
 
@@ -87,12 +95,20 @@ def audit(kubeconfig: Optional[str] = None, context: Optional[str] = None, names
                         f"{len(ai.facts['secrets'])} Secret(s) read, {ai.releases} Helm release record(s) decoded, "
                         f"{len(ai.facts['pods'])} running pod(s) under a controller")
     report.documents = len(ai.docs)
+    if for_reports:
+        report.details["audited_at"] = clock.strftime("%Y-%m-%dT%H:%M:%SZ")
+        report.details[policyreport.RESOURCES] = {
+            "/".join(x for x in (o.get("kind"), m.get("namespace"), m.get("name")) if x):
+                {"apiVersion": o.get("apiVersion"), "uid": m["uid"]}
+            for items in inv.objects.values() for o in items
+            for m in [o.get("metadata") or {}] if m.get("uid")}
     stream = summary_stream if summary_stream is not None else sys.stderr
     stream.write(summary.table(installs, report.findings, report.waived))
     return report
 
 
-AUDIT_EPILOG = """Read-only: only list requests (GET) are made; nothing is written to the cluster.
+AUDIT_EPILOG = """Read-only: only list requests (GET) are made; nothing is written to the cluster (--publish
+writes its PolicyReports, nothing else).
 Installs are found by the chart's labels (app.kubernetes.io/part-of=aifactory, helm.sh/chart=aifactory-*)
 and by the Claude credentials mount itself (hand-written workloads too).
 
@@ -125,7 +141,13 @@ examples:
   aifactory-policy audit --max-age-days 14 --allow-subject 'Group:platform-admins' --waivers waivers.yaml
   aifactory-policy audit --from-dump tests/data/audit/planted --now 2025-06-30T12:00:00Z
 
-exit codes: 0 no error finding, 1 at least one, 2 could not evaluate (reason on stderr)"""
+PolicyReports (docs/audit.md "PolicyReports"): --format policyreport prints them as a List for
+`kubectl apply -f -`; --publish applies them itself (needs create/update/patch/delete/get/list on
+policyreports and clusterpolicyreports in wgpolicyk8s.io; charts/aifactory audit.cronJob runs it).
+  aifactory-policy audit --all-namespaces --publish
+
+exit codes: 0 no error finding, 1 at least one, 2 could not evaluate (reason on stderr);
+with --publish: 0 the reports were written (findings or not), 2 nothing was written"""
 
 
 def add_parser(sub, formatter) -> None:
@@ -150,11 +172,40 @@ def add_parser(sub, formatter) -> None:
                         "ServiceAccount:ops:backup, User:*@sre.example (repeatable, globs)")
     p.add_argument("--waivers", metavar="FILE", help="YAML waivers {rule, target, reason, expires}")
     p.add_argument("--progress", action="store_true", default=None, help="always print progress lines on stderr")
-    add_common(p)
+    p.add_argument("--publish", action="store_true",
+                   help="write the findings into the cluster as PolicyReports (wgpolicyk8s.io/v1alpha2, one "
+                        "`aifactory-audit` per namespace, replaced each run, stale ones deleted); exit 0 once "
+                        "written, 2 with nothing written when the audit cannot read everything")
+    add_common(p, extra_formats=("policyreport",))
 
 
-def run(args) -> Report:
-    return audit(kubeconfig=args.kubeconfig, context=args.context, namespaces=args.namespace or None,
-                 from_dump=args.from_dump, now=args.now, max_age_days=args.max_age_days,
-                 allow_subjects=args.allow_subject, waivers_file=args.waivers, policies=args.policies,
-                 opa_path=args.opa, progress=args.progress)
+def run(args):
+    if args.publish and args.from_dump:
+        raise EvaluationError("--publish writes the reports into the cluster it audited; it does not take --from-dump")
+    report = audit(kubeconfig=args.kubeconfig, context=args.context, namespaces=args.namespace or None,
+                   from_dump=args.from_dump, now=args.now, max_age_days=args.max_age_days,
+                   allow_subjects=args.allow_subject, waivers_file=args.waivers, policies=args.policies,
+                   opa_path=args.opa, progress=args.progress, complete=args.publish,
+                   for_reports=args.publish or args.format == "policyreport")
+    if not args.publish and args.format != "policyreport":
+        return report  # cli.py applies --config/--rules/--skip and writes it
+    from .. import rulecontrol  # as cli.py does for the formats it writes
+    if hasattr(args, "skip"):
+        report = rulecontrol.apply(report, rulecontrol.from_args(args))
+    if args.publish:
+        import urllib3
+
+        from ..audit.publish import publish
+        api = LiveSource(args.kubeconfig, args.context)._api
+        objects = policyreport.reports(report, parse_now(report.details["audited_at"]))
+        for line in publish(api, objects, args.namespace or None, (OSError, urllib3.exceptions.HTTPError)):
+            warn(line)
+    if args.format == "policyreport":  # audit's own format: not in reporters.FORMATS, written here
+        write_report(policyreport.render(report), args.output)
+        if args.output:
+            sys.stdout.write(display(f"PolicyReports of {len(report.findings)} finding(s) (report: {args.output})\n"))
+    else:
+        from ..cli import write
+        write(report, args.format, args.output)
+    # with --publish the findings are in the reports; exit 1 would fail the CronJob's Job on every finding
+    return 0 if args.publish else report.exit_code

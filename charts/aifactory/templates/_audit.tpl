@@ -1,0 +1,20 @@
+{{/* The read-only rules of `aifactory-policy audit`: get/list on what it reads, never a write verb.
+Shared by the audit ClusterRole (audit.rbac.create) and the CronJob's own (audit.cronJob). */}}
+{{- define "aifactory.auditReadRules" -}}
+- apiGroups: [""]
+  resources: ["namespaces", "pods", "secrets", "configmaps", "serviceaccounts"]
+  verbs: ["get", "list"]
+- apiGroups: ["apps"]
+  resources: ["deployments", "statefulsets", "daemonsets", "replicasets"]
+  verbs: ["get", "list"]
+- apiGroups: ["batch"]
+  resources: ["jobs", "cronjobs"]
+  verbs: ["get", "list"]
+- apiGroups: ["rbac.authorization.k8s.io"]
+  resources: ["roles", "rolebindings", "clusterroles", "clusterrolebindings"]
+  verbs: ["get", "list"]
+{{- end }}
+
+{{- define "aifactory.auditCronJobName" -}}
+{{ include "aifactory.fullname" . | trunc 50 | trimSuffix "-" }}-audit-cronjob
+{{- end }}
