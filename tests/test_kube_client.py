@@ -156,3 +156,51 @@ def test_forbidden_lists_are_unavailable_not_fatal_and_only_gets_are_sent(paging
     with pytest.raises(Unavailable, match="403"):
         LiveSource(kubeconfig=kubeconfig).list(RESOURCES["secrets"], None)
     assert seen and {r.method for r in seen} == {"GET"}
+
+
+class ReportServer(FakeApiServer):
+    """The wgpolicyk8s.io API: discovery, list/apply/delete of PolicyReports; namespaces named in
+    `terminating` answer writes as the API server does while a namespace is being deleted."""
+
+    def __init__(self):
+        self.reports: dict = {}   # path -> object
+        self.terminating: set = set()
+        super().__init__()
+
+    def respond(self, req):
+        base = "/apis/wgpolicyk8s.io/v1alpha2"
+        if req.method == "GET" and req.path == base:
+            return 200, {"resources": [{"name": "policyreports"}, {"name": "clusterpolicyreports"}]}
+        if req.method == "GET" and req.path.endswith("/policyreports"):
+            return 200, {"items": [o for p, o in self.reports.items() if "/policyreports/" in p]}
+        ns = req.path.split("/namespaces/")[1].split("/")[0] if "/namespaces/" in req.path else None
+        if req.method == "PATCH" and ns in self.terminating:
+            return 403, {"kind": "Status", "code": 403, "message": f'policyreports.wgpolicyk8s.io "aifactory-audit" is '
+                         f"forbidden: unable to create new content in namespace {ns} because it is being terminated"}
+        if req.method == "PATCH":
+            self.reports[req.path] = json.loads(req.body)
+            return 200, self.reports[req.path]
+        if req.method == "DELETE":
+            return (200, self.reports.pop(req.path)) if req.path in self.reports else (404, {"code": 404})
+        return 404, {"kind": "Status", "message": f"{req.path} not found", "code": 404}
+
+
+def test_publish_skips_a_namespace_being_deleted_and_writes_the_others(tmp_path):
+    """Measured in kind: an -A audit that meets a Terminating namespace got 403 for its report and the
+    whole publish failed. The namespace's report would go with it: skip it, write the rest."""
+    from kubernetes import client, config
+    from aifactory_policy.audit.publish import publish
+
+    def report(ns):
+        return {"apiVersion": "wgpolicyk8s.io/v1alpha2", "kind": "PolicyReport",
+                "metadata": {"name": "aifactory-audit", "namespace": ns,
+                             "labels": {"app.kubernetes.io/managed-by": "aifactory-policy"}},
+                "summary": {"pass": 0, "fail": 1, "warn": 0, "error": 0, "skip": 0}, "results": []}
+    with ReportServer() as server:
+        server.terminating.add("going")
+        kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig", namespace="default")
+        api_client = client.ApiClient(config.new_client_from_config(str(kubeconfig)).configuration)
+        lines = publish(api_client, [report("going"), report("team")], None)
+    assert lines == ["skipped PolicyReport going/aifactory-audit: namespace going is being deleted",
+                     "published PolicyReport team/aifactory-audit: 1 fail, 0 warn, 0 skip"]
+    assert list(server.reports) == ["/apis/wgpolicyk8s.io/v1alpha2/namespaces/team/policyreports/aifactory-audit"]

@@ -37,13 +37,24 @@ def _redacted(value):
     return value
 
 
+class NamespaceGone(Exception):
+    """The namespace is being deleted (or is gone): its report would go with it, so it is skipped."""
+
+
+def _namespace_gone(status: int, message: str, namespaced: bool) -> bool:
+    # The API server answers a write into a Terminating namespace with 403 "... because it is being
+    # terminated" (measured in kind while another namespace was deleted during an -A audit).
+    return namespaced and ((status == 403 and "being terminated" in message) or
+                           (status == 404 and "namespaces" in message))
+
+
 class Publisher:
     def __init__(self, api_client, network_errors: tuple = (OSError,)):
         self._api = api_client
         self._net = network_errors
 
     def _call(self, what: str, method: str, path: str, query=(), body=None, content_type=None,
-              missing_ok: bool = False):
+              missing_ok: bool = False, namespaced: bool = False):
         try:
             status, reason, data = request(self._api, method, path, query, body=body, content_type=content_type)
         except self._net as exc:
@@ -55,6 +66,8 @@ class Publisher:
                 message = json.loads(data or b"{}").get("message", "")
             except (ValueError, AttributeError):
                 message = ""
+            if _namespace_gone(status, message, namespaced):
+                raise NamespaceGone(message[:200])
             hint = {403: "; grant create/update/patch/delete/get/list on policyreports and clusterpolicyreports "
                          "(wgpolicyk8s.io) to this identity (the chart's audit.cronJob does)",
                     404: "; install the PolicyReport CRDs (wgpolicyk8s.io/v1alpha2: Kyverno, Policy Reporter "
@@ -88,7 +101,7 @@ class Publisher:
         where = f"{obj['kind']} {ns + '/' if ns else ''}{meta['name']}"
         self._call(f"apply {where}", "PATCH", _path(plural, ns, meta["name"]),
                    [("fieldManager", FIELD_MANAGER), ("force", "true")], body=_redacted(obj),
-                   content_type="application/apply-patch+yaml")
+                   content_type="application/apply-patch+yaml", namespaced=bool(ns))
 
     def delete(self, namespace: str, name: str) -> None:
         self._call(f"delete PolicyReport {namespace}/{name}", "DELETE", _path("policyreports", namespace, name),
@@ -105,9 +118,13 @@ def publish(api_client, objects: list[dict], namespaces: Optional[list[str]],
     before = pub.existing(namespaces)
     lines = []
     for obj in objects:
-        pub.apply(obj)
         meta, s = obj["metadata"], obj["summary"]
         where = f"{meta['namespace']}/{meta['name']}" if meta.get("namespace") else meta["name"]
+        try:
+            pub.apply(obj)
+        except NamespaceGone:
+            lines.append(f"skipped {obj['kind']} {where}: namespace {meta['namespace']} is being deleted")
+            continue
         lines.append(f"published {obj['kind']} {where}: {s['fail']} fail, {s['warn']} warn, {s['skip']} skip")
     kept = {(o["metadata"].get("namespace"), o["metadata"]["name"]) for o in objects}
     for ns, name in sorted(set(before) - kept):
