@@ -8,9 +8,9 @@ import pytest
 
 from aifactory_policy.cli import main
 # The suite's machinery, registered here: test selection, and what makes it fast.
-from cluster_selection import (deselect_cluster_tests, pytest_addoption, pytest_configure,  # noqa: F401
-                               pytest_terminal_summary)
-from speed_plugin import (pytest_configure_node, pytest_runtest_logreport, pytest_sessionfinish,  # noqa: F401
+from cluster_selection import (delete_created_cluster, deselect_cluster_tests, pytest_addoption,  # noqa: F401
+                               pytest_configure, pytest_terminal_summary)
+from speed_plugin import (pytest_configure_node, pytest_runtest_logreport, record_module_times,  # noqa: F401
                           reuse_tool_results, sort_longest_first)
 
 from helpers import REPO
@@ -78,3 +78,8 @@ def _no_stray_root(monkeypatch):
 def pytest_collection_modifyitems(config, items):
     deselect_cluster_tests(config, items)
     sort_longest_first(config, items)
+
+
+def pytest_sessionfinish(session):
+    record_module_times(session)
+    delete_created_cluster(session)

@@ -85,7 +85,7 @@ def pytest_runtest_logreport(report):
     _timed[_module(report.nodeid)] = _timed.get(_module(report.nodeid), 0.0) + report.duration
 
 
-def pytest_sessionfinish(session):
+def record_module_times(session):
     # the controller (or a run without xdist) sees every report; a partial run updates its own modules
     cache = getattr(session.config, "cache", None)
     if hasattr(session.config, "workerinput") or cache is None or not _timed:
