@@ -206,6 +206,9 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?")[0]
         raw = self._body()
         a = self.authority
+        if self.command != "POST":   # PUT, PATCH, DELETE: nothing is faked for them
+            a.record(self._entry(404))
+            return self._send(404, _api_error("not_found_error", "not faked"))
         if path == TOKEN_PATH:
             try:
                 form = json.loads(raw or b"{}")
