@@ -263,3 +263,10 @@ def test_the_sidecar_and_the_cli_name_the_login_state_the_same(tmp_path):
     from test_writeback_sidecar import wb
     assert (wb.LOGIN_STATE, wb.LOGIN_STATE_AT, wb.REFRESH_REFUSED, wb.ROTATED_AT, wb.ROTATED_BY) == \
         (sec.LOGIN_STATE, sec.LOGIN_STATE_AT, sec.REFRESH_REFUSED, sec.ROTATED_AT, sec.ROTATED_BY)
+
+
+def test_status_of_a_login_no_workload_uses_is_not_called_healthy(tmp_path, kube, run):
+    assert run("credentials", "create-secret", "--install", "spare", "-n", NS,
+               "--from-file", write_creds(tmp_path, creds(expires_in_s=-7200), "spare.json")).code == 0
+    row = json.loads(run("credentials", "status", "-n", NS, "--format", "json").out)["installs"][0]
+    assert row["health"] == "not in use (no workload mounts it)" and row["problems"] == []

@@ -58,7 +58,9 @@ def health(row: dict, now: float, written_back_at: Optional[float]) -> tuple[str
     if left is None:
         return "unknown", None
     modes = {w["mode"] for w in row.get("workloads", [])}
-    if left > REFRESH_MARGIN_S or not modes:
+    if not modes:
+        return "not in use (no workload mounts it)", None
+    if left > REFRESH_MARGIN_S:
         return "healthy", None
     stuck = sorted(modes & set(CANNOT_KEEP_A_REFRESH))
     if stuck:
