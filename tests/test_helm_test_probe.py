@@ -86,3 +86,15 @@ def test_probe_refuses_a_refresh_token_it_cannot_strip(endpoint, claude_cli, hel
     probe = run_probe(endpoint, claude_cli, tmp_path, script, env, text)
     assert probe.returncode == 1 and "form the probe cannot remove" in probe.stdout, probe.stdout
     assert endpoint.authority.records == [], "Claude Code ran on a copy that still held the refresh token"
+
+
+def test_probe_strips_a_pretty_printed_login_too(endpoint, claude_cli, helm_bin, tmp_path):
+    """`kubectl create secret --from-file` of an indented login: the refresh token's value on its own
+    line is still removed, and Claude Code still answers without refreshing."""
+    script, env = rendered_probe(helm_bin)
+    seed = login("pretty", EXPIRED)
+    endpoint.authority.enroll(seed)
+    pretty = json.dumps(seed, indent=2).replace('"refreshToken": "', '"refreshToken":\n      "')
+    probe = run_probe(endpoint, claude_cli, tmp_path, script, env, pretty)
+    assert probe.returncode == 0, probe.stdout + probe.stderr
+    assert endpoint.refreshes() == []
