@@ -160,8 +160,10 @@ CASES = [
     Case("billion-laughs", _scan_file("bad.yaml", billion_laughs()), 2, "a YAML bomb"),
     Case("recursive-alias", _scan_file("bad.yaml", "a: &a [*a, *a]\n"), 2, "nested deeper than"),
     Case("deep-nesting", _scan_file("bad.yaml", "[" * 5000 + "]" * 5000 + "\n"), 2, "nested"),
-    Case("huge-file", _scan_file("bad.yaml", "a: " + "x" * 5000 + "\n"), 2, "byte limit",
-         env={"AIFACTORY_POLICY_MAX_BYTES": "4096"}),
+    # the limit is per document: the file is read (it counts as scanned), its one document refused
+    # (test_multi_document_scale: the other documents of such a file are still evaluated)
+    Case("huge-document", _scan_file("bad.yaml", "a: " + "x" * 5000 + "\n"), 2, "byte limit for one document",
+         env={"AIFACTORY_POLICY_MAX_BYTES": "4096"}, others_read=False),
     Case("binary", _scan_file("bad.yaml", b"\x7fELF\x02\x01\x01\x00\x00\x00binary"), 2, "binary content"),
     Case("non-utf8", _scan_file("bad.yaml", b"a: caf\xe9\n"), 2, "not valid UTF-8"),
     Case("duplicate-keys", _scan_file("bad.yaml", "a: 1\nb: 2\na: 3\n"), 2, "duplicate key 'a' (first at line 1)"),

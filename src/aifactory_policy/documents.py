@@ -62,6 +62,19 @@ def is_manifest(content: Any) -> bool:
     return isinstance(content, dict) and "apiVersion" in content and "kind" in content
 
 
+RAW_SLICE_LINES = 20_000   # a longer file's raw text is checked in slices of this many lines
+
+
+def raw_text_docs(lf: LoadedFile) -> list[InputDoc]:
+    """The file's lines as raw-text documents: one, or for a long file one per slice of
+    RAW_SLICE_LINES lines ("first": the slice's first line, 0-based), so no one input is huge."""
+    lines = lf.text.splitlines()
+    if len(lines) <= RAW_SLICE_LINES:
+        return [InputDoc(file=lf.path, content={"aifactoryRawText": {"lines": lines}}, raw_text=True)]
+    return [InputDoc(file=lf.path, content={"aifactoryRawText": {"lines": lines[i:i + RAW_SLICE_LINES], "first": i}},
+                     raw_text=True) for i in range(0, len(lines), RAW_SLICE_LINES)]
+
+
 def raw_text_doc(lf: LoadedFile) -> InputDoc:
     return InputDoc(file=lf.path, content={"aifactoryRawText": {"lines": lf.text.splitlines()}},
                     raw_text=True)
@@ -75,7 +88,7 @@ def is_list(content: Any) -> bool:
 def file_docs(lf: LoadedFile, raw: bool = True) -> list[InputDoc]:
     """The raw-text document (comments included) plus one document per non-empty YAML document;
     the items of a List are documents of their own (their paths start items[N])."""
-    out = [raw_text_doc(lf)] if raw else []
+    out = raw_text_docs(lf) if raw else []
     for d in lf.documents:
         if d.data is None:
             continue

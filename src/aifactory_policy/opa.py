@@ -1,4 +1,8 @@
-"""Evaluate every policy over every document in ONE `opa eval` (data.batch.findings)."""
+"""Evaluate every policy over the documents with `opa eval` (data.batch.findings): in ONE process
+when they are few and small; otherwise the per-document rules in batches (BATCH_BYTES of JSON,
+BATCH_DOCUMENTS documents), and the cross-document rules once over only the documents they read
+(workloads, autoscalers, Roles and their bindings), so OPA's memory does not grow with the number
+of documents."""
 from __future__ import annotations
 
 import json
@@ -12,12 +16,34 @@ from .rules import title_of
 from .tools import SMALL_INPUT_BYTES, find_tool, go_tool_env, install_hint
 
 QUERY = "data.batch.findings"
+DOCUMENT_QUERY = "data.batch.document_findings"
+CROSS_QUERY = "data.batch.cross_document_findings"
 TIMEOUT = 300
+BATCH_BYTES = 4 * 1024 * 1024   # JSON per `opa eval` once the input is larger than this
+BATCH_DOCUMENTS = 1000           # and documents per `opa eval` (OPA's memory grows with both)
+
+# What the cross-document rules (cross_document := true) read from the combined input: workloads
+# (lib/workloads template_keys) for AIF005/AIF006/AIF007, autoscalers (AIF006), Roles, ClusterRoles
+# and their bindings (AIF007). A document whose content is a list is flattened by
+# workloads.combined_documents, so it is kept too.
+CROSS_KINDS = frozenset({"Pod", "PodTemplate", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
+                         "ReplicationController", "Job", "CronJob", "HorizontalPodAutoscaler",
+                         "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"})
+
+
+def _entry(i: int, d: InputDoc) -> dict:
+    return {"id": i, "file": d.file, "content": d.content, **({"group": d.group} if d.group is not None else {})}
 
 
 def batch_input(docs: list[InputDoc]) -> dict:
-    return {"documents": [{"id": i, "file": d.file, "content": d.content,
-                           **({"group": d.group} if d.group is not None else {})} for i, d in enumerate(docs)]}
+    return {"documents": [_entry(i, d) for i, d in enumerate(docs)]}
+
+
+def cross_relevant(d: InputDoc) -> bool:
+    c = d.content
+    if isinstance(c, list):
+        return True
+    return isinstance(c, dict) and isinstance(c.get("kind"), str) and c["kind"] in CROSS_KINDS
 
 
 # Samples, suites and admission manifests under policies/ are test data, not policy data; lib/testing
@@ -26,7 +52,8 @@ IGNORED = ("samples", "*.md", "suite.yaml", "*_test.rego", "testing")
 
 
 def eval_query(payload: Any, policies: Path, query: str, opa: Optional[str] = None, *,
-               ignore: tuple[str, ...] = (), timeout: int = TIMEOUT, what: str = "documents") -> Any:
+               ignore: tuple[str, ...] = (), timeout: int = TIMEOUT, what: str = "documents",
+               small: Optional[bool] = None) -> Any:
     """The value of `query` over `payload` from ONE `opa eval` process; EvaluationError when OPA
     cannot run, fails, or leaves the query undefined."""
     binary = opa or find_tool("opa")
@@ -34,8 +61,8 @@ def eval_query(payload: Any, policies: Path, query: str, opa: Optional[str] = No
     for pattern in IGNORED + ignore:
         cmd += ["--ignore", pattern]
     cmd.append(query)
-    text = json.dumps(payload, default=str)
-    env = go_tool_env(small=len(text) < SMALL_INPUT_BYTES)
+    text = str(payload) if isinstance(payload, _JSONText) else json.dumps(payload, default=str)
+    env = go_tool_env(small=len(text) < SMALL_INPUT_BYTES if small is None else small)
     try:
         proc = subprocess.run(cmd, input=text, capture_output=True, text=True, timeout=timeout, check=False, env=env)
     except subprocess.TimeoutExpired:
@@ -57,17 +84,52 @@ def eval_query(payload: Any, policies: Path, query: str, opa: Optional[str] = No
     return results[0]["expressions"][0]["value"]
 
 
+class _JSONText(str):
+    """An input already serialised (the batches are measured as JSON before they are sent)."""
+
+
+def _documents_text(parts: list[str]) -> _JSONText:
+    return _JSONText('{"documents": [' + ", ".join(parts) + "]}")
+
+
 def run(docs: list[InputDoc], policies: Path, opa: Optional[str] = None) -> list[dict]:
-    """Raw findings ({doc, rule, severity, msg, path[, docs]}) from one OPA process."""
+    """Raw findings ({doc, rule, severity, msg, path[, docs]}): one OPA process for a small input,
+    batches (BATCH_BYTES of JSON, BATCH_DOCUMENTS documents) plus one cross-document evaluation
+    for a large one."""
     if not docs:
         return []
-    # the audit and image packages and the admission manifests are not needed here: less to load and compile
-    value = eval_query(batch_input(docs), policies, QUERY, opa, ignore=("audit", "admission", "image"),
-                       what=f"{len(docs)} documents")
+    out: list[dict] = []
+    batch: list[str] = []
+    cross: list[str] = []     # kept for the cross-document rules: only the documents they read
+    size, first, batches = 0, 0, 0
+    for i, d in enumerate(docs):   # serialised one at a time: never the whole input as JSON at once
+        part = json.dumps(_entry(i, d), default=str)
+        if batch and (size + len(part) > BATCH_BYTES or len(batch) >= BATCH_DOCUMENTS):
+            out += _query(_documents_text(batch), policies, DOCUMENT_QUERY, opa, f"documents {first}-{i - 1}")
+            batch, size, first, batches = [], 0, i, batches + 1
+        batch.append(part)
+        size += len(part) + 2
+        if cross_relevant(d):
+            cross.append(part)
+    if not batches:   # small enough for one process: every rule at once, as always
+        return _query(_documents_text(batch), policies, QUERY, opa, f"{len(docs)} documents")
+    out += _query(_documents_text(batch), policies, DOCUMENT_QUERY, opa, f"documents {first}-{len(docs) - 1}")
+    del batch
+    if cross:
+        out += _query(_documents_text(cross), policies, CROSS_QUERY, opa,
+                      f"{len(cross)} documents (cross-document rules)")
+    return out
+
+
+def _query(payload: _JSONText, policies: Path, query: str, opa: Optional[str], what: str) -> list[dict]:
+    # the audit and image packages and the admission manifests are not needed here: less to load and
+    # compile. A batch runs with Go's default collector: tools.GO_TOOL_ENV lets a heap grow to 1 GiB.
+    value = eval_query(payload, policies, query, opa, ignore=("audit", "admission", "image"), what=what,
+                       **({} if query == QUERY else {"small": False}))
     if isinstance(value, dict):  # a set serialises as a list; tolerate an object keyed by anything
         value = list(value.values())
     if not isinstance(value, list):
-        raise EvaluationError(f"{QUERY} is not a set of findings (got {type(value).__name__})")
+        raise EvaluationError(f"{query} is not a set of findings (got {type(value).__name__})")
     return value
 
 

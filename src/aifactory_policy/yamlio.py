@@ -43,7 +43,7 @@ class _Loader(_Base):
         return super().resolve(kind, value, implicit)
 
 
-MAX_BYTES = 8 * 1024 * 1024   # per file; AIFACTORY_POLICY_MAX_BYTES overrides it
+MAX_BYTES = 8 * 1024 * 1024   # per document (per file for load_file); AIFACTORY_POLICY_MAX_BYTES overrides it
 MAX_NODES = 200_000        # values reached through aliases, per document (billion laughs)
 MAX_ALIASES = 10_000       # alias references per document
 MAX_DEPTH = 200            # nesting depth
@@ -135,6 +135,7 @@ class Document:
     lines: dict[str, int] = field(default_factory=dict)  # dotted path -> 1-based line
     start_line: int = 1
     spans: dict[str, tuple[int, int]] = field(default_factory=dict)  # scalar path -> (first, last) line
+    error: Optional[str] = None    # why this document was not read (keep_going: the others still are)
 
     def lines_under(self, path: Optional[str]) -> set[int]:
         """Every line holding a scalar at `path` or below it (block scalars span several lines)."""
@@ -196,8 +197,9 @@ def max_bytes_limit() -> int:
     return int(value)
 
 
-def read_text(path: str, max_bytes: Optional[int] = None) -> str:
-    """Read a UTF-8 text file or raise EvaluationError saying why not and what to do."""
+def read_text(path: str, max_bytes: Optional[int] = None, whole_file_limit: bool = True) -> str:
+    """Read a UTF-8 text file or raise EvaluationError saying why not and what to do.
+    whole_file_limit=False: the limit is applied per document by the parser, not to the file."""
     max_bytes = max_bytes_limit() if max_bytes is None else max_bytes
     try:
         st = os.stat(path)
@@ -207,16 +209,16 @@ def read_text(path: str, max_bytes: Optional[int] = None) -> str:
         raise EvaluationError(f"{path}: is a directory, not a file; pass a YAML/JSON file (scan accepts folders)")
     if not stat.S_ISREG(st.st_mode):
         raise EvaluationError(f"{path}: not a regular file (device, FIFO or socket); pass a YAML/JSON file")
-    if st.st_size > max_bytes:
+    if whole_file_limit and st.st_size > max_bytes:
         raise EvaluationError(
             f"{path}: {st.st_size} bytes exceeds the {max_bytes}-byte limit for one file; split it, "
             "or raise AIFACTORY_POLICY_MAX_BYTES if it is really meant to be this large")
     try:
         with open(path, "rb") as fh:
-            raw = fh.read(max_bytes + 1)
+            raw = fh.read(max_bytes + 1) if whole_file_limit else fh.read()
     except OSError as exc:
         raise EvaluationError(f"{path}: cannot read ({exc.strerror}); check the path and its permissions") from None
-    if len(raw) > max_bytes:
+    if whole_file_limit and len(raw) > max_bytes:
         raise EvaluationError(f"{path}: larger than the {max_bytes}-byte limit; split it or raise AIFACTORY_POLICY_MAX_BYTES")
     return decode_text(raw, path)
 
@@ -372,13 +374,15 @@ def _template_hint(text: str) -> str:
             "then scan out.yaml) or check the chart with `aifactory-policy check CHART`") if "{{" in text else ""
 
 
-def parse_text(text: str, path: str, max_bytes: Optional[int] = None) -> list[Document]:
+def parse_text(text: str, path: str, max_bytes: Optional[int] = None, keep_going: bool = False) -> list[Document]:
     """Parse every document of `text`; empty documents are kept as data None."""
-    return list(iter_documents(text, path, max_bytes))
+    return list(iter_documents(text, path, max_bytes, keep_going))
 
 
-def iter_documents(stream: Any, path: str, max_bytes: Optional[int] = None):
-    """The documents of `stream` (text or a text file), one at a time; every limit is per document."""
+def iter_documents(stream: Any, path: str, max_bytes: Optional[int] = None, keep_going: bool = False):
+    """The documents of `stream` (text or a text file), one at a time; every limit is per document.
+    keep_going: a document over the size limit is yielded with data None and `error` set, and the
+    documents after it are still read."""
     max_bytes = max_bytes_limit() if max_bytes is None else max_bytes
     loader = _Loader(stream)
     try:
@@ -388,10 +392,17 @@ def iter_documents(stream: Any, path: str, max_bytes: Optional[int] = None):
             lines: dict[str, int] = {}
             builder = _Builder(path, max_bytes)
             if node is not None and node.end_mark.index - node.start_mark.index > max_bytes:
-                raise EvaluationError(
+                message = (
                     f"{path}:{node.start_mark.line + 1}: one document of {node.end_mark.index - node.start_mark.index} "
                     f"characters exceeds the {max_bytes}-byte limit for one document; split it, or raise "
                     "AIFACTORY_POLICY_MAX_BYTES if it is really meant to be this large")
+                if not keep_going:
+                    raise EvaluationError(message)
+                yield Document(index=index, data=None, start_line=node.start_mark.line + 1,
+                               error=message + " (the file's other documents were checked)")
+                index += 1
+                node = None
+                continue
             data = None if node is None else builder.build(node, "", lines, 0)
             start = node.start_mark.line + 1 if node is not None else 1
             yield Document(index=index, data=data, lines=lines, start_line=start, spans=builder.spans)
@@ -435,10 +446,12 @@ def _line_of(stream: Any, n: int) -> str:
     return ""
 
 
-def load_file(path: str, max_bytes: Optional[int] = None) -> LoadedFile:
-    text = read_text(path, max_bytes)
-    return LoadedFile(path=path, text=text, documents=parse_text(text, path))
+def load_file(path: str, max_bytes: Optional[int] = None, per_document: bool = False) -> LoadedFile:
+    """per_document: the size limit applies to each document, not the file; a document over it is
+    kept with `error` set (scan reports it) and the file's other documents are read."""
+    text = read_text(path, max_bytes, whole_file_limit=not per_document)
+    return LoadedFile(path=path, text=text, documents=parse_text(text, path, max_bytes, keep_going=per_document))
 
 
-def load_text(text: str, path: str) -> LoadedFile:
-    return LoadedFile(path=path, text=text, documents=parse_text(text, path))
+def load_text(text: str, path: str, per_document: bool = False) -> LoadedFile:
+    return LoadedFile(path=path, text=text, documents=parse_text(text, path, keep_going=per_document))

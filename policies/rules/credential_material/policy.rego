@@ -128,15 +128,19 @@ escaped_material(s) := sort(found)[0] if {
 	count(found) > 0
 }
 
-# Raw-text mode: comments and any other line of a file.
+# Raw-text mode: comments and any other line of a file. A long file comes in slices of lines;
+# "first" (0 when absent) is the 0-based number of a slice's first line in the file.
+raw_first := object.get(input.aifactoryRawText, "first", 0)
+
 deny contains result if {
 	some i, line in input.aifactoryRawText.lines
 	is_string(line)
 	what := tokens.describe(line)
 	not placeholder_only(line)
+	n := (i + raw_first) + 1
 	result := finding.make(rego.metadata.chain(), {
-		"msg": sprintf("line %d holds %s: %s", [i + 1, what, fix_for(what)]),
-		"path": sprintf("line %d", [i + 1]),
+		"msg": sprintf("line %d holds %s: %s", [n, what, fix_for(what)]),
+		"path": sprintf("line %d", [n]),
 	})
 }
 
@@ -144,9 +148,10 @@ deny contains result if {
 	some i, line in input.aifactoryRawText.lines
 	is_string(line)
 	what := escaped_material(line)
+	n := (i + raw_first) + 1
 	result := finding.make(rego.metadata.chain(), {
-		"msg": sprintf("line %d holds %s, spelt with JSON escapes: %s", [i + 1, what, fix_for(what)]),
-		"path": sprintf("line %d", [i + 1]),
+		"msg": sprintf("line %d holds %s, spelt with JSON escapes: %s", [n, what, fix_for(what)]),
+		"path": sprintf("line %d", [n]),
 	})
 }
 

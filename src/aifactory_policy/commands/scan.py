@@ -24,15 +24,11 @@ STDIN_NAME = "<stdin>"   # how reports name what was read from standard input
 
 def load_stdin():
     """Standard input as one YAML/JSON file (`helm template ... | aifactory-policy scan -`), with the
-    per-file size limit."""
+    size limit per document."""
     import sys
     from ..yamlio import decode_text, load_text, max_bytes_limit
-    limit = max_bytes_limit()
-    raw = sys.stdin.buffer.read(limit + 1)
-    if len(raw) > limit:
-        raise EvaluationError(f"{STDIN_NAME}: larger than the {limit}-byte limit; split it or raise "
-                              "AIFACTORY_POLICY_MAX_BYTES")
-    return load_text(decode_text(raw, STDIN_NAME), STDIN_NAME)
+    max_bytes_limit()   # a bad AIFACTORY_POLICY_MAX_BYTES is refused before reading
+    return load_text(decode_text(sys.stdin.buffer.read(), STDIN_NAME), STDIN_NAME, per_document=True)
 
 
 def _inside(path: str, root: str) -> bool:
@@ -154,18 +150,20 @@ def scan(paths: list[str], policies: Optional[str] = None, opa_path: Optional[st
     docs: list[InputDoc] = []
     for path in collect(paths, report, skip_chart_templates):
         try:
-            lf = load_stdin() if path == STDIN else load_file(path)
+            lf = load_stdin() if path == STDIN else load_file(path, per_document=True)
         except EvaluationError as exc:
             report.failures.append(str(exc))
             continue
         report.inputs.append(lf.path)
+        report.failures += [d.error for d in lf.documents if d.error]
         for d in file_docs(lf):
             d.group = lf.path if per_file else None
             docs.append(d)
     if not report.inputs and not report.failures:
         report.notes.append("no *.yaml, *.yml or *.json files found")
     report.findings = evaluate_isolating(docs, pol, opa_path, report)
-    report.documents = len(docs)
+    # a long file's raw text is evaluated in slices: still one document of the file
+    report.documents = len(docs) - sum(1 for d in docs if d.raw_text and d.content["aifactoryRawText"].get("first"))
     return report
 
 
