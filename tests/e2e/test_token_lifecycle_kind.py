@@ -32,14 +32,13 @@ import pytest
 
 import throwaway_ca
 from chart_release import CHART, IDLE_AGENT, OAUTH_ACCOUNT, REPO, SECRET
-from e2e_helpers import restricted_pod
+from e2e_helpers import helm, ready_agent_pod, restricted_pod
 from fake_anthropic import HOSTS, MESSAGES_PATH, REPLY_TEXT, TOKEN_PATH
 from fake_credentials import tagged_login
 from helpers import wait_for
 
 pytestmark = pytest.mark.cluster
 
-BIN = REPO / "bin"
 CREDS = "/home/nonroot/.claude/.credentials.json"
 SECURITY = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}, "readOnlyRootFilesystem": True,
             "runAsNonRoot": True}
@@ -129,12 +128,8 @@ class Install:
     def __init__(self, cluster, ns: str, release: str, values: Path):
         self.cluster, self.ns, self.release, self.values = cluster, ns, release, values
 
-    def helm(self, *args: str, check: bool = True, timeout: int = 300) -> subprocess.CompletedProcess:
-        proc = subprocess.run([str(BIN / "helm"), "--kubeconfig", str(self.cluster.kubeconfig), *args],
-                              capture_output=True, text=True, timeout=timeout)
-        if check:
-            assert proc.returncode == 0, f"helm {' '.join(args)}:\n{proc.stdout}{proc.stderr}"
-        return proc
+    def helm(self, *args: str) -> subprocess.CompletedProcess:
+        return helm(self.cluster, *args)
 
     def install(self):
         self.helm("upgrade", "--install", self.release, str(CHART), "-n", self.ns, "-f", str(self.values),
@@ -146,19 +141,7 @@ class Install:
         return proc.stdout
 
     def pod(self) -> str:
-        found: list = []
-
-        def one_ready() -> bool:
-            pods = json.loads(self.cluster.kubectl("get", "pods", "-n", self.ns, "-l",
-                                                   f"app.kubernetes.io/instance={self.release},"
-                                                   "app.kubernetes.io/component=agent", "-o", "json").stdout)["items"]
-            live = [p for p in pods if not p["metadata"].get("deletionTimestamp")]
-            if len(pods) == 1 and live and all(c.get("ready") for c in live[0]["status"].get("containerStatuses") or [{}]):
-                found[:] = [live[0]["metadata"]["name"]]
-                return live[0]["status"].get("phase") == "Running"
-            return False
-        assert wait_for(one_ready, timeout=180, step=1), self.cluster.kubectl("get", "pods", "-n", self.ns).stdout
-        return found[0]
+        return ready_agent_pod(self.cluster, self.ns, self.release)
 
     def task(self, pod: str | None = None) -> subprocess.CompletedProcess:
         """One agent task: `claude -p` in the agent container, the chart's environment as it is."""

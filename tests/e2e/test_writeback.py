@@ -25,6 +25,7 @@ import pytest
 
 from conftest import REPO
 from fake_credentials import tagged_login
+from e2e_helpers import helm, ready_agent_pod
 from helpers import wait_for
 
 pytestmark = pytest.mark.cluster
@@ -66,14 +67,6 @@ def wb_cluster(cluster, tmp_path_factory):
     return dataclasses.replace(cluster, kubeconfig=copy)
 
 
-def helm(cluster, *args, check=True, timeout=300) -> subprocess.CompletedProcess:
-    proc = subprocess.run([str(HELM), "--kubeconfig", str(cluster.kubeconfig), *args], capture_output=True,
-                          text=True, timeout=timeout)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"helm {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}")
-    return proc
-
-
 def cli(cluster, *args, timeout=600) -> subprocess.CompletedProcess:
     """`aifactory-policy credentials ...` as an operator runs it (a separate process, real API)."""
     import sys
@@ -111,19 +104,7 @@ class Install:
         return items["items"][0]
 
     def pod(self) -> str:
-        """The one running, ready pod of the install (waits up to 180 s)."""
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            pods = json.loads(self.cluster.kubectl("get", "pods", "-n", self.ns, "-l",
-                                                   f"app.kubernetes.io/instance={self.release},"
-                                                   "app.kubernetes.io/component=agent", "-o", "json").stdout)["items"]
-            live = [p for p in pods if not p["metadata"].get("deletionTimestamp")]
-            if len(live) == 1 and live[0]["status"].get("phase") == "Running" and all(
-                    c.get("ready") for c in live[0]["status"].get("containerStatuses") or [{}]):
-                return live[0]["metadata"]["name"]
-            time.sleep(1)
-        raise AssertionError(f"no single ready pod of {self.release} in {self.ns} after 180s:\n"
-                             + self.cluster.kubectl("get", "pods,events", "-n", self.ns, check=False).stdout)
+        return ready_agent_pod(self.cluster, self.ns, self.release)
 
     def write_in_pod(self, data: bytes, pod: str | None = None):
         """As Claude Code does: a temp file in ~/.claude, then rename over the credentials file."""
