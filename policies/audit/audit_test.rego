@@ -1,6 +1,7 @@
 package audit_test
 
 import data.audit
+import data.lib.testing
 
 # AIF205, table-driven: which logins the audit calls dead, expired-and-not-written-back, or healthy.
 # Measured with the real Claude Code (tests/test_token_lifecycle.py, tests/test_token_holders.py):
@@ -56,16 +57,8 @@ test_dead_messages_say_what_to_do if {
 	contains(f.msg, "remoteControl.mode: writeBack")
 }
 
-check(c) if {
-	got := {f.severity | some f in audit.findings with input as audit_input(c); f.rule == "AIF205"}
-	got == c.want
-}
-
-check(c) := false if {
-	got := {f.severity | some f in audit.findings with input as audit_input(c); f.rule == "AIF205"}
-	got != c.want
-	print("AIF205 severities:", got, "want:", c.want)
-}
+# testing.same prints what is missing and what is unexpected when a case fails.
+check(c) if testing.same({f.severity | some f in audit.findings with input as audit_input(c); f.rule == "AIF205"}, c.want)
 
 # ---- fixtures ----
 
