@@ -29,20 +29,20 @@ BRIDGE = "/v1/environments/bridge"
 FEATURE_FLAGS_UNREACHABLE = "feature-flag service was unreachable"
 
 
+# A value of the right shape where "1" would not be one; every other variable is set to "1".
+VALUES = {"ANTHROPIC_UNIX_SOCKET": "/tmp/none.sock", "ANTHROPIC_API_KEY": "sk-ant-api03-FAKEkeyFORtests",
+          "ANTHROPIC_BASE_URL": "https://proxy.example.invalid",
+          "CLAUDE_CODE_OAUTH_TOKEN": "sk-ant-oat01-FAKEenvTOKENforTESTS",
+          "ANTHROPIC_AUTH_TOKEN": "sk-ant-oat01-FAKEenvTOKENforTESTS",
+          "CLAUDE_CODE_OAUTH_REFRESH_TOKEN": "sk-ant-ort01-FAKEenvREFRESHforTESTS",
+          "CLAUDE_CODE_OAUTH_TOKEN_FILE_DESCRIPTOR": "9"}
+
+
 def _cases() -> list[tuple[str, str, str]]:
     """(variable, value, the refusal text expected or "" for none)."""
-    cases = [(r["name"], "1", r["says"]) for r in KNOWN["refuses"]]
-    cases[[c[0] for c in cases].index("ANTHROPIC_UNIX_SOCKET")] = ("ANTHROPIC_UNIX_SOCKET", "/tmp/none.sock",
-                                                                   next(r["says"] for r in KNOWN["refuses"]
-                                                                        if r["name"] == "ANTHROPIC_UNIX_SOCKET"))
-    cases[[c[0] for c in cases].index("ANTHROPIC_API_KEY")] = ("ANTHROPIC_API_KEY", "sk-ant-api03-FAKEkeyFORtests",
-                                                               next(r["says"] for r in KNOWN["refuses"]
-                                                                    if r["name"] == "ANTHROPIC_API_KEY"))
-    cases.append((KNOWN["base_url"]["name"], "https://proxy.example.invalid", KNOWN["base_url"]["says"]))
-    cases += [(t["name"], "sk-ant-oat01-FAKEenvTOKENforTESTS", t["says"]) for t in KNOWN["scrubbed_tokens"]]
-    cases += [(h["name"], "sk-ant-ort01-FAKEenvREFRESHforTESTS" if "REFRESH" in h["name"] else "9", "")
-              for h in KNOWN["second_holders"]]
-    return cases
+    refusing = KNOWN["refuses"] + [KNOWN["base_url"]] + KNOWN["scrubbed_tokens"]
+    cases = [(r["name"], VALUES.get(r["name"], "1"), r["says"]) for r in refusing]
+    return cases + [(h["name"], VALUES.get(h["name"], "1"), "") for h in KNOWN["second_holders"]]
 
 
 def _remote_control(home: ClaudeHome, name: str, value: str) -> tuple[int | None, str, bool]:
