@@ -40,6 +40,12 @@ exec "$@"
 '''
 
 
+def clean_environ() -> dict:
+    """This process's environment without anything that could give Claude Code another identity,
+    endpoint or CA (the base of every run here)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(_CLEARED_PREFIXES)}
+
+
 def login(tag: str, expires_in_s: float, *, refresh: bool = True, scopes=SCOPES) -> dict:
     """A fake login in the shape `claude auth login` writes (tokens say FAKE-lifecycle; data, not a secret)."""
     return tagged_login("lifecycle", tag, int((time.time() + expires_in_s) * 1000), refresh=refresh, scopes=scopes)
@@ -125,7 +131,7 @@ class ClaudeHome:
 
     def environment(self, extra: dict | None = None) -> dict:
         """agent_service's scrubbed environment, HOME here, the fake's CA trusted, plus `extra`."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(_CLEARED_PREFIXES)}
+        env = clean_environ()
         env.update(HOME=str(self.root), NODE_EXTRA_CA_CERTS=str(self.endpoint.ca), **(extra or {}))
         return env
 

@@ -5,11 +5,10 @@ the last test shows it still would)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
-from claude_sandbox import login
+from claude_sandbox import clean_environ, login
 from helpers import REPO, yaml_docs
 from lifecycle_fixtures import EXPIRED, endpoint, refresh_outcomes, tls  # noqa: F401
 
@@ -45,7 +44,7 @@ def run_probe(endpoint, claude_cli: str, tmp_path: Path, script: str, env: dict,
               content: dict | str) -> subprocess.CompletedProcess:
     src = tmp_path / "secret-key"
     src.write_text(content if isinstance(content, str) else json.dumps(content))
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "CLAUDE_"))}
+    base = clean_environ()
     base.update(env, NODE_EXTRA_CA_CERTS=str(endpoint.ca),
                 PATH=f"{Path(claude_cli).parent}:{base.get('PATH', '/usr/bin:/bin')}")
     return subprocess.run(["unshare", "-m", "sh", "-c", _POD_LIKE, "sh", str(endpoint.hosts_file), str(src),
