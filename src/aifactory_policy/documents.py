@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 from .yamlio import Document, LoadedFile
 
@@ -17,6 +17,7 @@ class InputDoc:
     raw_text: bool = False
     group: Optional[str] = None       # cross-document rules compare documents of one group only
     prefix: str = ""                  # where `content` sits in its YAML document: "items[3]" for a List item
+    index: Optional[int] = None       # the YAML document's position in its file (scan resolves lines by it)
 
     def full_path(self, path: Optional[str]) -> Optional[str]:
         """`path` in the file's document: a List item's findings say which item (items[3].spec...)."""
@@ -68,16 +69,28 @@ RAW_SLICE_LINES = 20_000   # a longer file's raw text is checked in slices of th
 def raw_text_docs(lf: LoadedFile) -> list[InputDoc]:
     """The file's lines as raw-text documents: one, or for a long file one per slice of
     RAW_SLICE_LINES lines ("first": the slice's first line, 0-based), so no one input is huge."""
-    lines = lf.text.splitlines()
-    if len(lines) <= RAW_SLICE_LINES:
-        return [InputDoc(file=lf.path, content={"aifactoryRawText": {"lines": lines}}, raw_text=True)]
-    return [InputDoc(file=lf.path, content={"aifactoryRawText": {"lines": lines[i:i + RAW_SLICE_LINES], "first": i}},
-                     raw_text=True) for i in range(0, len(lines), RAW_SLICE_LINES)]
+    return list(iter_raw_text_docs(lf.path, lf.text))
 
 
-def raw_text_doc(lf: LoadedFile) -> InputDoc:
-    return InputDoc(file=lf.path, content={"aifactoryRawText": {"lines": lf.text.splitlines()}},
-                    raw_text=True)
+def iter_raw_text_docs(path: str, text: str, block: int = 1 << 20) -> Iterator[InputDoc]:
+    """raw_text_docs(LoadedFile(path, text, ...)), the same slices, without ever holding every line
+    of a long file at once: the text is split in blocks that end just after a newline, where
+    str.splitlines also breaks, so the lines are those of text.splitlines()."""
+    pending: list[str] = []
+    first = 0
+    pos = 0
+    while pos < len(text):
+        cut = text.find("\n", pos + block)
+        end = len(text) if cut < 0 else cut + 1
+        pending += text[pos:end].splitlines()
+        pos = end
+        while len(pending) > RAW_SLICE_LINES:
+            yield InputDoc(file=path, content={"aifactoryRawText": {"lines": pending[:RAW_SLICE_LINES], "first": first}},
+                           raw_text=True)
+            pending = pending[RAW_SLICE_LINES:]
+            first += RAW_SLICE_LINES
+    content = {"lines": pending, "first": first} if first else {"lines": pending}
+    yield InputDoc(file=path, content={"aifactoryRawText": content}, raw_text=True)
 
 
 def is_list(content: Any) -> bool:
@@ -90,13 +103,16 @@ def file_docs(lf: LoadedFile, raw: bool = True) -> list[InputDoc]:
     the items of a List are documents of their own (their paths start items[N])."""
     out = raw_text_docs(lf) if raw else []
     for d in lf.documents:
-        if d.data is None:
-            continue
-        if is_list(d.data):
-            for i, item in enumerate(d.data["items"]):
-                if item is not None:
-                    out.append(InputDoc(file=lf.path, content=item, doc=d, resource=resource_of(item),
-                                        prefix=f"items[{i}]"))
-            continue
-        out.append(InputDoc(file=lf.path, content=d.data, doc=d, resource=resource_of(d.data)))
+        out += document_inputs(lf.path, d)
     return out
+
+
+def document_inputs(path: str, d: Document) -> list[InputDoc]:
+    """The policy inputs of one YAML document: none when empty, its items when it is a List."""
+    if d.data is None:
+        return []
+    if is_list(d.data):
+        return [InputDoc(file=path, content=item, doc=d, resource=resource_of(item), prefix=f"items[{i}]",
+                         index=d.index)
+                for i, item in enumerate(d.data["items"]) if item is not None]
+    return [InputDoc(file=path, content=d.data, doc=d, resource=resource_of(d.data), index=d.index)]

@@ -31,12 +31,12 @@ CROSS_KINDS = frozenset({"Pod", "PodTemplate", "Deployment", "StatefulSet", "Dae
                          "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"})
 
 
-def _entry(i: int, d: InputDoc) -> dict:
+def entry(i: int, d: InputDoc) -> dict:
     return {"id": i, "file": d.file, "content": d.content, **({"group": d.group} if d.group is not None else {})}
 
 
 def batch_input(docs: list[InputDoc]) -> dict:
-    return {"documents": [_entry(i, d) for i, d in enumerate(docs)]}
+    return {"documents": [entry(i, d) for i, d in enumerate(docs)]}
 
 
 def cross_relevant(d: InputDoc) -> bool:
@@ -103,7 +103,7 @@ def run(docs: list[InputDoc], policies: Path, opa: Optional[str] = None) -> list
     cross: list[str] = []     # kept for the cross-document rules: only the documents they read
     size, first, batches = 0, 0, 0
     for i, d in enumerate(docs):   # serialised one at a time: never the whole input as JSON at once
-        part = json.dumps(_entry(i, d), default=str)
+        part = json.dumps(entry(i, d), default=str)
         if batch and (size + len(part) > BATCH_BYTES or len(batch) >= BATCH_DOCUMENTS):
             out += _query(_documents_text(batch), policies, DOCUMENT_QUERY, opa, f"documents {first}-{i - 1}")
             batch, size, first, batches = [], 0, i, batches + 1
@@ -119,6 +119,11 @@ def run(docs: list[InputDoc], policies: Path, opa: Optional[str] = None) -> list
         out += _query(_documents_text(cross), policies, CROSS_QUERY, opa,
                       f"{len(cross)} documents (cross-document rules)")
     return out
+
+
+def query_documents(parts: list[str], policies: Path, query: str, opa: Optional[str], what: str) -> list[dict]:
+    """The raw findings of `query` over documents already serialised as entry() JSON."""
+    return _query(_documents_text(parts), policies, query, opa, what)
 
 
 def _query(payload: _JSONText, policies: Path, query: str, opa: Optional[str], what: str) -> list[dict]:
@@ -164,8 +169,17 @@ def _as_int(v: Any) -> Optional[int]:
 
 
 def to_findings(raw: list[dict], docs: list[InputDoc]) -> list[Finding]:
-    out: list[tuple[Finding, Optional[InputDoc]]] = []
-    raw_keys: set[int] = set()
+    located = [(f, d) for f, d in located_findings(raw, lambda i: docs[i] if 0 <= i < len(docs) else None,
+                                                     with_lines=True)]
+    raw_keys = {i for i, (_, d) in enumerate(located) if d is not None and d.raw_text}
+    from .rulecontrol import apply_annotations  # aifactory.dev/waive-AIFnnn on the objects
+    return apply_annotations(_drop_raw_duplicates(located, raw_keys), docs)
+
+
+def located_findings(raw: list[dict], doc_of, with_lines: bool = True):
+    """(Finding, the InputDoc it is about or None) for each raw finding of OPA; doc_of(id) gives the
+    document an id names (None when unknown). with_lines=False leaves the line to the caller (scan
+    resolves lines after the run, from the files)."""
     for r in raw:
         if not isinstance(r, dict):
             continue
@@ -175,22 +189,19 @@ def to_findings(raw: list[dict], docs: list[InputDoc]) -> list[Finding]:
         path = None if path in (None, "") else str(path)
         msg = str(r.get("msg") or r.get("message") or rule)
         idx = _as_int(r.get("doc"))
+        d = doc_of(idx) if idx is not None else None
         if idx is None and isinstance(r.get("docs"), list):
-            ids = [i for i in (_as_int(x) for x in r["docs"]) if i is not None and i < len(docs)]
-            if ids:
-                idx = ids[0]
-                others = sorted({docs[i].file for i in ids[1:] if docs[i].file and docs[i].file != docs[idx].file})
+            named = [(i, doc_of(i)) for i in (_as_int(x) for x in r["docs"]) if i is not None]
+            named = [(i, x) for i, x in named if x is not None]
+            if named:
+                d = named[0][1]
+                others = sorted({x.file for _, x in named[1:] if x.file and x.file != d.file})
                 if others:
                     msg = f"{msg} (also in: {', '.join(others)})"
-        d = docs[idx] if idx is not None and 0 <= idx < len(docs) else None
         full = d.full_path(path) if d is not None and hasattr(d, "full_path") else path
-        out.append((Finding(rule=rule, severity=severity, message=msg,
-                            file=d.file if d else None, resource=d.resource if d else None,
-                            path=full, line=d.line_for(path) if d else None, title=title_of(rule)), d))
-        if d is not None and d.raw_text:
-            raw_keys.add(len(out) - 1)
-    from .rulecontrol import apply_annotations  # aifactory.dev/waive-AIFnnn on the objects
-    return apply_annotations(_drop_raw_duplicates(out, raw_keys), docs)
+        line = d.line_for(path) if d is not None and with_lines else None
+        yield Finding(rule=rule, severity=severity, message=msg, file=d.file if d else None,
+                      resource=d.resource if d else None, path=full, line=line, title=title_of(rule)), d
 
 
 def _drop_raw_duplicates(findings: list[tuple], raw_indexes: set[int]) -> list[Finding]:

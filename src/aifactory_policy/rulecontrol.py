@@ -184,40 +184,55 @@ def apply_annotations(findings: list[Finding], docs: list, on: Optional[dt.date]
     """Findings with `waived_by` set where their object's annotation waives their rule, plus one
     AIF102 finding per expired or malformed waiver annotation. `docs` are the InputDocs the
     findings came from (same file and resource)."""
-    from .rules import title_of
     on = on or today()
     active: dict[tuple, AnnotationWaiver] = {}
     problems: list[Finding] = []
     for d in docs:
-        if getattr(d, "raw_text", False) or not d.resource:
+        waivers, wrong = annotation_waivers(d, on)
+        active.update(waivers)
+        problems += wrong
+    return waive_by_annotation(findings, active) + problems
+
+
+def annotation_waivers(d, on: dt.date) -> tuple[dict[tuple, AnnotationWaiver], list[Finding]]:
+    """One document's waiver annotations: the active ones keyed (file, resource, rule), and an AIF102
+    finding for each expired or malformed one (scan collects them batch by batch)."""
+    from .rules import title_of
+    active: dict[tuple, AnnotationWaiver] = {}
+    problems: list[Finding] = []
+    if getattr(d, "raw_text", False) or not d.resource:
+        return active, problems
+    for key, value in object_annotations(d.content).items():
+        if not str(key).startswith(ANNOTATION_PREFIX):
             continue
-        for key, value in object_annotations(d.content).items():
-            if not str(key).startswith(ANNOTATION_PREFIX):
-                continue
-            key = str(key)
-            path = annotation_path(key)
-            line = d.line_for(path) if hasattr(d, "line_for") else None
-            where = dict(file=d.file, resource=d.resource, path=d.full_path(path) if hasattr(d, "full_path") else path,
-                         line=line, title=title_of(WAIVER_RULE))
-            try:
-                w = parse_annotation(key, value)
-            except ValueError as exc:
-                problems.append(Finding(WAIVER_RULE, "warning", f"malformed waiver annotation: {exc}; it waives "
-                                        "nothing", **where))
-                continue
-            if w.expires < on:
-                problems.append(Finding(WAIVER_RULE, "warning", f"waiver annotation {key} expired on "
-                                        f"{w.expires.isoformat()} ({w.reason}); it no longer waives {w.rule}: "
-                                        "fix the finding or renew the expiry", **where))
-                continue
-            active[(d.file, d.resource, w.rule)] = w
+        key = str(key)
+        path = annotation_path(key)
+        line = d.line_for(path) if hasattr(d, "line_for") else None
+        where = dict(file=d.file, resource=d.resource, path=d.full_path(path) if hasattr(d, "full_path") else path,
+                     line=line, title=title_of(WAIVER_RULE))
+        try:
+            w = parse_annotation(key, value)
+        except ValueError as exc:
+            problems.append(Finding(WAIVER_RULE, "warning", f"malformed waiver annotation: {exc}; it waives "
+                                    "nothing", **where))
+            continue
+        if w.expires < on:
+            problems.append(Finding(WAIVER_RULE, "warning", f"waiver annotation {key} expired on "
+                                    f"{w.expires.isoformat()} ({w.reason}); it no longer waives {w.rule}: "
+                                    "fix the finding or renew the expiry", **where))
+            continue
+        active[(d.file, d.resource, w.rule)] = w
+    return active, problems
+
+
+def waive_by_annotation(findings: list[Finding], active: dict[tuple, AnnotationWaiver]) -> list[Finding]:
     out = []
     for f in findings:
         w = active.get((f.file, f.resource, f.rule))
         if w is not None and f.waived_by is None:
             f = dataclasses.replace(f, waived_by=f"{w.reason} (annotation, until {w.expires.isoformat()})")
         out.append(f)
-    return out + problems
+    return out
 
 
 # ---------------------------------------------------------------- the config file and the flags

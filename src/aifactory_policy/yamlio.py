@@ -136,6 +136,7 @@ class Document:
     start_line: int = 1
     spans: dict[str, tuple[int, int]] = field(default_factory=dict)  # scalar path -> (first, last) line
     error: Optional[str] = None    # why this document was not read (keep_going: the others still are)
+    lines_known: bool = True       # False when read without line maps (scan: resolve_lines re-reads them)
 
     def lines_under(self, path: Optional[str]) -> set[int]:
         """Every line holding a scalar at `path` or below it (block scalars span several lines)."""
@@ -240,8 +241,9 @@ def decode_text(raw: bytes, path: str) -> str:
 class _Builder:
     """Builds one document's data from its nodes; every limit counts per document."""
 
-    def __init__(self, path: str, max_bytes: int):
+    def __init__(self, path: str, max_bytes: int, track_lines: bool = True):
         self.path = path
+        self.track_lines = track_lines   # record lines and spans (the paths cost about 40% of a build)
         self.max_expanded = EXPANSION_FACTOR * max_bytes
         self.nodes = 0          # values built again through an alias
         self.expanded = 0       # bytes of the scalars built again through an alias
@@ -319,13 +321,16 @@ class _Builder:
         if isinstance(node, yaml.ScalarNode):
             self._count(node, len(node.value))
             self.seen.add(id(node))
-            last = node.end_mark.line if node.end_mark.column == 0 and node.end_mark.line > node.start_mark.line \
-                else node.end_mark.line + 1
-            self.spans[path] = (node.start_mark.line + 1, last)
+            if self.track_lines:
+                last = node.end_mark.line if node.end_mark.column == 0 and node.end_mark.line > node.start_mark.line \
+                    else node.end_mark.line + 1
+                self.spans[path] = (node.start_mark.line + 1, last)
             return self.scalar(node)
         self._count(node, 2)
         self.seen.add(id(node))
         if isinstance(node, yaml.SequenceNode):
+            if not self.track_lines:
+                return [self.build(item, "", lines, depth + 1) for item in node.value]
             out = []
             for i, item in enumerate(node.value):
                 sub = f"{path}[{i}]"
@@ -360,8 +365,11 @@ class _Builder:
                         f"{self.path}:{line}: duplicate key '{key}' (first at line {key_lines[key]}); "
                         "keep only one: YAML parsers silently disagree on which wins")
                 key_lines[key] = line
-                sub = join_path(path, key)
-                lines[sub] = line
+                if self.track_lines:
+                    sub = join_path(path, key)
+                    lines[sub] = line
+                else:
+                    sub = ""
                 out[key] = self.build(vnode, sub, lines, depth + 1)
             for k, v in merged.items():
                 out.setdefault(k, v)
@@ -379,18 +387,23 @@ def parse_text(text: str, path: str, max_bytes: Optional[int] = None, keep_going
     return list(iter_documents(text, path, max_bytes, keep_going))
 
 
-def iter_documents(stream: Any, path: str, max_bytes: Optional[int] = None, keep_going: bool = False):
+def iter_documents(stream: Any, path: str, max_bytes: Optional[int] = None, keep_going: bool = False,
+                   track_lines: bool = True, only: Optional[set] = None):
     """The documents of `stream` (text or a text file), one at a time; every limit is per document.
     keep_going: a document over the size limit is yielded with data None and `error` set, and the
-    documents after it are still read."""
+    documents after it are still read. track_lines=False: no line maps (lines_known False).
+    only: build just the documents with these indexes (resolve_lines)."""
     max_bytes = max_bytes_limit() if max_bytes is None else max_bytes
     loader = _Loader(stream)
     try:
         index = 0
         while loader.check_node():
             node = loader.get_node()
+            if only is not None and index not in only:
+                index += 1
+                continue
             lines: dict[str, int] = {}
-            builder = _Builder(path, max_bytes)
+            builder = _Builder(path, max_bytes, track_lines)
             if node is not None and node.end_mark.index - node.start_mark.index > max_bytes:
                 message = (
                     f"{path}:{node.start_mark.line + 1}: one document of {node.end_mark.index - node.start_mark.index} "
@@ -405,7 +418,8 @@ def iter_documents(stream: Any, path: str, max_bytes: Optional[int] = None, keep
                 continue
             data = None if node is None else builder.build(node, "", lines, 0)
             start = node.start_mark.line + 1 if node is not None else 1
-            yield Document(index=index, data=data, lines=lines, start_line=start, spans=builder.spans)
+            yield Document(index=index, data=data, lines=lines, start_line=start, spans=builder.spans,
+                           lines_known=track_lines)
             index += 1
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -451,6 +465,18 @@ def load_file(path: str, max_bytes: Optional[int] = None, per_document: bool = F
     kept with `error` set (scan reports it) and the file's other documents are read."""
     text = read_text(path, max_bytes, whole_file_limit=not per_document)
     return LoadedFile(path=path, text=text, documents=parse_text(text, path, max_bytes, keep_going=per_document))
+
+
+def line_maps(text: str, path: str, indexes: set) -> dict[int, Document]:
+    """The documents of `text` with these indexes, with their line maps: scan reads documents without
+    them and comes back here only for a file with findings. A document that no longer parses (the
+    file changed meanwhile) has no entry."""
+    if not indexes:
+        return {}
+    try:
+        return {d.index: d for d in iter_documents(text, path, keep_going=True, only=set(indexes))}
+    except EvaluationError:
+        return {}
 
 
 def load_text(text: str, path: str, per_document: bool = False) -> LoadedFile:

@@ -84,7 +84,8 @@ may_hold_material(s) if {
 # per document instead of a regex per string, which made walking clean documents the audit's hot spot).
 # json.marshal keeps "sk-ant-", "claudeAiOauth", the base64 markers and the base64 alphabet as
 # they are, turns a backslash into \\ (still matched by \\u), and escapes whitespace as \n, \t,
-# \r, \f or \u00XX: a string of 16+ base64 or whitespace characters is a run of 16+ such units.
+# \r, \f or \u00XX: a string of base64 characters and whitespace with 16+ base64 characters (what
+# decoded() needs once whitespace is removed) is such a run of units, so prose values are not candidates.
 # Only values are candidates, so a quoted run followed by ":" (a key like readOnlyRootFilesystem) is not.
 # The markers are substring tests: one alternation regex over the whole text was the costlier part.
 may_hold_material_within(x) := text_may_hold_material(json.marshal(x))
@@ -94,9 +95,25 @@ text_may_hold_material(text) if {
 	contains(text, m)
 }
 
-text_may_hold_material(text) if regex.match(`"(?:[A-Za-z0-9+/= ]|\\[nrtfb]|\\u00[0-9a-fA-F]{2}){16,}"(?:[,\]}]|$)`, text)
+text_may_hold_material(text) if regex.match(`"(?:[ ]|\\[nrtfb]|\\u00[0-9a-fA-F]{2})*(?:[A-Za-z0-9+/=](?:[ ]|\\[nrtfb]|\\u00[0-9a-fA-F]{2})*){16,}"(?:[,\]}]|$)`, text)
 
 text_markers := {material.token_marker, material.credentials_key, `\u`} | base64_markers
+
+# lines_may_hold_material(lines): a necessary condition for describe(line) on some line, decided on the
+# joined text in one pass (raw-text mode: a few substring tests and one linear regex per slice of
+# a file instead of a regex per line, which was a scan's hot spot). The base64 test asks what
+# decoded() needs, 16+ base64 characters once whitespace is removed, so prose such as
+# "    see the runbook" does not make a slice a candidate. A superset: such a line is a run of whole
+# lines of base64 characters and whitespace (\s takes in the joining newlines).
+# (lines are strings: the CLI's raw-text input is nothing else)
+lines_may_hold_material(lines) := text_lines_may_hold_material(concat("\n", lines))
+
+text_lines_may_hold_material(text) if {
+	some m in text_markers
+	contains(text, m)
+}
+
+text_lines_may_hold_material(text) if regex.match(`(?m)^\s*(?:[A-Za-z0-9+/=]\s*){16,}$`, text)
 
 # describe(s) says what credential material the string s holds; undefined when none.
 describe(s) := d if {

@@ -100,3 +100,21 @@ cm_fixture := {
 	"metadata": {"name": "docs", "namespace": "aifactory"},
 	"data": {"README.md": "Create the Secret with kubectl create secret generic."},
 }
+
+# The raw-text input's key is no way around the document checks: beside other keys it is a document.
+test_raw_text_key_beside_other_keys_is_a_document if {
+	doc := {"aifactoryRawText": {"lines": ["ok"]}, "data": {"token": "sk-ant-oat01-FAKEhiddenBESIDErawKEY0123456789"}}
+	some f in credential_material.deny with input as doc
+	f.path == "data.token"
+}
+
+# The slice pre-test lets through what a line can hold: base64 split by spaces, indented, short lines.
+test_raw_lines_prefilter_keeps_spaced_and_split_base64 if {
+	spaced := "    c2stYW50LW9hdDAx LUZBS0VzcGFjZWRU T0tFTjAxMjM0NTY3ODk="
+	some f in credential_material.deny with input as {"aifactoryRawText": {"lines": ["a: b", spaced]}}
+	startswith(f.msg, "line 2 holds a base64-encoded")
+}
+
+test_raw_lines_prose_alone_is_no_finding if {
+	count(findings({"aifactoryRawText": {"lines": ["    see the runbook for details", "# Deploy it"]}})) == 0
+}

@@ -35,7 +35,12 @@ api_key_fix := "remove it and revoke that key in the Anthropic Console (console.
 
 admin_key_fix := "remove it and revoke that admin key in the Anthropic Console (console.anthropic.com/settings/admin-keys) now: it administers the whole organisation, and no workload of this chart needs one"
 
-raw_mode if input.aifactoryRawText
+# Raw-text mode is the CLI's input of a file's lines: an object with that one key. A document that
+# merely carries the key beside others is checked as a document, so the key is no way around it.
+raw_mode if {
+	is_object(input.aifactoryRawText)
+	count(input) == 1
+}
 
 structured if {
 	not raw_mode
@@ -132,7 +137,11 @@ escaped_material(s) := sort(found)[0] if {
 # "first" (0 when absent) is the 0-based number of a slice's first line in the file.
 raw_first := object.get(input.aifactoryRawText, "first", 0)
 
+# The per-line checks run only on a slice whose joined text passes the cheap test.
+raw_candidate if tokens.lines_may_hold_material(input.aifactoryRawText.lines)
+
 deny contains result if {
+	raw_candidate
 	some i, line in input.aifactoryRawText.lines
 	is_string(line)
 	what := tokens.describe(line)
@@ -145,6 +154,7 @@ deny contains result if {
 }
 
 deny contains result if {
+	raw_candidate
 	some i, line in input.aifactoryRawText.lines
 	is_string(line)
 	what := escaped_material(line)

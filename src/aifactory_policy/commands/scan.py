@@ -7,28 +7,19 @@ from __future__ import annotations
 
 import os
 import stat
-from typing import Optional
+from collections import Counter
+from typing import Iterator, Optional
 
-from .. import opa
-from ..documents import InputDoc, file_docs
-from ..opa import InputEvaluationError
+from ..documents import InputDoc, document_inputs, iter_raw_text_docs
 from ..findings import EvaluationError, Report
+from ..scan_pipeline import StreamingEvaluation
 from ..tools import policies_dir
-from ..yamlio import load_file
+from ..yamlio import decode_text, iter_documents, max_bytes_limit, read_text
 from . import EXIT_CODES, FORMATS_HELP, add_common
 
 EXTENSIONS = (".yaml", ".yml", ".json")
 STDIN = "-"
 STDIN_NAME = "<stdin>"   # how reports name what was read from standard input
-
-
-def load_stdin():
-    """Standard input as one YAML/JSON file (`helm template ... | aifactory-policy scan -`), with the
-    size limit per document."""
-    import sys
-    from ..yamlio import decode_text, load_text, max_bytes_limit
-    max_bytes_limit()   # a bad AIFACTORY_POLICY_MAX_BYTES is refused before reading
-    return load_text(decode_text(sys.stdin.buffer.read(), STDIN_NAME), STDIN_NAME, per_document=True)
 
 
 def _inside(path: str, root: str) -> bool:
@@ -145,47 +136,57 @@ def run(args) -> Report:
 
 def scan(paths: list[str], policies: Optional[str] = None, opa_path: Optional[str] = None,
          per_file: bool = False, skip_chart_templates: bool = False) -> Report:
+    """Documents stream to the policies as the files are read (scan_pipeline): memory holds the
+    batches in flight and the findings, not every document of the run."""
     report = Report(command="scan")
     pol = policies_dir(policies)
-    docs: list[InputDoc] = []
+    texts: dict[str, str] = {}   # standard input cannot be read again for the findings' lines
+    evaluation = StreamingEvaluation(pol, opa_path, report, texts=texts)
+    counted: Counter = Counter()
     for path in collect(paths, report, skip_chart_templates):
-        try:
-            lf = load_stdin() if path == STDIN else load_file(path, per_document=True)
-        except EvaluationError as exc:
-            report.failures.append(str(exc))
-            continue
-        report.inputs.append(lf.path)
-        report.failures += [d.error for d in lf.documents if d.error]
-        for d in file_docs(lf):
-            d.group = lf.path if per_file else None
-            docs.append(d)
+        for d in file_inputs(path, report, texts, evaluation):
+            d.group = d.file if per_file else None
+            # a long file's raw text is evaluated in slices: still one document of the file
+            if not (d.raw_text and d.content["aifactoryRawText"].get("first")):
+                counted[d.file] += 1
+            evaluation.add(d)
     if not report.inputs and not report.failures:
         report.notes.append("no *.yaml, *.yml or *.json files found")
-    report.findings = evaluate_isolating(docs, pol, opa_path, report)
-    # a long file's raw text is evaluated in slices: still one document of the file
-    report.documents = len(docs) - sum(1 for d in docs if d.raw_text and d.content["aifactoryRawText"].get("first"))
+    report.findings = evaluation.finish()
+    report.documents = sum(n for f, n in counted.items() if f not in evaluation.unread)
     return report
 
 
-def evaluate_isolating(docs: list[InputDoc], pol, opa_path: Optional[str], report: Report) -> list:
-    """One OPA evaluation of every document; when evaluating some input fails (not the policies),
-    each file alone finds the ones that fail: they are reported, the others evaluated together."""
+def file_inputs(path: str, report: Report, texts: dict[str, str],
+                evaluation: StreamingEvaluation) -> Iterator[InputDoc]:
+    """One file's policy inputs, read lazily: its raw-text slices, then each YAML document without
+    line maps. A file that turns out unreadable or broken part-way is a failure of its own, and
+    the evaluation drops what it already had of it; a document over the size limit is one
+    failure, and the file's other documents are still read."""
     try:
-        return opa.evaluate(docs, pol, opa_path)
-    except InputEvaluationError:
-        pass
-    files = list(dict.fromkeys(d.file for d in docs))
-    failed: set = set()
-    for f in files:
-        try:
-            opa.evaluate([d for d in docs if d.file == f], pol, opa_path)
-        except InputEvaluationError as exc:
-            failed.add(f)
-            report.failures.append(
-                f"{f}: the policies cannot evaluate it ({exc.detail}); look in it for what Kubernetes "
-                "would also reject, such as two volumes, containers or env entries with one name")
-    if not failed:  # only the files together fail: a cross-document conflict
-        return opa.evaluate(docs, pol, opa_path)
-    rest = [d for d in docs if d.file not in failed]
-    report.inputs[:] = [p for p in report.inputs if p not in failed]
-    return opa.evaluate(rest, pol, opa_path)
+        if path == STDIN:
+            name, text = STDIN_NAME, read_stdin()
+            texts[name] = text
+        else:
+            name, text = path, read_text(path, whole_file_limit=False)
+    except EvaluationError as exc:
+        report.failures.append(str(exc))
+        return
+    report.inputs.append(name)
+    yield from iter_raw_text_docs(name, text)
+    try:
+        for doc in iter_documents(text, name, keep_going=True, track_lines=False):
+            if doc.error:
+                report.failures.append(doc.error)
+            yield from document_inputs(name, doc)
+    except EvaluationError as exc:
+        report.failures.append(str(exc))
+        evaluation.drop_file(name)
+
+
+def read_stdin() -> str:
+    """Standard input as one YAML/JSON text (`helm template ... | aifactory-policy scan -`); the
+    size limit applies per document."""
+    import sys
+    max_bytes_limit()   # a bad AIFACTORY_POLICY_MAX_BYTES is refused before reading
+    return decode_text(sys.stdin.buffer.read(), STDIN_NAME)
