@@ -11,6 +11,8 @@
 #   documents of the same group.
 package batch
 
+import data.lib.workloads
+
 findings := document_findings | cross_document_findings
 
 # Per document: every rule with input = the document. (The audit evaluates shards of the
@@ -26,6 +28,19 @@ document_findings contains f if {
 		"msg": r.msg,
 		"path": object.get(r, "path", null),
 	}
+}
+
+# The per-document findings, and which documents are workloads holding the Claude credentials:
+# every cross-document rule starts from such a holder (AIF005 from its credentials Secrets, AIF006
+# and AIF007 from holds_credentials), so a caller that evaluates the cross-document rules apart
+# (scan) gives them those workloads beside the Roles, bindings and autoscalers, and that evaluation
+# grows with the holders, not with every workload of a folder.
+document_evaluation := {"findings": document_findings, "cross_holders": cross_holders}
+
+cross_holders contains d.id if {
+	some d in input.documents
+	workloads.is_workload(d.content)
+	workloads.holds_credentials(d.content)
 }
 
 # Cross-document rules see one group of documents at a time: every document unless the caller

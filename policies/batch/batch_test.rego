@@ -84,3 +84,11 @@ test_one_group_with_both_releases_still_finds_the_sharing if {
 	f.rule == "AIF005"
 	f.docs == [8, 9]
 }
+
+test_cross_holders_are_the_workloads_holding_credentials if {
+	plain := object.remove(rc_deployment("plain", "plain"), ["spec"])
+	docs := array.concat(documents, [{"id": 10, "file": "plain.yaml", "content": object.union(plain, {"spec": {"template": {"spec": {"containers": [{"name": "x", "image": "x"}]}}}})}])
+	result := batch.document_evaluation with input as {"documents": docs}
+	result.cross_holders == {8, 9}
+	count(result.findings) == count(batch.document_findings) with input as {"documents": docs}
+}

@@ -18,9 +18,15 @@ from .tools import SMALL_INPUT_BYTES, find_tool, go_tool_env, install_hint
 QUERY = "data.batch.findings"
 DOCUMENT_QUERY = "data.batch.document_findings"
 CROSS_QUERY = "data.batch.cross_document_findings"
+# scan's batches: the per-document findings and the workloads holding credentials (cross_holders)
+DOCUMENT_EVALUATION_QUERY = "data.batch.document_evaluation"
 TIMEOUT = 300
 BATCH_BYTES = 4 * 1024 * 1024   # JSON per `opa eval` once the input is larger than this
 BATCH_DOCUMENTS = 1000           # and documents per `opa eval` (OPA's memory grows with both)
+
+# Kinds the cross-document rules join on besides workloads; of the workloads, scan keeps only those
+# batch.cross_holders names (the ones holding the Claude credentials).
+CROSS_JOIN_KINDS = frozenset({"HorizontalPodAutoscaler", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"})
 
 # What the cross-document rules (cross_document := true) read from the combined input: workloads
 # (lib/workloads template_keys) for AIF005/AIF006/AIF007, autoscalers (AIF006), Roles, ClusterRoles
@@ -121,9 +127,16 @@ def run(docs: list[InputDoc], policies: Path, opa: Optional[str] = None) -> list
     return out
 
 
-def query_documents(parts: list[str], policies: Path, query: str, opa: Optional[str], what: str) -> list[dict]:
-    """The raw findings of `query` over documents already serialised as entry() JSON."""
-    return _query(_documents_text(parts), policies, query, opa, what)
+def query_documents(parts: list[str], policies: Path, query: str, opa: Optional[str], what: str) -> Any:
+    """The value of `query` over documents already serialised as entry() JSON: raw findings, or
+    for DOCUMENT_EVALUATION_QUERY {"findings": [...], "cross_holders": [ids]}."""
+    if query != DOCUMENT_EVALUATION_QUERY:
+        return _query(_documents_text(parts), policies, query, opa, what)
+    value = eval_query(_documents_text(parts), policies, query, opa, ignore=("audit", "admission", "image"),
+                       what=what, small=False)
+    if not isinstance(value, dict) or not isinstance(value.get("findings"), list):
+        raise EvaluationError(f"{query} is not {{findings, cross_holders}} (got {type(value).__name__})")
+    return value
 
 
 def _query(payload: _JSONText, policies: Path, query: str, opa: Optional[str], what: str) -> list[dict]:

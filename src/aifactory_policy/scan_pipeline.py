@@ -7,7 +7,9 @@ does not grow with the number of documents).
   files that have findings (yamlio.line_maps), so a finding's line is the one `check` would give.
 - Input that fits one batch is evaluated in one OPA process with every rule, as before. Larger
   input: the per-document rules batch by batch (at most one OPA process per CPU at a time), then
-  the cross-document rules once, over only the documents they read (opa.CROSS_KINDS), kept as JSON.
+  the cross-document rules once, over only the documents they can use, kept as JSON: Roles,
+  bindings and autoscalers, and the workloads the batches name as holding the Claude credentials
+  (batch.cross_holders). A folder of 25k ordinary workloads no longer goes to that evaluation whole.
 - A batch OPA cannot evaluate (the policies compiled; some input made evaluation fail) is
   evaluated again file by file: the failing files are reported, the others' findings kept.
 """
@@ -18,7 +20,7 @@ import json
 import os
 from collections import defaultdict, deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
@@ -54,6 +56,7 @@ class _Batch:
     refs: dict[int, DocRef]
     query: str
     future: Optional[Future] = None
+    workloads: list[int] = field(default_factory=list)   # positions of workloads: cross if holders
 
 
 class StreamingEvaluation:
@@ -67,7 +70,7 @@ class StreamingEvaluation:
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.pool: Optional[ThreadPoolExecutor] = None
         self.in_flight: deque[_Batch] = deque()
-        self.batch = _Batch([], [], {}, opa.DOCUMENT_QUERY)
+        self.batch = _Batch([], [], {}, opa.DOCUMENT_EVALUATION_QUERY)
         self.size = 0
         self.next_id = 0
         self.streaming = False                 # False while everything fits the first batch
@@ -93,14 +96,17 @@ class StreamingEvaluation:
         self.batch.refs[i] = ref
         self.size += len(part) + 2
         if opa.cross_relevant(d):
-            self.cross_parts.append((i, part))
-            self.cross_refs[i] = ref
+            if isinstance(d.content, dict) and d.content.get("kind") not in opa.CROSS_JOIN_KINDS:
+                self.batch.workloads.append(len(self.batch.parts) - 1)   # kept if cross_holders names it
+            else:
+                self.cross_parts.append((i, part))
+                self.cross_refs[i] = ref
         waivers, problems = annotation_waivers(d, self.on)
         self.waivers.update(waivers)
         self.found += [(p, ref) for p in problems]
 
     def _submit(self) -> None:
-        b, self.batch, self.size = self.batch, _Batch([], [], {}, opa.DOCUMENT_QUERY), 0
+        b, self.batch, self.size = self.batch, _Batch([], [], {}, opa.DOCUMENT_EVALUATION_QUERY), 0
         if self.pool is None:
             self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="opa")
         b.future = self.pool.submit(self._evaluate, b.parts, b.query, self._what(b))
@@ -108,7 +114,7 @@ class StreamingEvaluation:
         while len(self.in_flight) > self.workers:   # bounded: wait for the oldest
             self._collect(self.in_flight.popleft())
 
-    def _evaluate(self, parts: list[str], query: str, what: str) -> list[dict]:
+    def _evaluate(self, parts: list[str], query: str, what: str):
         return opa.query_documents(parts, self.policies, query, self.opa_path, what)
 
     @staticmethod
@@ -117,26 +123,42 @@ class StreamingEvaluation:
 
     def _collect(self, b: _Batch) -> None:
         try:
-            raw = b.future.result()
+            value = b.future.result()
         except InputEvaluationError:
-            raw = self._isolate(b)
-        self._keep(raw, b.refs)
+            value = self._isolate(b)
+        if isinstance(value, dict):   # a batch's document_evaluation
+            holders = {i for i in value.get("cross_holders") or [] if isinstance(i, int)}
+            for n in b.workloads:
+                i = b.ids[n]
+                if i in holders:
+                    self.cross_parts.append((i, b.parts[n]))
+                    self.cross_refs[i] = b.refs[i]
+            value = value["findings"]
+        self._keep(value, b.refs)
 
     def _keep(self, raw: list[dict], refs: dict[int, DocRef]) -> None:
         self.found += list(opa.located_findings(raw, refs.get, with_lines=False))
 
-    def _isolate(self, b: _Batch) -> list[dict]:
+    def _isolate(self, b: _Batch):
         """Evaluate a failed batch file by file: report each file that fails alone, keep the rest."""
         by_file: dict[Optional[str], list[int]] = defaultdict(list)
         for n, i in enumerate(b.ids):
             by_file[b.refs[i].file].append(n)
-        raw: list[dict] = []
+        findings: list[dict] = []
+        holders: list[int] = []
         for f, positions in by_file.items():
             try:
-                raw += self._evaluate([b.parts[n] for n in positions], b.query, f"{f}")
+                value = self._evaluate([b.parts[n] for n in positions], b.query, f"{f}")
             except InputEvaluationError as exc:
                 self._fail(f, exc)
-        return raw
+                continue
+            if isinstance(value, dict):
+                findings += value["findings"]
+                holders += value.get("cross_holders") or []
+            else:
+                findings += value
+        return {"findings": findings, "cross_holders": holders} if b.query == opa.DOCUMENT_EVALUATION_QUERY \
+            else findings
 
     def drop_file(self, f: Optional[str]) -> None:
         """f could not be read to its end: nothing of it is reported (its failure says why)."""
@@ -173,7 +195,9 @@ class StreamingEvaluation:
         return resolve(found, self.waivers, self.texts)
 
     def _cross(self) -> None:
-        parts = [(i, p) for i, p in self.cross_parts if self.cross_refs[i].file not in self.failed_files]
+        # in reading order, as one evaluation would have them: a finding about several documents is
+        # reported at the first of them
+        parts = sorted((i, p) for i, p in self.cross_parts if self.cross_refs[i].file not in self.failed_files)
         self.cross_parts = []
         if not parts:
             return
