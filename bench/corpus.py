@@ -3,6 +3,7 @@ recorded cluster dumps (the audit's `--from-dump` format) of N workloads.
 
     .venv/bin/python bench/corpus.py scan DIR 10000        # 10k documents under DIR
     .venv/bin/python bench/corpus.py dump DIR 10000        # a dump of 10k workloads under DIR
+    .venv/bin/python bench/corpus.py file FILE 50          # one multi-document file of ~50 MB
 
 Every token is fake (bodies start with FAKE). The same (kind, size, seed) always gives the same
 bytes, so runs are comparable across commits.
@@ -205,6 +206,28 @@ def make_scan_corpus(root: str, n_docs: int, seed: int = SEED) -> Corpus:
     return corpus
 
 
+def make_large_file(path: str, megabytes: int, seed: int = SEED) -> Corpus:
+    """One multi-document manifest file of about `megabytes` MB (a CRD bundle, `kubectl get -o yaml`
+    of a namespace): the scan corpus's Deployments, ConfigMaps and Secrets one after another, one
+    in PLANT_EVERY carrying credential material."""
+    rng = random.Random(seed * 7919 + megabytes)
+    corpus = Corpus(os.path.dirname(path))
+    target = megabytes * 1024 * 1024
+    size = 0
+    i = 0
+    with open(path, "w", encoding="utf-8") as fh:
+        while size < target:
+            planted = i % PLANT_EVERY == PLANT_EVERY - 1
+            doc = ("---\n" if i else "") + KINDS[i % 3](rng, i, planted)
+            fh.write(doc)
+            size += len(doc.encode())
+            corpus.planted += planted
+            corpus.documents += 1
+            i += 1
+    corpus.files.append(path)
+    return corpus
+
+
 # ---- cluster dumps ------------------------------------------------------------------------------
 
 def _install(ns: str, name: str, secret_name: str, replicas: int, writable: bool):
@@ -315,5 +338,8 @@ if __name__ == "__main__":
     if kind == "scan":
         c = make_scan_corpus(where, size)
         print(f"{c.documents} documents in {len(c.files)} files ({c.planted} planted) under {where}")
+    elif kind == "file":
+        c = make_large_file(where, size)
+        print(f"{c.documents} documents ({c.planted} planted) in {where}")
     else:
         print(make_dump(where, size))

@@ -19,7 +19,9 @@ token_kinds := material.token_kinds
 
 # Base64 of "sk-ant-" and of "claudeAiOauth" at the three byte alignments: the characters that
 # depend only on the marker's own bytes (ci/rule_data.py checks the list against base64 itself).
-base64_markers := {m | some m in material.base64_markers}
+# Read from the data as it is: a set or pattern built from it here would be built again for every
+# document, since the batch evaluates each document `with input as` it (which resets OPA's cache).
+base64_markers := material.base64_markers
 
 # has_token(s): s contains an Anthropic token by prefix.
 has_token(s) if regex.match(token_pattern, s)
@@ -68,11 +70,9 @@ has_base64_marker(s) if {
 # may_hold_material(s) is a cheap necessary condition for every branch of describe(s), so that
 # the expensive checks (JSON parse, regex replace, base64 decode) run only on candidate strings:
 # a token needs "sk-ant-"; credentials JSON needs "claudeAiOauth" literally or spelt with \u
-# escapes; a base64 marker is in marker_pattern; a base64-decoded value needs at least 16 characters
+# escapes; base64 of either holds a base64 marker; a base64-decoded value needs at least 16 characters
 # all from the base64 alphabet or whitespace (base64.is_valid fails on anything else).
-marker_pattern := concat("|", array.concat([material.token_marker, material.credentials_key, `\\u`], [m | some m in base64_markers]))
-
-may_hold_material(s) if regex.match(marker_pattern, s)
+may_hold_material(s) if has_marker(s)
 
 may_hold_material(s) if {
 	count(s) >= 16
@@ -90,14 +90,19 @@ may_hold_material(s) if {
 # The markers are substring tests: one alternation regex over the whole text was the costlier part.
 may_hold_material_within(x) := text_may_hold_material(json.marshal(x))
 
-text_may_hold_material(text) if {
-	some m in text_markers
-	contains(text, m)
-}
+text_may_hold_material(text) if has_marker(text)
 
 text_may_hold_material(text) if regex.match(`"(?:[ ]|\\[nrtfb]|\\u00[0-9a-fA-F]{2})*(?:[A-Za-z0-9+/=](?:[ ]|\\[nrtfb]|\\u00[0-9a-fA-F]{2})*){16,}"(?:[,\]}]|$)`, text)
 
-text_markers := {material.token_marker, material.credentials_key, `\u`} | base64_markers
+# has_marker(s): s contains "sk-ant-", "claudeAiOauth", a \u escape or a base64 marker (substring
+# tests; an alternation regex over the same markers cost more).
+has_marker(s) if contains(s, material.token_marker)
+
+has_marker(s) if contains(s, material.credentials_key)
+
+has_marker(s) if contains(s, `\u`)
+
+has_marker(s) if has_base64_marker(s)
 
 # lines_may_hold_material(lines): a necessary condition for describe(line) on some line, decided on the
 # joined text in one pass (raw-text mode: a few substring tests and one linear regex per slice of
@@ -108,10 +113,7 @@ text_markers := {material.token_marker, material.credentials_key, `\u`} | base64
 # (lines are strings: the CLI's raw-text input is nothing else)
 lines_may_hold_material(lines) := text_lines_may_hold_material(concat("\n", lines))
 
-text_lines_may_hold_material(text) if {
-	some m in text_markers
-	contains(text, m)
-}
+text_lines_may_hold_material(text) if has_marker(text)
 
 text_lines_may_hold_material(text) if regex.match(`(?m)^\s*(?:[A-Za-z0-9+/=]\s*){16,}$`, text)
 
