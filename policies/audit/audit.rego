@@ -88,6 +88,21 @@ workload_docs contains d if {
 	d.origin == "workload"
 }
 
+# The documents the whole-input rules read: the workloads of installs (is_aifactory, which takes in
+# every workload holding credentials, where each cross-document rule starts) and what the
+# cross-document rules join them with. A large cluster is judged in shards first, which also name
+# these; the cross-document and audit rules then run over them alone (aifactory_policy/audit/evaluate.py).
+whole_input_ids contains d.id if {
+	some d in input.documents
+	whole_input_document(d.content)
+}
+
+whole_input_document(obj) if is_aifactory(obj)
+
+whole_input_document(obj) if obj.kind in {"HorizontalPodAutoscaler", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"}
+
+whole_input_document(obj) if is_array(obj)
+
 chart_labelled(obj) if obj.metadata.labels["app.kubernetes.io/part-of"] == "aifactory"
 
 chart_labelled(obj) if startswith(obj.metadata.labels["helm.sh/chart"], "aifactory-")

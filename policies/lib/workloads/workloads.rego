@@ -55,20 +55,22 @@ pod_annotations(obj) := object.get(template(obj), ["metadata", "annotations"], {
 # containers(obj) is the set of {"container", "path", "name", "type"} of every container type.
 containers(obj) := {x |
 	spec := pod_spec(obj)
+	at := spec_path(obj) # once per object, not per container
 	some type in container_types
 	some i, c in object.get(spec, type, [])
 	x := {
 		"container": c,
 		"name": object.get(c, "name", ""),
 		"type": type,
-		"path": sprintf("%s.%s[%d]", [spec_path(obj), type, i]),
+		"path": sprintf("%s.%s[%d]", [at, type, i]),
 	}
 }
 
 # volumes(obj) is the set of {"volume", "name", "path"} of the pod spec.
 volumes(obj) := {x |
+	at := spec_path(obj)
 	some i, v in object.get(pod_spec(obj), "volumes", [])
-	x := {"volume": v, "name": object.get(v, "name", ""), "path": sprintf("%s.volumes[%d]", [spec_path(obj), i])}
+	x := {"volume": v, "name": object.get(v, "name", ""), "path": sprintf("%s.volumes[%d]", [at, i])}
 }
 
 # volume(obj, name) is the {"volume", "name", "path"} entry of the named volume.
@@ -94,7 +96,11 @@ secret_names(v) := {n | n := v.secret.secretName} | {n |
 # clean_path(p) is p as the kubelet and the container runtime resolve it (Go's path.Clean):
 # repeated and trailing slashes and "." segments dropped, ".." segments resolved (up to 8 deep;
 # deeper ones are left in place). "" for a non-string.
-clean_path(p) := c if {
+clean_path(p) := p if {
+	is_string(p)
+	p != ""
+	not regex.match(`//|/$|(^|/)\.\.?(/|$)`, p) # already clean (the usual case): nothing to resolve
+} else := c if {
 	is_string(p)
 	segs := [s | some s in split(p, "/"); not s in {"", "."}]
 	resolved := [s | some s in split(up(up(up(up(up(up(up(up(concat("/", segs))))))))), "/"); s != ""]
@@ -174,10 +180,11 @@ item_landing(m, item_path) := clean_path(concat("/", [m.clean_path, item_path]))
 # when that file is inside the mounted directory, put there by an item) and "via" ("", or
 # " (<volume field> puts the file at <file>)" for messages).
 credentials_mounts(obj) := {x |
+	by_name := vols_by_name(obj)
 	some m in mounts(obj)
 	some [file, via] in credentials_mount(obj, m)
 	x := object.union(m, {
-		"volume": object.get(vols_by_name(obj), object.get(m.mount, "name", ""), null),
+		"volume": object.get(by_name, object.get(m.mount, "name", ""), null),
 		"file": file, "via": via, "under": via != "",
 	})
 }

@@ -22,6 +22,9 @@ package rules.credentials_mount
 import data.lib.finding
 import data.lib.workloads
 
+# Once per document: the rules below read it several times, and a function call is not cached.
+input_credentials_mounts := workloads.credentials_mounts(input)
+
 octal(mode) := sprintf("0%o", [mode])
 
 # bad_mode(mode): a write bit (0222) or any bit for others (0007).
@@ -83,7 +86,7 @@ has_value(obj, key) if obj[key] != null
 # holds it. subPath: "" is no subPath (the API's empty string means unset).
 deny contains result if {
 	workloads.is_workload(input)
-	some m in workloads.credentials_mounts(input)
+	some m in input_credentials_mounts
 	directory(m)
 	result := finding.make(rego.metadata.chain(), {
 		"msg": sprintf("%s mounts the Claude credentials at %s%s as a directory: mount only the file with subPath: credentials.json at <home>/.claude/.credentials.json", [m.path, m.mount_path, m.via]),
@@ -97,7 +100,7 @@ directory(m) if m.under
 
 deny contains result if {
 	workloads.is_workload(input)
-	some m in workloads.credentials_mounts(input)
+	some m in input_credentials_mounts
 	not m.mount.readOnly == true
 	result := finding.make(rego.metadata.chain(), {
 		"msg": sprintf("%s.readOnly is %s on the Claude credentials mount %s%s: set readOnly: true", [m.path, shown(m.mount, "readOnly"), m.mount_path, m.via]),
@@ -107,7 +110,7 @@ deny contains result if {
 
 # Secret volume: defaultMode (unset or null means 0644) applies to every item without its own mode.
 mode_findings contains [path, mode, note] if {
-	some m in workloads.credentials_mounts(input)
+	some m in input_credentials_mounts
 	secret := m.volume.volume.secret
 	mode := given(secret, "defaultMode", 420)
 	uses_default_mode(secret)
@@ -116,7 +119,7 @@ mode_findings contains [path, mode, note] if {
 }
 
 mode_findings contains [path, item.mode, ""] if {
-	some m in workloads.credentials_mounts(input)
+	some m in input_credentials_mounts
 	some k, item in m.volume.volume.secret.items
 	has_value(item, "mode")
 	path := sprintf("%s.secret.items[%d].mode", [m.volume.path, k])
@@ -124,7 +127,7 @@ mode_findings contains [path, item.mode, ""] if {
 
 # Projected volume: projected.defaultMode and each Secret source's items[].mode.
 mode_findings contains [path, mode, note] if {
-	some m in workloads.credentials_mounts(input)
+	some m in input_credentials_mounts
 	projected := m.volume.volume.projected
 	mode := given(projected, "defaultMode", 420)
 	some src in projected.sources
@@ -134,7 +137,7 @@ mode_findings contains [path, mode, note] if {
 }
 
 mode_findings contains [path, item.mode, ""] if {
-	some m in workloads.credentials_mounts(input)
+	some m in input_credentials_mounts
 	some s, src in m.volume.volume.projected.sources
 	some k, item in src.secret.items
 	has_value(item, "mode")

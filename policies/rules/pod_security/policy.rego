@@ -23,6 +23,9 @@ package rules.pod_security
 import data.lib.finding as lib_finding
 import data.lib.workloads
 
+# Once per document: the rules below read it several times, and a function call is not cached.
+input_containers := workloads.containers(input)
+
 # In scope: a workload that holds or can reach the Claude credentials (a credentials mount, the
 # aifactory.dev/remote-control or aifactory.dev/credentials-secret annotation), and every pod of
 # this chart (app.kubernetes.io/part-of: aifactory on the workload or its pod template), whether or
@@ -63,28 +66,28 @@ deny contains finding(path, sprintf("%s is a hostPath volume: use an emptyDir, a
 
 deny contains finding(path, sprintf("%s is true: remove privileged (restricted Pod Security)", [path])) if {
 	in_scope
-	some c in workloads.containers(input)
+	some c in input_containers
 	sc(c).privileged == true
 	path := sprintf("%s.securityContext.privileged", [c.path])
 }
 
 deny contains finding(path, sprintf("%s must be false (restricted Pod Security); it is %s", [path, shown(sc(c), "allowPrivilegeEscalation")])) if {
 	in_scope
-	some c in workloads.containers(input)
+	some c in input_containers
 	not sc(c).allowPrivilegeEscalation == false
 	path := sprintf("%s.securityContext.allowPrivilegeEscalation", [c.path])
 }
 
 deny contains finding(path, sprintf("%s must include ALL (restricted Pod Security): add capabilities.drop: [ALL]", [path])) if {
 	in_scope
-	some c in workloads.containers(input)
+	some c in input_containers
 	not "ALL" in object.get(sc(c), ["capabilities", "drop"], [])
 	path := sprintf("%s.securityContext.capabilities.drop", [c.path])
 }
 
 deny contains finding(path, sprintf("%s adds %s: restricted Pod Security allows adding only NET_BIND_SERVICE", [path, cap])) if {
 	in_scope
-	some c in workloads.containers(input)
+	some c in input_containers
 	some cap in object.get(sc(c), ["capabilities", "add"], [])
 	cap != "NET_BIND_SERVICE"
 	path := sprintf("%s.securityContext.capabilities.add", [c.path])
@@ -97,7 +100,7 @@ run_as_non_root(c) := sc(c).runAsNonRoot if {
 
 deny contains finding(path, sprintf("%s is not true and %s.securityContext.runAsNonRoot does not make it true: set runAsNonRoot: true on the pod or the container (restricted Pod Security)", [path, spec_path])) if {
 	in_scope
-	some c in workloads.containers(input)
+	some c in input_containers
 	not run_as_non_root(c) == true
 	path := sprintf("%s.securityContext.runAsNonRoot", [c.path])
 }
@@ -110,7 +113,7 @@ deny contains finding(path, sprintf("%s is 0 (root): use a non-zero uid such as 
 
 deny contains finding(path, sprintf("%s is 0 (root): use a non-zero uid such as 65532 (restricted Pod Security)", [path])) if {
 	in_scope
-	some c in workloads.containers(input)
+	some c in input_containers
 	sc(c).runAsUser == 0
 	path := sprintf("%s.securityContext.runAsUser", [c.path])
 }
@@ -123,7 +126,7 @@ seccomp_type(c) := sc(c).seccompProfile.type if {
 
 deny contains finding(path, sprintf("%s is %s: set seccompProfile.type: RuntimeDefault (or Localhost) on the pod or every container (restricted Pod Security)", [path, seccomp_type(c)])) if {
 	in_scope
-	some c in workloads.containers(input)
+	some c in input_containers
 	not seccomp_type(c) in allowed_seccomp
 	path := sprintf("%s.securityContext.seccompProfile.type", [c.path])
 }

@@ -25,6 +25,9 @@ package rules.writeback
 import data.lib.finding as lib_finding
 import data.lib.workloads
 
+# Once per document: the rules below read it several times, and a function call is not cached.
+input_credentials_mounts := workloads.credentials_mounts(input)
+
 finding(path, msg) := lib_finding.make(rego.metadata.chain(), {"msg": msg, "path": path})
 
 has_writeback if {
@@ -34,14 +37,14 @@ has_writeback if {
 
 # A credentials file of the same container at dir/.credentials.json (paths resolved).
 file_mounted(c, dir) if {
-	some m in workloads.credentials_mounts(input)
+	some m in input_credentials_mounts
 	m.container.path == c.path
 	m.file == concat("", [dir, "/.credentials.json"])
 }
 
 # Init containers only prepare the file (they finish before the holder runs): not counted.
 writable_credentials contains m if {
-	some cm in workloads.credentials_mounts(input)
+	some cm in input_credentials_mounts
 	cm.container.type != "initContainers"
 	not cm.mount.readOnly == true
 	m := object.filter(cm, {"container", "mount", "mount_path", "path"})

@@ -1,9 +1,13 @@
 """The audit's policy evaluation: the batch rules over live objects and data.audit over facts.
 
-A small cluster is one `opa eval`. A large one is split: the per-document rules run over shards of
-the documents in parallel `opa eval` processes (one per CPU, up to MAX_SHARDS), beside one process
-for the cross-document rules, the audit rules and the install list. Each document is judged once,
-and the findings are the same either way (tests/test_audit.py compares them)."""
+A small cluster is one `opa eval`. A large one is split in two steps: the per-document rules run
+over shards of the documents in parallel `opa eval` processes (one per CPU, up to MAX_SHARDS),
+which also name the documents the whole-input rules read (data.audit.whole_input_ids: the installs'
+workloads, the workloads holding credentials, and the Roles, bindings and autoscalers they join);
+then one process runs the cross-document rules, the audit rules and the install list over those
+documents and the facts. Each document is judged once, and the findings are the same either way
+(tests/test_audit.py compares them). The second step no longer reads every workload of the cluster:
+at 10k workloads that process took 4.4 CPU-s and 860 MB."""
 from __future__ import annotations
 
 import os
@@ -19,13 +23,12 @@ from .facts import AuditInput
 QUERY = '{"batch": data.batch.findings, "audit": data.audit.findings, "installs": data.audit.installs}'
 CROSS_QUERY = ('{"batch": data.batch.cross_document_findings, "audit": data.audit.findings, '
                '"installs": data.audit.installs}')
-DOCUMENT_QUERY = "data.batch.document_findings"
+SHARD_QUERY = '{"findings": data.batch.document_findings, "whole_input_ids": data.audit.whole_input_ids}'
 TIMEOUT = 600
 SHARD_MIN_DOCUMENTS = 2000   # below this, one process is faster than several start-ups
 MAX_SHARDS = 8
 # Policy folders each evaluation can skip (less for OPA to load and compile).
 UNUSED = ("admission", "image")
-UNUSED_BY_SHARDS = UNUSED + ("audit",)
 
 
 def shard_count(documents: int, cpus: Optional[int] = None) -> int:
@@ -42,14 +45,17 @@ def run(ai: AuditInput, policies: Path, opa_path: Optional[str] = None, shards: 
     n = shards if shards is not None else shard_count(len(ai.docs))
     if n <= 1:
         return opa.eval_query(payload, policies, QUERY, opa_path, ignore=UNUSED, timeout=TIMEOUT, what=what)
-    parts = [{"documents": payload["documents"][k::n]} for k in range(n)]
-    with ThreadPoolExecutor(max_workers=n + 1) as pool:
-        whole = pool.submit(opa.eval_query, payload, policies, CROSS_QUERY, opa_path, ignore=UNUSED,
-                            timeout=TIMEOUT, what=what)
-        pieces = [pool.submit(opa.eval_query, part, policies, DOCUMENT_QUERY, opa_path, ignore=UNUSED_BY_SHARDS,
-                              timeout=TIMEOUT, what=f"{len(part['documents'])} of {what}") for part in parts]
-        value = whole.result()
-        value["batch"] = list(value.get("batch") or []) + [f for p in pieces for f in (p.result() or [])]
+    documents = payload["documents"]
+    parts = [{"documents": documents[k::n]} for k in range(n)]
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        pieces = [pool.submit(opa.eval_query, part, policies, SHARD_QUERY, opa_path, ignore=UNUSED, timeout=TIMEOUT,
+                              what=f"{len(part['documents'])} of {what}", small=False) for part in parts]
+        results = [p.result() for p in pieces]
+    keep = {i for r in results for i in (r.get("whole_input_ids") or []) if isinstance(i, int)}
+    whole = {"documents": [d for d in documents if d["id"] in keep], "facts": payload["facts"]}
+    value = opa.eval_query(whole, policies, CROSS_QUERY, opa_path, ignore=UNUSED, timeout=TIMEOUT,
+                           what=f"{len(whole['documents'])} of {what} (cross-document and audit rules)")
+    value["batch"] = list(value.get("batch") or []) + [f for r in results for f in (r.get("findings") or [])]
     return value
 
 
