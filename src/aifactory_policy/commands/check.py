@@ -1,9 +1,11 @@
 """`check`: render the chart with Helm and check values files, merged values and manifests."""
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
@@ -199,6 +201,9 @@ def check(chart: Optional[str], values_files: list[str], sets: list[str], set_st
         with ThreadPoolExecutor(max_workers=1) as pool:
             rendering = pool.submit(helm.template, binary, source.render, release, namespace, values_files, sets,
                                     set_strings, kube_version, set_files or [], set_jsons or [])
+            # jsonschema, the slowest import, loads while Helm renders (the thread mostly waits on Helm)
+            threading.Thread(target=importlib.import_module, args=(f"{__package__.rpartition('.')[0]}.schema",),
+                             daemon=True).start()
             return _check(report, pool, rendering, source, pol, values_files, sets, set_strings, opa_path,
                           set_files or [], set_jsons or [])
 
@@ -238,7 +243,7 @@ def _check(report: Report, pool: ThreadPoolExecutor, rendering, source: chart_so
 
     from .. import schema  # jsonschema is the slowest import
     findings: list[Finding] = []
-    chart_schema = schema.load_schema(chart_dir)
+    chart_schema = schema.load_schema(chart_dir, checked_by_helm=result.ok)
     if chart_schema is not None:
         findings += schema.validate(chart_schema, merged)
     else:
