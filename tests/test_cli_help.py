@@ -37,3 +37,33 @@ def test_pre_commit_hook():
     assert hook["language"] == "python"
     assert hook["entry"] == "aifactory-policy scan --skip-chart-templates"
     assert set(hook.get("types_or", hook.get("types", []))) == {"yaml", "json"}
+
+
+def _parse(parser, argv):
+    """(exit code or None, what argparse printed, the namespace) for argv."""
+    import contextlib
+    import io
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            ns = vars(parser.parse_args(argv))
+            code = None
+        except SystemExit as exc:
+            ns, code = None, exc.code
+    return code, out.getvalue(), err.getvalue(), ns
+
+
+ARGV_SAMPLES = [["--help"], ["--bogus"], [], ["chek"], ["--version"], ["--hel", "scan"], ["-h", "audit"],
+                ["--vers", "check"]] + [
+    argv for command in ("check", "scan", "credentials", "audit", "scan-image", "rules") for argv in (
+        [command, "--help"], [command, "--bogus"], [command], [command, "--format", "sarif", "x"],
+        ["--help", command], [command, "--output"])]
+
+
+@pytest.mark.parametrize("argv", ARGV_SAMPLES, ids=" ".join)
+def test_one_command_parser_reads_argv_as_the_whole_parser(argv, capsys):
+    """The CLI builds only the named command's parser (start-up time); for any argument list it
+    must parse, refuse and help exactly as the parser of every command does."""
+    from aifactory_policy import cli
+    whole = _parse(cli.build_parser(), argv)
+    assert _parse(cli.build_parser(cli.command_named(argv)), argv) == whole

@@ -86,9 +86,14 @@ def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
 
 def command_named(argv: Sequence[str]) -> Optional[str]:
     """The command of an argument list when it is a known one (the main parser's own options,
-    --help and --version, take no value, so it is the first argument not starting with -)."""
-    first = next((a for a in argv if not a.startswith("-")), None)
-    return first if first in COMMANDS else None
+    --help and --version, take no value, so it is the first argument not starting with -); None
+    when the main parser's help is asked for first (it lists every command)."""
+    for a in argv:
+        if not a.startswith("-"):
+            return a if a in COMMANDS else None
+        if a == "-h" or (len(a) > 2 and "--help".startswith(a)):   # argparse takes --hel for --help
+            return None
+    return None
 
 
 def write(report: Report, fmt: str = "text", output: Optional[str] = None) -> None:
