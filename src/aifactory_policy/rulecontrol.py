@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
-import yaml
 
 from .findings import SEVERITIES, EvaluationError, Finding, Report
 
@@ -290,6 +289,7 @@ def _check_patterns(patterns: Iterable[str], where: str) -> None:
 
 
 def load_config(path: Path, shown: Optional[str] = None) -> RuleControl:
+    import yaml   # here, not at start-up: most runs have no config file, and `check` starts Helm first
     shown = shown or _shown(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -26,7 +26,9 @@ CROSS_QUERY = ('{"batch": data.batch.cross_document_findings, "audit": data.audi
 SHARD_QUERY = '{"findings": data.batch.document_findings, "whole_input_ids": data.audit.whole_input_ids}'
 TIMEOUT = 600
 SHARD_MIN_DOCUMENTS = 2000   # below this, one process is faster than several start-ups
-MAX_SHARDS = 8
+MAX_SHARDS = 8               # processes at a time
+SHARD_MAX_DOCUMENTS = 5000   # documents per shard: OPA's memory grows with them (a 25k-document
+                             # shard peaked at 1.7 GB in a 50k-workload audit; bench/results.md)
 # Policy folders each evaluation can skip (less for OPA to load and compile).
 UNUSED = ("admission", "image")
 
@@ -46,7 +48,8 @@ def run(ai: AuditInput, policies: Path, opa_path: Optional[str] = None, shards: 
     if n <= 1:
         return opa.eval_query(payload, policies, QUERY, opa_path, ignore=UNUSED, timeout=TIMEOUT, what=what)
     documents = payload["documents"]
-    parts = [{"documents": documents[k::n]} for k in range(n)]
+    pieces_count = max(n, -(-len(documents) // SHARD_MAX_DOCUMENTS))
+    parts = [{"documents": documents[k::pieces_count]} for k in range(pieces_count)]
     with ThreadPoolExecutor(max_workers=n) as pool:
         pieces = [pool.submit(opa.eval_query, part, policies, SHARD_QUERY, opa_path, ignore=UNUSED, timeout=TIMEOUT,
                               what=f"{len(part['documents'])} of {what}", small=False) for part in parts]
