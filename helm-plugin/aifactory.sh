@@ -38,7 +38,7 @@ install() {
   local log
   log="$(mktemp)"
   if ! { "$python" -m venv "$venv" && "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-           "$plugin_dir"; } >"$log" 2>&1; then
+           "${plugin_dir}[cluster]"; } >"$log" 2>&1; then
     cat "$log" >&2
     rm -rf "$venv" "$log"
     die "could not install aifactory-policy (pip's output above); check that pip reaches its index"

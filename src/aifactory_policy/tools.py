@@ -101,6 +101,11 @@ def install_hint(name: str) -> str:
     return hint
 
 
+KUBERNETES_MISSING = ("the `kubernetes` Python client is not installed: the commands that talk to a cluster "
+                      "(audit, credentials) need it; install them with pip install 'aifactory-policy[cluster]' "
+                      "(or pip install kubernetes)")
+
+
 def find_tool(name: str, explicit: Optional[str] = None) -> str:
     """`explicit` path, else <repo>/bin/<name>, else PATH. Missing: EvaluationError naming the fix."""
     if explicit:

@@ -13,6 +13,7 @@ from typing import Callable, Optional, Protocol
 
 from ..findings import EvaluationError
 from ..kube_request import request
+from ..tools import KUBERNETES_MISSING
 
 
 @dataclass(frozen=True)
@@ -107,8 +108,7 @@ class LiveSource:
             from kubernetes import client, config
             from kubernetes.config.config_exception import ConfigException
         except ImportError:
-            raise EvaluationError("the `kubernetes` Python client is not installed; reinstall aifactory-policy "
-                                  "(it depends on it), or pip install kubernetes") from None
+            raise EvaluationError(KUBERNETES_MISSING) from None
         self._progress = progress or (lambda _msg: None)
         try:
             if kubeconfig or context or not os.environ.get("KUBERNETES_SERVICE_HOST"):

@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from ..kube_request import request
 from ..findings import EvaluationError
+from ..tools import KUBERNETES_MISSING
 
 FIELD_MANAGER = "aifactory-policy"
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"  # what `kubectl rollout restart` sets
@@ -53,8 +54,7 @@ class ApiKube:
             from kubernetes import client, config
             from kubernetes.config.config_exception import ConfigException
         except ImportError:
-            raise EvaluationError("the `kubernetes` Python package is missing; reinstall aifactory-policy "
-                                  "(it depends on it), or pip install kubernetes") from None
+            raise EvaluationError(KUBERNETES_MISSING) from None
         import logging
 
         import urllib3
