@@ -15,20 +15,21 @@ does not grow with the number of documents).
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
-import os
 from collections import defaultdict, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Optional
+from typing import Optional
 
 from . import opa
 from .documents import InputDoc, raw_line
 from .findings import EvaluationError, Finding, Report
 from .opa import InputEvaluationError
 from .rulecontrol import annotation_waivers, today, waive_by_annotation
+from .tools import usable_cpus
 from .yamlio import line_maps, read_text
 
 
@@ -67,7 +68,7 @@ class StreamingEvaluation:
                  on: Optional[dt.date] = None):
         self.policies, self.opa_path, self.report = policies, opa_path, report
         self.texts = texts if texts is not None else {}   # files that cannot be read again (stdin)
-        self.workers = max(1, workers or os.cpu_count() or 1)
+        self.workers = max(1, workers or usable_cpus())
         self.pool: Optional[ThreadPoolExecutor] = None
         self.in_flight: deque[_Batch] = deque()
         self.batch = _Batch([], [], {}, opa.DOCUMENT_EVALUATION_QUERY)
@@ -187,12 +188,17 @@ class StreamingEvaluation:
             if self.streaming:
                 self._cross()
         finally:
-            if self.pool is not None:
-                self.pool.shutdown(wait=True, cancel_futures=True)
+            self.close()
         found = [(f, r) for f, r in self.found if not (r is not None and r.file in self.failed_files)]
         if self.failed_files:
             self.report.inputs[:] = [p for p in self.report.inputs if p not in self.failed_files]
         return resolve(found, self.waivers, self.texts)
+
+    def close(self) -> None:
+        """Stop: batches not started are dropped, the running ones end (scan calls it on any exit)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
 
     def _cross(self) -> None:
         # in reading order, as one evaluation would have them: a finding about several documents is
@@ -251,7 +257,6 @@ def resolve(found: list[tuple[Finding, Optional[DocRef]]], waivers: dict,
 
 
 def _with_line(f: Finding, line: Optional[int]) -> Finding:
-    import dataclasses
     return dataclasses.replace(f, line=line)
 
 
@@ -263,12 +268,3 @@ def _line_maps(file: str, indexes: set[int], texts: dict[str, str]) -> dict:
         except EvaluationError:
             return {}
     return line_maps(text, file, indexes)
-
-
-def evaluate_stream(docs: Iterable[InputDoc], evaluation: StreamingEvaluation,
-                    on_doc: Optional[Callable[[InputDoc], None]] = None) -> list[Finding]:
-    for d in docs:
-        if on_doc is not None:
-            on_doc(d)
-        evaluation.add(d)
-    return evaluation.finish()

@@ -139,6 +139,11 @@ GO_TOOL_ENV_LARGE = {"GOGC": "400"}
 SMALL_INPUT_BYTES = 8 * 1024 * 1024
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on (a container's limit, not the host's count)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def go_tool_env(small: bool = True) -> dict:
     env = dict(os.environ)
     if "GOGC" not in env and "GOMEMLIMIT" not in env:

@@ -10,7 +10,6 @@ documents and the facts. Each document is judged once, and the findings are the 
 at 10k workloads that process took 4.4 CPU-s and 860 MB."""
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Optional
@@ -18,6 +17,7 @@ from typing import Optional
 from .. import opa
 from ..findings import Finding
 from ..rules import title_of
+from ..tools import usable_cpus
 from .facts import AuditInput
 
 QUERY = '{"batch": data.batch.findings, "audit": data.audit.findings, "installs": data.audit.installs}'
@@ -35,7 +35,7 @@ UNUSED = ("admission", "image")
 
 def shard_count(documents: int, cpus: Optional[int] = None) -> int:
     if cpus is None:
-        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        cpus = usable_cpus()
     if documents < SHARD_MIN_DOCUMENTS or cpus < 2:
         return 1
     return max(2, min(cpus, MAX_SHARDS, documents // (SHARD_MIN_DOCUMENTS // 2)))

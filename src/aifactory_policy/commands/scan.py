@@ -143,13 +143,17 @@ def scan(paths: list[str], policies: Optional[str] = None, opa_path: Optional[st
     texts: dict[str, str] = {}   # standard input cannot be read again for the findings' lines
     evaluation = StreamingEvaluation(pol, opa_path, report, texts=texts)
     counted: Counter = Counter()
-    for path in collect(paths, report, skip_chart_templates):
-        for d in file_inputs(path, report, texts, evaluation):
-            d.group = d.file if per_file else None
-            # a long file's raw text is evaluated in slices: still one document of the file
-            if not (d.raw_text and d.content["aifactoryRawText"].get("first")):
-                counted[d.file] += 1
-            evaluation.add(d)
+    try:
+        for path in collect(paths, report, skip_chart_templates):
+            for d in file_inputs(path, report, texts, evaluation):
+                d.group = d.file if per_file else None
+                # a long file's raw text is evaluated in slices: still one document of the file
+                if not (d.raw_text and d.content["aifactoryRawText"].get("first")):
+                    counted[d.file] += 1
+                evaluation.add(d)
+    except BaseException:
+        evaluation.close()   # a failed batch or an interrupt: no OPA keeps running for nothing
+        raise
     if not report.inputs and not report.failures:
         report.notes.append("no *.yaml, *.yml or *.json files found")
     report.findings = evaluation.finish()
