@@ -136,7 +136,6 @@ class Document:
     start_line: int = 1
     spans: dict[str, tuple[int, int]] = field(default_factory=dict)  # scalar path -> (first, last) line
     error: Optional[str] = None    # why this document was not read (keep_going: the others still are)
-    lines_known: bool = True       # False when read without line maps (scan: resolve_lines re-reads them)
 
     def lines_under(self, path: Optional[str]) -> set[int]:
         """Every line holding a scalar at `path` or below it (block scalars span several lines)."""
@@ -391,8 +390,8 @@ def iter_documents(stream: Any, path: str, max_bytes: Optional[int] = None, keep
                    track_lines: bool = True, only: Optional[set] = None):
     """The documents of `stream` (text or a text file), one at a time; every limit is per document.
     keep_going: a document over the size limit is yielded with data None and `error` set, and the
-    documents after it are still read. track_lines=False: no line maps (lines_known False).
-    only: build just the documents with these indexes (resolve_lines)."""
+    documents after it are still read. track_lines=False: no line maps (scan reads documents so and
+    looks the lines up later with line_maps). only: build just the documents with these indexes."""
     max_bytes = max_bytes_limit() if max_bytes is None else max_bytes
     loader = _Loader(stream)
     try:
@@ -418,8 +417,7 @@ def iter_documents(stream: Any, path: str, max_bytes: Optional[int] = None, keep
                 continue
             data = None if node is None else builder.build(node, "", lines, 0)
             start = node.start_mark.line + 1 if node is not None else 1
-            yield Document(index=index, data=data, lines=lines, start_line=start, spans=builder.spans,
-                           lines_known=track_lines)
+            yield Document(index=index, data=data, lines=lines, start_line=start, spans=builder.spans)
             index += 1
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
