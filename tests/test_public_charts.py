@@ -4,7 +4,7 @@ outside this chart). Eleven charts of eight projects, at the versions pinned in 
 module cache; nothing is committed. None of them touches Claude credentials:
 - `check` renders each with its default values and gives no finding and no failure: AIF004 and
   AIF007 stay scoped to what holds the credentials, nothing is mistaken for credential material;
-- with the Remote Control annotation on every pod template the rules do apply to their workloads.
+- with the Remote Control annotation on their pod templates the rules do apply to their workloads.
 """
 from __future__ import annotations
 
@@ -68,8 +68,8 @@ def test_public_chart_gives_no_finding(cli, module_dirs, entry):
 
 def test_with_remote_control_on_their_workloads_are_judged(cli, module_dirs, tmp_path):
     """The same charts' rendered workloads with the Remote Control annotation added: now they are in
-    scope, and every one that misses the restricted Pod Security Standard gets AIF004 (the rules
-    are scoped, not switched off)."""
+    scope, so the ones missing the restricted Pod Security Standard get AIF004 (some do), and no
+    rule but AIF004 and AIF006 fires: the rules are scoped, not switched off."""
     from aifactory_policy import helm
     marked = []
     for module, folder in CHARTS:
