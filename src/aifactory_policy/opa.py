@@ -57,6 +57,9 @@ def cross_relevant(d: InputDoc) -> bool:
 # Samples, suites and admission manifests under policies/ are test data, not policy data; lib/testing
 # holds the policy tests' fixtures (only *_test.rego imports it). setup.py leaves the same out of the wheel.
 IGNORED = ("samples", "*.md", "suite.yaml", "*_test.rego", "testing")
+# What `check` and `scan` do not need: the audit and image packages and the admission manifests
+# (less for OPA to load and compile).
+UNUSED_BY_BATCH = ("audit", "admission", "image")
 
 
 def eval_query(payload: Any, policies: Path, query: str, opa: Optional[str] = None, *,
@@ -134,17 +137,15 @@ def query_documents(parts: list[str], policies: Path, query: str, opa: Optional[
     for DOCUMENT_EVALUATION_QUERY {"findings": [...], "cross_holders": [ids]}."""
     if query != DOCUMENT_EVALUATION_QUERY:
         return _query(_documents_text(parts), policies, query, opa, what)
-    value = eval_query(_documents_text(parts), policies, query, opa, ignore=("audit", "admission", "image"),
-                       what=what, small=False)
+    value = eval_query(_documents_text(parts), policies, query, opa, ignore=UNUSED_BY_BATCH, what=what, small=False)
     if not isinstance(value, dict) or not isinstance(value.get("findings"), list):
         raise EvaluationError(f"{query} is not {{findings, cross_holders}} (got {type(value).__name__})")
     return value
 
 
 def _query(payload: _JSONText, policies: Path, query: str, opa: Optional[str], what: str) -> list[dict]:
-    # the audit and image packages and the admission manifests are not needed here: less to load and
-    # compile. A batch runs with Go's default collector: tools.GO_TOOL_ENV lets a heap grow to 1 GiB.
-    value = eval_query(payload, policies, query, opa, ignore=("audit", "admission", "image"), what=what,
+    # A batch (small=False) runs with tools.GO_TOOL_ENV_LARGE: with the collector off its heap would grow to 1 GiB.
+    value = eval_query(payload, policies, query, opa, ignore=UNUSED_BY_BATCH, what=what,
                        **({} if query == QUERY else {"small": False}))
     if isinstance(value, dict):  # a set serialises as a list; tolerate an object keyed by anything
         value = list(value.values())
@@ -184,8 +185,7 @@ def _as_int(v: Any) -> Optional[int]:
 
 
 def to_findings(raw: list[dict], docs: list[InputDoc]) -> list[Finding]:
-    located = [(f, d) for f, d in located_findings(raw, lambda i: docs[i] if 0 <= i < len(docs) else None,
-                                                     with_lines=True)]
+    located = list(located_findings(raw, lambda i: docs[i] if 0 <= i < len(docs) else None))
     raw_keys = {i for i, (_, d) in enumerate(located) if d is not None and d.raw_text}
     from .rulecontrol import apply_annotations  # aifactory.dev/waive-AIFnnn on the objects
     return apply_annotations(_drop_raw_duplicates(located, raw_keys), docs)
