@@ -9,7 +9,12 @@ It emulates what is *reported* of the real server (docs/facts.md), each part a s
 - access tokens live `access_lifetime_s`;
 - refresh tokens are single use and rotate on every refresh (`single_use`);
 - a spent refresh token presented again is answered `400 invalid_grant` and, with
-  `revoke_family_on_reuse`, every token of its family dies with it.
+  `revoke_family_on_reuse`, every token of its family dies with it;
+- with `revoke_access_on_refresh`, a refresh revokes the access tokens the family issued before it;
+- with `family_lifetime_s`, a family ends that long after enrollment (`refresh_token_expires_in`
+  is returned with each refresh, counting down), and a refresh past the end is `invalid_grant`;
+- with `tool_sleep_s`, a conversation's first `/v1/messages` turn is a `Bash` tool use
+  (`sleep N`), so one task spans that many seconds and two API calls.
 
 Every request is recorded (method, host, path, status, outcome, and which token by a keyed
 fingerprint, never the token itself). Logins the fake should know are enrolled up front; an
@@ -17,6 +22,7 @@ unknown refresh or access token is refused, as the real server would.
 
     python3 fake_anthropic.py --cert C --key K [--port 8443] [--enroll logins.json]
         [--access-lifetime 240] [--no-single-use] [--revoke-family-on-reuse]
+        [--revoke-access-on-refresh] [--family-lifetime S] [--tool-sleep S]
         [--record records.jsonl] [--fingerprint-key HEX]
 """
 from __future__ import annotations
@@ -46,6 +52,9 @@ class Switches:
     access_lifetime_s: int = 3600
     single_use: bool = True
     revoke_family_on_reuse: bool = False
+    revoke_access_on_refresh: bool = False
+    family_lifetime_s: int = 0     # 0: families never end
+    tool_sleep_s: int = 0          # 0: every turn is a plain text answer
 
 
 @dataclass
@@ -55,6 +64,7 @@ class _Family:
     spent: set = field(default_factory=set)      # refresh tokens already exchanged
     current_refresh: str = ""
     access: dict = field(default_factory=dict)    # access token -> expiry (epoch s)
+    ends_at: float = 0.0                          # epoch s; 0: never
 
 
 class Authority:
@@ -79,6 +89,8 @@ class Authority:
         oauth = login.get("claudeAiOauth", login)
         with self.lock:
             family = _Family(id=f"f{len(self.families) + 1}")
+            if self.switches.family_lifetime_s:
+                family.ends_at = time.time() + self.switches.family_lifetime_s
             self.families[family.id] = family
             refresh, access = oauth.get("refreshToken"), oauth.get("accessToken")
             if refresh:
@@ -97,6 +109,8 @@ class Authority:
                 return 400, _error("invalid_grant", "unknown refresh token"), "unknown", ""
             if family.revoked:
                 return 400, _error("invalid_grant", "refresh token revoked"), "revoked", family.id
+            if family.ends_at and time.time() >= family.ends_at:
+                return 400, _error("invalid_grant", "refresh token expired (login ended)"), "family-ended", family.id
             if token in family.spent:
                 if self.switches.revoke_family_on_reuse:
                     family.revoked = True
@@ -106,11 +120,16 @@ class Authority:
             new_refresh = f"sk-ant-ort01-FAKE-{family.id}-{secrets.token_urlsafe(24)}"
             new_access = f"sk-ant-oat01-FAKE-{family.id}-{secrets.token_urlsafe(24)}"
             family.current_refresh = new_refresh
+            if self.switches.revoke_access_on_refresh:
+                for old in family.access:
+                    family.access[old] = 0.0
             family.access[new_access] = time.time() + self.switches.access_lifetime_s
             self.by_refresh[new_refresh] = family
             self.by_access[new_access] = family
             body = {"access_token": new_access, "refresh_token": new_refresh,
                     "expires_in": self.switches.access_lifetime_s, "scope": SCOPES, "token_type": "Bearer"}
+            if family.ends_at:
+                body["refresh_token_expires_in"] = max(0, int(family.ends_at - time.time()))
             return 200, body, "issued", family.id
 
     def access_ok(self, token: str) -> tuple[bool, str, str]:
@@ -121,6 +140,8 @@ class Authority:
                 return False, "unknown", ""
             if family.revoked:
                 return False, "revoked", family.id
+            if family.access[token] == 0.0:
+                return False, "revoked-at-refresh", family.id
             if family.access[token] <= time.time():
                 return False, "expired", family.id
             return True, "ok", family.id
@@ -157,6 +178,34 @@ PROFILE = {
 
 def _sse(events: list[dict]) -> bytes:
     return "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events).encode()
+
+
+def _wants_tool_turn(request: dict, tool_sleep_s: int) -> bool:
+    """The first turn of a conversation (no tool_result sent back yet) when tool turns are on."""
+    if tool_sleep_s <= 0 or not request.get("tools"):
+        return False
+    for message in request.get("messages") or []:
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, list) and any(isinstance(c, dict) and c.get("type") == "tool_result" for c in content):
+            return False
+    return True
+
+
+def _tool_use_events(model: str, seconds: int) -> list[dict]:
+    usage = {"input_tokens": 1, "output_tokens": 1}
+    tool_input = json.dumps({"command": f"sleep {seconds}", "description": "wait (fake tool turn)"})
+    return [
+        {"type": "message_start", "message": {"id": "msg_fake_tool", "type": "message", "role": "assistant",
+                                              "model": model, "content": [], "stop_reason": None,
+                                              "stop_sequence": None, "usage": usage}},
+        {"type": "content_block_start", "index": 0,
+         "content_block": {"type": "tool_use", "id": f"toolu_fake_{secrets.token_hex(6)}", "name": "Bash", "input": {}}},
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": tool_input}},
+        {"type": "content_block_stop", "index": 0},
+        {"type": "message_delta", "delta": {"stop_reason": "tool_use", "stop_sequence": None},
+         "usage": {"output_tokens": 1}},
+        {"type": "message_stop"},
+    ]
 
 
 def _message_events(model: str) -> list[dict]:
@@ -234,7 +283,12 @@ class _Handler(BaseHTTPRequestHandler):
                 request = json.loads(raw or b"{}")
             except ValueError:
                 request = {}
-            events = _message_events(str(request.get("model") or "claude-fake"))
+            model = str(request.get("model") or "claude-fake")
+            if _wants_tool_turn(request, a.switches.tool_sleep_s):
+                a.record({"method": "TURN", "host": "", "path": MESSAGES_PATH, "status": 200, "outcome": "tool_use"})
+                events = _tool_use_events(model, a.switches.tool_sleep_s)
+            else:
+                events = _message_events(model)
             if request.get("stream"):
                 return self._send(200, _sse(events), "text/event-stream")
             message = {**events[0]["message"], "content": [{"type": "text", "text": REPLY_TEXT}],
@@ -295,10 +349,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--access-lifetime", type=int, default=3600)
     p.add_argument("--no-single-use", action="store_true")
     p.add_argument("--revoke-family-on-reuse", action="store_true")
+    p.add_argument("--revoke-access-on-refresh", action="store_true")
+    p.add_argument("--family-lifetime", type=int, default=0, help="seconds a login lives after enrollment (0: forever)")
+    p.add_argument("--tool-sleep", type=int, default=0, help="first turn of each task: a Bash `sleep N` tool use")
     p.add_argument("--record", help="append every request as one JSON line to this file")
     p.add_argument("--fingerprint-key", help="hex key of the token fingerprints (the tests compute the same)")
     args = p.parse_args(argv)
-    authority = Authority(Switches(args.access_lifetime, not args.no_single_use, args.revoke_family_on_reuse),
+    authority = Authority(Switches(args.access_lifetime, not args.no_single_use, args.revoke_family_on_reuse,
+                                   args.revoke_access_on_refresh, args.family_lifetime, args.tool_sleep),
                           bytes.fromhex(args.fingerprint_key) if args.fingerprint_key else None)
     if args.enroll:
         with open(args.enroll, encoding="utf-8") as f:

@@ -27,6 +27,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 import select
 import signal
@@ -50,17 +51,27 @@ LOGIN_STATE_AT = "aifactory.dev/login-state-at"
 REFRESH_REFUSED = "refresh-refused"
 MAX_FILE_BYTES = 1 << 20
 _LOG_KEY = secrets.token_bytes(32)
+# The broker and the receiver import this module (same ConfigMap) and log under their own name.
+LOG_NAME = "credentials-writeback"
 
 
 def log(message: str) -> None:
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    sys.stdout.write(f"{stamp} credentials-writeback: {message}\n")
+    sys.stdout.write(f"{stamp} {LOG_NAME}: {message}\n")
     sys.stdout.flush()
 
 
 def fingerprint(refresh_token: str) -> str:
     """Keyed (per-process key) so a log line can say "changed" without telling anything about the token."""
     return hmac.new(_LOG_KEY, refresh_token.encode(), hashlib.sha256).hexdigest()[:12]
+
+
+_TOKEN = re.compile(r"sk-ant-[A-Za-z0-9]+-[A-Za-z0-9_\-]{4}[A-Za-z0-9_\-]*")
+
+
+def redact(text: str) -> str:
+    """Tool output may quote a token; a log line never does (prefix only)."""
+    return _TOKEN.sub(lambda m: m.group(0)[:13] + "…", text)
 
 
 def rfc3339(ts: Optional[float] = None) -> str:
@@ -156,13 +167,17 @@ _FIXES = {
 
 
 class SecretClient:
-    """GET and PATCH one Secret through the API server, with the token re-read for every request."""
+    """GET, PATCH and PUT one object (a Secret unless told otherwise) through the API server, with the
+    token re-read for every request."""
 
     def __init__(self, server: str, namespace: str, name: str, token_file: str, ca_file: Optional[str],
-                 timeout: float = 10.0):
-        self.url = (f"{server.rstrip('/')}/api/v1/namespaces/{urllib.parse.quote(namespace)}"
-                    f"/secrets/{urllib.parse.quote(name)}")
+                 timeout: float = 10.0, api: str = "/api/v1", resource: str = "secrets",
+                 field_manager: str = FIELD_MANAGER):
+        self.collection = f"{server.rstrip('/')}{api}/namespaces/{urllib.parse.quote(namespace)}/{resource}"
+        self.url = f"{self.collection}/{urllib.parse.quote(name)}"
+        self.name, self.resource = name, resource
         self.token_file, self.ca_file, self.timeout = token_file, ca_file, timeout
+        self.field_manager = field_manager
 
     def _context(self) -> Optional[ssl.SSLContext]:
         if not self.url.startswith("https://"):
@@ -170,51 +185,64 @@ class SecretClient:
         ctx = ssl.create_default_context(cafile=self.ca_file if self.ca_file and os.path.exists(self.ca_file) else None)
         return ctx
 
-    def _request(self, method: str, body: Optional[bytes] = None, content_type: Optional[str] = None,
-                 query: str = "") -> dict:
+    def open(self, method: str, body: Optional[bytes] = None, content_type: Optional[str] = None,
+             query: str = "", url: Optional[str] = None, timeout: Optional[float] = None):
+        """The raw response (the receiver streams a watch from it); raises ApiError."""
         try:
             with open(self.token_file, encoding="utf-8") as fh:
                 token = fh.read().strip()
         except OSError as exc:
             raise ApiError(0, f"cannot read the API token {self.token_file}: {exc.strerror}") from None
-        req = urllib.request.Request(self.url + query, data=body, method=method)
+        req = urllib.request.Request((url or self.url) + query, data=body, method=method)
         req.add_header("Authorization", f"Bearer {token}")
         req.add_header("Accept", "application/json")
         if content_type:
             req.add_header("Content-Type", content_type)
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout, context=self._context()) as resp:
-                return json.loads(resp.read().decode("utf-8"))
+            return urllib.request.urlopen(req, timeout=timeout or self.timeout, context=self._context())
         except urllib.error.HTTPError as exc:
             try:
                 detail = json.loads(exc.read().decode("utf-8")).get("message", "")
             except (ValueError, OSError, AttributeError):
                 detail = ""
-            hint = _FIXES.get(exc.code, "")
-            raise ApiError(exc.code, f"{method} secret: HTTP {exc.code} {detail[:200]}"
+            hint = _FIXES.get(exc.code, "") if self.resource == "secrets" else ""
+            raise ApiError(exc.code, f"{method} {self.resource}/{self.name}: HTTP {exc.code} {detail[:200]}"
                                      + (f"; {hint}" if hint else "")) from None
         except (urllib.error.URLError, OSError, ValueError) as exc:
             reason = getattr(exc, "reason", exc)
-            raise ApiError(0, f"{method} secret: API server unreachable ({reason})") from None
+            raise ApiError(0, f"{method} {self.resource}/{self.name}: API server unreachable ({reason})") from None
+
+    def _request(self, method: str, body: Optional[bytes] = None, content_type: Optional[str] = None,
+                 query: str = "") -> dict:
+        with self.open(method, body, content_type, query) as resp:
+            try:
+                return json.loads(resp.read().decode("utf-8"))
+            except (OSError, ValueError) as exc:
+                raise ApiError(0, f"{method} {self.resource}/{self.name}: unreadable answer ({exc})") from None
 
     def get(self) -> dict:
         return self._request("GET")
 
-    def patch_key(self, key: str, raw: bytes, resource_version: str) -> dict:
-        # resourceVersion makes the patch conditional: a concurrent replacement answers 409.
-        patch = {"metadata": {"resourceVersion": resource_version,
-                              "annotations": {ROTATED_AT: rfc3339(), ROTATED_BY: FIELD_MANAGER,
-                                              LOGIN_STATE: None, LOGIN_STATE_AT: None}},
-                 "data": {key: base64.b64encode(raw).decode("ascii")}}
+    def patch(self, patch: dict) -> dict:
         return self._request("PATCH", json.dumps(patch).encode(), "application/strategic-merge-patch+json",
-                             query=f"?fieldManager={FIELD_MANAGER}")
+                             query=f"?fieldManager={self.field_manager}")
 
+    def put(self, obj: dict) -> dict:
+        """Replaces the object; its metadata.resourceVersion makes the update conditional (409)."""
+        return self._request("PUT", json.dumps(obj).encode(), "application/json",
+                             query=f"?fieldManager={self.field_manager}")
+
+    def patch_key(self, key: str, raw: bytes, resource_version: str, annotations: Optional[dict] = None) -> dict:
+        # resourceVersion makes the patch conditional: a concurrent replacement answers 409.
+        return self.patch({"metadata": {"resourceVersion": resource_version,
+                                        "annotations": {ROTATED_AT: rfc3339(), ROTATED_BY: self.field_manager,
+                                                        LOGIN_STATE: None, LOGIN_STATE_AT: None,
+                                                        **(annotations or {})}},
+                           "data": {key: base64.b64encode(raw).decode("ascii")}})
 
     def mark_refused(self) -> dict:
         """Records the refusal on the Secret (annotations only: the stored login stays as it was)."""
-        patch = {"metadata": {"annotations": {LOGIN_STATE: REFRESH_REFUSED, LOGIN_STATE_AT: rfc3339()}}}
-        return self._request("PATCH", json.dumps(patch).encode(), "application/strategic-merge-patch+json",
-                             query=f"?fieldManager={FIELD_MANAGER}")
+        return self.patch({"metadata": {"annotations": {LOGIN_STATE: REFRESH_REFUSED, LOGIN_STATE_AT: rfc3339()}}})
 
 
 def secret_value(secret: dict, key: str) -> Optional[bytes]:

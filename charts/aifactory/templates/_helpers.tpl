@@ -112,11 +112,20 @@ starting with "ERROR:" and naming the value to fix. Included by every template t
 {{- if not $rc.credentialsSecretName -}}
 {{- $errors = append $errors (printf "ERROR: remoteControl.credentialsSecretName is required when remoteControl.enabled=true. Create the Secret first: %s, then set remoteControl.credentialsSecretName=claude-remote-credentials." (include "aifactory.secretHint" .)) -}}
 {{- end -}}
+{{- if ne $rc.mode "broker" -}}
 {{- if gt (int .Values.replicaCount) 1 -}}
-{{- $errors = append $errors (printf "ERROR: replicaCount=%d with remoteControl.enabled=true. Set replicaCount=1: every pod holding the same login is another holder of one refresh-token family, and the first refresh invalidates the others." (int .Values.replicaCount)) -}}
+{{- $errors = append $errors (printf "ERROR: replicaCount=%d with remoteControl.mode=%s. Set replicaCount=1, or remoteControl.mode=broker (agents then hold access tokens only, and any number of pods may run): every pod holding the same login is another holder of one refresh-token family, and the first refresh invalidates the others." (int .Values.replicaCount) $rc.mode) -}}
 {{- end -}}
 {{- if and .Values.strategy.type (ne .Values.strategy.type "Recreate") -}}
-{{- $errors = append $errors (printf "ERROR: strategy.type=%s with remoteControl.enabled=true. Remove strategy.type or set it to Recreate: a RollingUpdate briefly runs the old and the new pod with the same login." .Values.strategy.type) -}}
+{{- $errors = append $errors (printf "ERROR: strategy.type=%s with remoteControl.mode=%s. Remove strategy.type or set it to Recreate, or use remoteControl.mode=broker: a RollingUpdate briefly runs the old and the new pod with the same login." .Values.strategy.type $rc.mode) -}}
+{{- end -}}
+{{- else -}}
+{{- if and (not .Values.serviceAccount.create) (not .Values.serviceAccount.name) -}}
+{{- $errors = append $errors "ERROR: remoteControl.mode=broker binds the agents' receiver Role to their ServiceAccount; with serviceAccount.create=false set serviceAccount.name to the ServiceAccount the agent runs as (not the namespace's shared \"default\")." -}}
+{{- end -}}
+{{- if lt (int $rc.broker.leaseSeconds) (add (int $rc.broker.claudeTimeoutSeconds) 5 | int) -}}
+{{- $errors = append $errors (printf "ERROR: remoteControl.broker.leaseSeconds=%d must exceed remoteControl.broker.claudeTimeoutSeconds=%d by 5 s or more: a refresh must end while the broker's lease holds, or a standby could refresh beside it." (int $rc.broker.leaseSeconds) (int $rc.broker.claudeTimeoutSeconds)) -}}
+{{- end -}}
 {{- end -}}
 {{- $errors = concat $errors (include "aifactory.remoteControlEnvErrors" . | fromJsonArray) -}}
 {{- include "aifactory.verifyCredentialsSecret" . -}}
@@ -240,6 +249,9 @@ checksum/claude-state: {{ include "aifactory.claudeState" . | sha256sum }}
 aifactory.dev/remote-control: "enabled"
 aifactory.dev/credentials-secret: {{ .Values.remoteControl.credentialsSecretName | quote }}
 aifactory.dev/credentials-mode: {{ .Values.remoteControl.mode | quote }}
+{{- if eq .Values.remoteControl.mode "broker" }}
+aifactory.dev/access-secret: {{ include "aifactory.accessSecretName" . | quote }}
+{{- end }}
 {{- end }}
 {{- end }}
 
@@ -291,7 +303,14 @@ aifactory.dev/credentials-mode: {{ .Values.remoteControl.mode | quote }}
     name: {{ include "aifactory.fullname" . }}-claude-state
     defaultMode: 0444
 {{- end }}
-{{- if eq $rc.mode "readOnly" }}
+{{- if eq $rc.mode "broker" }}
+# ~/.claude is the agent's own (Claude Code keeps state there); its credentials file is a symlink
+# into claude-access, which only the receiver can write.
+- name: claude-dir
+  emptyDir:
+    sizeLimit: 64Mi
+{{ include "aifactory.receiverVolumes" . }}
+{{- else if eq $rc.mode "readOnly" }}
 # Claude Code keeps state in ~/.claude; without a pod-user-writable volume there the runtime
 # creates the directory for the file mount as root:root 0755.
 - name: claude-dir
@@ -345,6 +364,10 @@ aifactory.dev/credentials-mode: {{ .Values.remoteControl.mode | quote }}
   mountPath: {{ include "aifactory.credentialsPath" . }}
   subPath: .credentials.json
   readOnly: true
+{{- else if eq $rc.mode "broker" }}
+- name: claude-access
+  mountPath: /run/aifactory/access
+  readOnly: true
 {{- end }}
 {{- end }}
 {{- end }}
@@ -367,7 +390,10 @@ credentials into the in-memory ~/.claude as the pod user (0400, or 0600 so Claud
       # Keep state Claude Code wrote earlier in this pod's life; seed only a fresh HOME.
       [ -e /home/nonroot/.claude.json ] || cp /etc/aifactory/claude-state/claude.json /home/nonroot/.claude.json
       {{- end }}
-      {{- if ne $rc.mode "readOnly" }}
+      {{- if eq $rc.mode "broker" }}
+      # The agent reads the receiver's file through this link; the link is the agent's, the file is not.
+      ln -sfn {{ include "aifactory.accessFile" . }} /home/nonroot/.claude/.credentials.json
+      {{- else if ne $rc.mode "readOnly" }}
       umask 077
       cp /run/aifactory/credentials-secret/credentials.json /home/nonroot/.claude/.credentials.json.new
       chmod {{ ternary "0600" "0400" (eq $rc.mode "writeBack") }} /home/nonroot/.claude/.credentials.json.new
@@ -388,10 +414,13 @@ credentials into the in-memory ~/.claude as the pod user (0400, or 0600 so Claud
       mountPath: /etc/aifactory/claude-state
       readOnly: true
     {{- end }}
-    {{- if ne $rc.mode "readOnly" }}
+    {{- if not (has $rc.mode (list "readOnly" "broker")) }}
     - name: credentials-secret
       mountPath: /run/aifactory/credentials-secret
       readOnly: true
     {{- end }}
+{{- if eq $rc.mode "broker" }}
+{{ include "aifactory.receiverContainer" . }}
+{{- end }}
 {{- end }}
 {{- end }}
