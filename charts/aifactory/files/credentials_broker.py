@@ -156,10 +156,34 @@ class PrivateHome:
         self.root = root
         self.credentials = os.path.join(root, ".claude", ".credentials.json")
         self.spent_file = os.path.join(root, "spent-refresh-tokens")
+        # Which refresh token a refresh in flight presents: after a crash, a newer pair in the file is
+        # then known to be its successor (the refresh reached the server, the Secret write did not).
+        self.intent_file = os.path.join(root, "refreshing-from")
         os.makedirs(os.path.dirname(self.credentials), mode=0o700, exist_ok=True)
         state = os.path.join(root, ".claude.json")
         if not os.path.exists(state):
             self._write(state, b'{"hasCompletedOnboarding": true}')
+        self.clear_locks()
+
+    def clear_locks(self) -> list[str]:
+        """Removes the lock files and folders Claude Code left (a killed Claude Code leaves them, and the
+        next one then waits on them instead of refreshing: measured). Only the broker runs Claude Code
+        in this HOME, and never while this runs."""
+        removed = []
+        for folder in (self.root, os.path.dirname(self.credentials)):
+            for name in os.listdir(folder):
+                if name.endswith(".lock") or ".lock." in name:
+                    path = os.path.join(folder, name)
+                    if os.path.isdir(path) and not os.path.islink(path):
+                        for sub in os.listdir(path):
+                            os.unlink(os.path.join(path, sub))
+                        os.rmdir(path)
+                    else:
+                        os.unlink(path)
+                    removed.append(name)
+        if removed:
+            log(f"removed Claude Code's stale locks from the private HOME: {', '.join(sorted(removed))}")
+        return removed
 
     @staticmethod
     def _write(path: str, data: bytes) -> None:
@@ -180,6 +204,12 @@ class PrivateHome:
     def spent(self) -> list[str]:
         raw = wb.read_file(self.spent_file) or b""
         return raw.decode("ascii", "replace").split()
+
+    def intent(self) -> str:
+        return (wb.read_file(self.intent_file) or b"").decode("ascii", "replace").strip()
+
+    def set_intent(self, refresh_id: str) -> None:
+        self._write(self.intent_file, refresh_id.encode())
 
     def add_spent(self, ids: list[str]) -> None:
         merged = [i for i in self.spent() if i not in ids] + ids
@@ -222,8 +252,10 @@ class Broker:
         spent = self.spent_ids()
         if in_secret is not None and self.login is not None and in_secret.raw == self.login.raw:
             return
+        successor = in_secret is not None and self.home.intent() == spent_id(in_secret.refresh_token) and (
+            private is not None and private.refresh_token != in_secret.refresh_token)
         if private is not None and spent_id(private.refresh_token) not in spent and (
-                in_secret is None or spent_id(in_secret.refresh_token) in spent):
+                in_secret is None or spent_id(in_secret.refresh_token) in spent or successor):
             # Ours and newer: a pair refreshed before a restart (or a Secret put back to a spent login).
             if self.login is None or self.login.raw != private.raw:
                 self.say(f"private login is newer than the Secret ({private.describe()}): writing it to the Secret")
@@ -315,6 +347,7 @@ class Broker:
         old = self.login
         assert old is not None
         forward = dict(old.oauth, expiresAt=now_ms() - 1000)   # bring Claude Code's own refresh forward
+        self.home.set_intent(spent_id(old.refresh_token))
         self.home.store(json.dumps({"claudeAiOauth": forward}).encode())
         log(f"refreshing ({old.describe()}; lead {self.args.lead_seconds}s)")
         started = time.monotonic()
@@ -327,6 +360,7 @@ class Broker:
             candidate, _ = held(self.home.read())
             if candidate is not None and candidate.refresh_token != old.refresh_token:
                 new = candidate
+                log(f"new pair in the private file at {time.time():.3f}")
                 break
             if proc.poll() is not None:
                 candidate, _ = held(self.home.read())
@@ -344,6 +378,7 @@ class Broker:
         except subprocess.TimeoutExpired:
             proc.kill()
             _, err = proc.communicate()
+            self.home.clear_locks()
         if new is not None:
             return
         after = self.home.read()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 import urllib.parse
@@ -163,7 +164,11 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[list[str]] = None) -> int:
     args = parse_args(argv)
-    return run(args, wb.StopSignal())
+    stop = wb.StopSignal()
+    # Nothing to finish on SIGTERM, and a watch blocks in a read that a flag cannot end: exit at once.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: sys.exit(0))
+    return run(args, stop)
 
 
 if __name__ == "__main__":
