@@ -152,8 +152,8 @@ ALL_GUARDS = RC + [
     "--set-string", "global.login=eyJjbGF1ZGVBaU9hdXRoIjp7fX0=",
 ]
 GUARDS = [
-    "ERROR: replicaCount=2 with remoteControl.enabled=true. Set replicaCount=1",
-    "ERROR: strategy.type=RollingUpdate with remoteControl.enabled=true. Remove strategy.type or set it to Recreate",
+    "ERROR: replicaCount=2 with remoteControl.mode=readOnly. Set replicaCount=1, or remoteControl.mode=broker",
+    "ERROR: strategy.type=RollingUpdate with remoteControl.mode=readOnly. Remove strategy.type or set it to Recreate",
     "ERROR: agent.extraEnv[0] sets ANTHROPIC_API_KEY, which stops Remote Control",
     "ERROR: agent.extraEnv[1] sets CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC, which stops Remote Control",
     "ERROR: agent.extraEnv[2] sets CLAUDE_CODE_OAUTH_TOKEN as a literal value.",
@@ -175,6 +175,27 @@ def test_guard_refuses_with_a_message_naming_the_value_and_the_fix(helm, message
     err = render_error(helm, *ALL_GUARDS)
     assert message in err
     assert "sk-ant-ort01-FAKE" not in err and "sk-ant-oat01-FAKE" not in err, "a guard must never echo the credential"
+
+
+BROKER = ["--set", "remoteControl.enabled=true", "--set", "remoteControl.credentialsSecretName=c",
+          "--set", "remoteControl.mode=broker"]
+
+
+def test_broker_mode_allows_many_agent_pods_and_a_rolling_update(helm):
+    docs = render(helm, *BROKER, "--set", "replicaCount=4", "--set", "strategy.type=RollingUpdate")
+    agent = next(d for d in docs.docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "t-aifactory")
+    assert agent["spec"]["replicas"] == 4 and agent["spec"]["strategy"] == {"type": "RollingUpdate"}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--set", "remoteControl.broker.leaseSeconds=20", "--set", "remoteControl.broker.claudeTimeoutSeconds=20"],
+     "ERROR: remoteControl.broker.leaseSeconds=20 must exceed remoteControl.broker.claudeTimeoutSeconds=20 by 5 s"),
+    (["--set", "serviceAccount.create=false"],
+     "ERROR: remoteControl.mode=broker binds the agents' receiver Role to their ServiceAccount"),
+], ids=["lease-shorter-than-a-refresh", "shared-default-serviceaccount"])
+def test_broker_guards(helm, args, message):
+    err = render_error(helm, *BROKER, *args)
+    assert message in err and err.count("ERROR:") == 1, err
 
 
 def test_guard_reports_every_problem_at_once_and_nothing_else(helm):

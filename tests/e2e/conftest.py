@@ -150,6 +150,22 @@ def writeback_image(cluster) -> str:
     return tag
 
 
+@pytest.fixture(scope="session")
+def broker_image(cluster, writeback_image) -> str:
+    """The credentials broker's image (python3 + the real Claude Code; ci/cluster/build-broker-image), loaded
+    into the node."""
+    proc = subprocess.run([str(REPO / "ci" / "cluster" / "build-broker-image")], capture_output=True, text=True,
+                          timeout=1800, stdin=subprocess.DEVNULL)
+    if proc.returncode != 0:
+        pytest.fail(f"ci/cluster/build-broker-image failed:\n{proc.stderr[-3000:]}")
+    tag = proc.stdout.strip().splitlines()[-1]
+    load = subprocess.run([str(KIND), "load", "docker-image", tag, "--name", CLUSTER_NAME], capture_output=True,
+                          text=True, timeout=900)
+    if load.returncode != 0:
+        pytest.fail(f"kind load docker-image {tag} failed:\n{load.stdout}{load.stderr}")
+    return tag
+
+
 @pytest.fixture
 def restricted_namespace(cluster: Cluster) -> Iterator[Callable[..., str]]:
     """Factory: `restricted_namespace(prefix="t")` creates a namespace enforcing the restricted

@@ -74,7 +74,7 @@ class FakeInCluster:
 
 
 def deploy_fake(cluster, ns: str, image: str, tls: throwaway_ca.Bundle, logins: list[dict], *,
-                access_lifetime: int, revoke: bool = False) -> FakeInCluster:
+                access_lifetime: int, revoke: bool = False, extra_args: tuple = ()) -> FakeInCluster:
     key = secrets.token_bytes(16)
     name = "fake-anthropic"
     cluster.apply([
@@ -94,6 +94,7 @@ def deploy_fake(cluster, ns: str, image: str, tls: throwaway_ca.Bundle, logins: 
             "--fingerprint-key", key.hex(), "--access-lifetime", str(access_lifetime)]
     if revoke:
         args.append("--revoke-family-on-reuse")
+    args.extend(extra_args)
     pod = restricted_pod(name, image, container={
         "command": args, "ports": [{"containerPort": 8443}],
         "readinessProbe": {"tcpSocket": {"port": 8443}, "periodSeconds": 1},
