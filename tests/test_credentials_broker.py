@@ -326,3 +326,27 @@ def test_two_replicas_one_refresher_and_a_standby_that_takes_over(rig):
     assert "standing by" in c.text()
     assert len(rig.endpoint.refreshes()) == 1
     assert_never_presented_twice(rig)
+
+
+@pytest.mark.parametrize("endpoint", [SINGLE_USE], indirect=True)
+def test_broker_down_longer_than_an_access_token_lives(rig):
+    """Agents work on the token they hold until it expires, then fail with 401; the broker's refresh
+    token is still good, so a broker that comes back refreshes and the agents work again."""
+    first = login("outage", 8)
+    rig.install(first)
+    receiver, agent = rig.receiver()
+    broker = rig.broker(lead=2)
+    wait_until(lambda: agent.credentials.exists(), 20, "the first access login")
+    broker.stop()                                     # down before the refresh was due
+    assert rig.endpoint.refreshes() == []
+    assert agent.task().code == 0                     # still valid
+    time.sleep(max(0.0, oauth(first)["expiresAt"] / 1000 - time.time()) + 1)
+    failed = agent.task()
+    assert failed.code == 1 and "401" in failed.out + failed.err
+    back = rig.broker("broker-b", lead=2)
+    wait_until(lambda: len(rig.endpoint.refreshes()) == 1, 30, "the returning broker's refresh")
+    wait_until(lambda: oauth(json.loads(agent.credentials.read_text()))["accessToken"] != oauth(first)["accessToken"],
+               20, "the new token in the agent")
+    assert agent.task().code == 0
+    assert_never_presented_twice(rig)
+    back.stop()
