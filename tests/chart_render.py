@@ -32,7 +32,11 @@ class Rendered:
 
     @property
     def deployment(self) -> dict:
-        return self.one("Deployment")
+        """The agent's Deployment (broker mode renders the broker's beside it)."""
+        found = [d for d in self.docs if d["kind"] == "Deployment"
+                 and d["metadata"]["labels"].get("app.kubernetes.io/component") == "agent"]
+        assert len(found) == 1, [d["metadata"]["name"] for d in found]
+        return found[0]
 
     @property
     def pod_spec(self) -> dict:

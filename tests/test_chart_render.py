@@ -13,10 +13,11 @@ import pytest
 from aifactory_policy.tools import go_tool_env
 from chart_render import CHART, CREDENTIALS_PATH, EXAMPLES, HELMS, render, render_error, render_result
 
-RC = ["--set", "remoteControl.enabled=true", "--set", "remoteControl.credentialsSecretName=claude-remote-credentials"]
-# readOnly is the default mode: its render is the one RC alone gives (one Helm run less per major)
+RC = ["--set", "remoteControl.enabled=true", "--set", "remoteControl.credentialsSecretName=claude-remote-credentials",
+      "--set", "remoteControl.mode=readOnly"]   # the product document's mount (the default is broker)
+# RC alone renders readOnly (one Helm run less per major); a later --set wins
 MODE_ARGS = {"readOnly": [], "ownedCopy": ["--set", "remoteControl.mode=ownedCopy"],
-             "writeBack": ["--set", "remoteControl.mode=writeBack"]}
+             "writeBack": ["--set", "remoteControl.mode=writeBack"], "broker": ["--set", "remoteControl.mode=broker"]}
 
 
 @pytest.fixture(params=sorted(HELMS))
@@ -88,14 +89,18 @@ def test_write_back_mode_adds_a_sidecar_limited_to_one_secret(helm):
 @pytest.mark.parametrize("mode", sorted(MODE_ARGS))
 def test_every_container_meets_restricted_pod_security(helm, mode):
     out = render(helm, *RC, *MODE_ARGS[mode])
-    psc = out.pod_spec["securityContext"]
-    assert psc["runAsNonRoot"] is True and psc["runAsUser"] == 65532 and psc["fsGroup"] == 65532
-    assert psc["seccompProfile"] == {"type": "RuntimeDefault"}
-    for c in out.pod_spec["containers"] + out.pod_spec["initContainers"]:
-        sc = c["securityContext"]
-        assert sc["allowPrivilegeEscalation"] is False, c["name"]
-        assert sc["capabilities"]["drop"] == ["ALL"], c["name"]
-        assert sc["readOnlyRootFilesystem"] is True, c["name"]
+    pods = [d["spec"]["template"]["spec"] for d in out.docs if d["kind"] == "Deployment"]
+    assert len(pods) == (2 if mode == "broker" else 1)   # the broker's pod too
+    for spec in pods:
+        psc = spec["securityContext"]
+        assert psc["runAsNonRoot"] is True and psc["runAsUser"] == 65532 and psc["fsGroup"] == 65532
+        assert psc["seccompProfile"] == {"type": "RuntimeDefault"}
+        assert spec["automountServiceAccountToken"] is False
+        for c in spec["containers"] + spec.get("initContainers", []):
+            sc = c["securityContext"]
+            assert sc["allowPrivilegeEscalation"] is False, c["name"]
+            assert sc["capabilities"]["drop"] == ["ALL"], c["name"]
+            assert sc["readOnlyRootFilesystem"] is True, c["name"]
 
 
 def test_probe_pod_is_a_helm_test_hook_with_the_agents_mounts(helm):

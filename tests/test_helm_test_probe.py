@@ -32,7 +32,8 @@ exec sh -c "$script"
 def rendered_probe(helm_bin: str, *values: str) -> tuple[str, dict]:
     out = subprocess.run([helm_bin, "template", "aifactory", str(REPO / "charts" / "aifactory"),
                           "--set", "remoteControl.enabled=true",
-                          "--set", "remoteControl.credentialsSecretName=claude-remote-credentials", *values],
+                          "--set", "remoteControl.credentialsSecretName=claude-remote-credentials",
+                          "--set", "remoteControl.mode=readOnly", *values],
                          capture_output=True, text=True, check=True, timeout=60).stdout
     pod = next(d for d in yaml_docs(out) if d["kind"] == "Pod" and d["metadata"]["name"].endswith("credentials-probe"))
     container = pod["spec"]["containers"][0]

@@ -186,8 +186,12 @@ def test_broker_three_agents_over_three_lifetimes_with_a_rollout_and_a_broker_re
     source = cluster.get("secret", SECRET, ns)
     annotations = source["metadata"].get("annotations") or {}
     assert annotations.get("aifactory.dev/rotated-by") == "aifactory-credentials-broker"
-    stored = json.loads(base64.b64decode(source["data"]["credentials.json"]))["claudeAiOauth"]
-    assert fake.fp(stored["refreshToken"]) == refreshes[-1]["issued_refresh"]
+    # The broker goes on refreshing meanwhile: the Secret holds the pair the fake issued last.
+    def stored_is_newest() -> bool:
+        data = cluster.get("secret", SECRET, ns)["data"]["credentials.json"]
+        stored = json.loads(base64.b64decode(data))["claudeAiOauth"]
+        return fake.fp(stored["refreshToken"]) == fake.refreshes()[-1]["issued_refresh"]
+    assert wait_for(stored_is_newest, timeout=10, step=0.5)
     access = cluster.get("secret", f"{release}-aifactory-claude-access", ns)
     expires = time.strptime(access["metadata"]["annotations"]["aifactory.dev/access-expires-at"], "%Y-%m-%dT%H:%M:%SZ")
     assert calendar.timegm(expires) > started

@@ -28,6 +28,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -50,6 +51,14 @@ KEEP_SPENT = 8
 # What agent_service scrubs, plus what would give Claude Code another identity or endpoint.
 SCRUBBED = ("CLAUDE_CODE_OAUTH_TOKEN", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL",
             "CLAUDE_CONFIG_DIR", "CLAUDE_CODE_OAUTH_REFRESH_TOKEN")
+
+
+_TOKEN = re.compile(r"sk-ant-\S*")
+
+
+def redact(text: str) -> str:
+    """Claude Code's error output might quote a token; a log line never does (its prefix only)."""
+    return _TOKEN.sub("sk-ant-…", text)
 
 
 def spent_id(refresh_token: str) -> str:
@@ -398,7 +407,7 @@ class Broker:
         # goes back as it was and the refresh is tried again after a pause.
         self.home.store(old.raw)
         self.say(f"refresh made no new pair (claude exit {proc.returncode}: "
-                 f"{wb.redact(err.decode('utf-8', 'replace'))[-300:].strip() or 'no message'}); retrying")
+                 f"{redact(err.decode('utf-8', 'replace'))[-300:].strip() or 'no message'}); retrying")
         self.stop.wait(self.args.retry_seconds)
 
     # -- the loop ----------------------------------------------------------------------------

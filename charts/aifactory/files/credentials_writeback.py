@@ -27,7 +27,6 @@ import hashlib
 import hmac
 import json
 import os
-import re
 import secrets
 import select
 import signal
@@ -64,14 +63,6 @@ def log(message: str) -> None:
 def fingerprint(refresh_token: str) -> str:
     """Keyed (per-process key) so a log line can say "changed" without telling anything about the token."""
     return hmac.new(_LOG_KEY, refresh_token.encode(), hashlib.sha256).hexdigest()[:12]
-
-
-_TOKEN = re.compile(r"sk-ant-[A-Za-z0-9]+-[A-Za-z0-9_\-]{4}[A-Za-z0-9_\-]*")
-
-
-def redact(text: str) -> str:
-    """Tool output may quote a token; a log line never does (prefix only)."""
-    return _TOKEN.sub(lambda m: m.group(0)[:13] + "…", text)
 
 
 def rfc3339(ts: Optional[float] = None) -> str:
