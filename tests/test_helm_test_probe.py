@@ -98,3 +98,61 @@ def test_probe_strips_a_pretty_printed_login_too(endpoint, claude_cli, helm_bin,
     probe = run_probe(endpoint, claude_cli, tmp_path, script, env, pretty)
     assert probe.returncode == 0, probe.stdout + probe.stderr
     assert endpoint.refreshes() == []
+
+
+# Broker mode as the pod lays it out: the receiver's file in its own mount (read-only for the agent,
+# unless the test asks otherwise), and ~/.claude/.credentials.json a symlink to it.
+_BROKER_POD_LIKE = r'''
+hosts="$1"; src="$2"; ro="$3"; script="$4"
+mount --bind "$hosts" /etc/hosts
+mount -t tmpfs -o mode=0755 tmpfs /home
+mkdir -p /home/nonroot/.claude /home/nonroot/workspace /run/aifactory/access
+mount -t tmpfs -o mode=0755 tmpfs /run/aifactory/access
+cp "$src" /run/aifactory/access/.credentials.json
+chmod 440 /run/aifactory/access/.credentials.json; chown 65532:65532 /run/aifactory/access/.credentials.json
+[ "$ro" = 1 ] && mount -o remount,ro,bind /run/aifactory/access
+ln -s /run/aifactory/access/.credentials.json /home/nonroot/.claude/.credentials.json
+cd /home/nonroot/workspace
+exec sh -c "$script"
+'''
+
+
+def run_broker_probe(endpoint, claude_cli, tmp_path, helm_bin, content: dict, read_only: bool = True):
+    script, env = rendered_probe(helm_bin, "--set", "remoteControl.mode=broker")
+    src = tmp_path / "access-login"
+    src.write_text(json.dumps(content))
+    base = clean_environ()
+    base.update(env, NODE_EXTRA_CA_CERTS=str(endpoint.ca),
+                PATH=f"{Path(claude_cli).parent}:{base.get('PATH', '/usr/bin:/bin')}")
+    return subprocess.run(["unshare", "-m", "sh", "-c", _BROKER_POD_LIKE, "sh", str(endpoint.hosts_file), str(src),
+                           "1" if read_only else "0", script], env=base, capture_output=True, text=True, timeout=120,
+                          stdin=subprocess.DEVNULL)
+
+
+def access_only(tag: str, expires_in: float) -> dict:
+    seed = login(tag, expires_in)
+    seed["claudeAiOauth"].pop("refreshToken")
+    return seed
+
+
+def test_broker_probe_accepts_the_access_only_login_behind_the_link(endpoint, claude_cli, helm_bin, tmp_path):
+    seed = access_only("broker-probe", 3600)
+    endpoint.authority.enroll(seed)
+    probe = run_broker_probe(endpoint, claude_cli, tmp_path, helm_bin, seed)
+    assert probe.returncode == 0, probe.stdout + probe.stderr
+    assert "file behind a link into a read-only mount owned by 65532:65532" in probe.stdout
+    assert "claude.ai, loggedIn" in probe.stdout and endpoint.refreshes() == []
+
+
+def test_broker_probe_refuses_a_refresh_token_in_the_agent(endpoint, claude_cli, helm_bin, tmp_path):
+    seed = login("broker-leak", 3600)
+    endpoint.authority.enroll(seed)
+    probe = run_broker_probe(endpoint, claude_cli, tmp_path, helm_bin, seed)
+    assert probe.returncode == 1 and "holds a refresh token in broker mode" in probe.stdout, probe.stdout
+    assert endpoint.authority.records == []
+
+
+def test_broker_probe_refuses_a_writable_access_volume(endpoint, claude_cli, helm_bin, tmp_path):
+    seed = access_only("broker-rw", 3600)
+    probe = run_broker_probe(endpoint, claude_cli, tmp_path, helm_bin, seed, read_only=False)
+    assert probe.returncode == 1 and "is not a read-only mount in the agent" in probe.stdout, probe.stdout
