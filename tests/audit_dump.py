@@ -1,7 +1,9 @@
-"""Build the recorded cluster dump in tests/data/audit/planted/ (list responses, fake tokens only).
+"""Build the recorded cluster dumps in tests/data/audit/planted/ and tests/data/audit/broker/ (list
+responses, fake tokens only).
 
-Run `python tests/audit_dump.py` to regenerate; tests/test_audit.py checks the committed files match.
-The scenario and the findings the audit must report are listed in PLANTED below.
+Run `python tests/audit_dump.py` to regenerate; tests/test_audit.py and tests/test_audit_broker.py
+check the committed files match. The scenarios and the findings the audit must report are listed in
+PLANTED and PLANTED_BROKER below.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "data" / "audit" / "planted"
+OUT_BROKER = HERE / "data" / "audit" / "broker"
 NOW = "2025-06-30T12:00:00Z"          # the audit runs with --now NOW
 FRESH = "2025-06-20T09:00:00Z"        # 10 days before NOW
 OLD = "2025-03-01T09:00:00Z"          # 121 days before NOW
@@ -242,15 +245,174 @@ def build() -> dict[str, dict]:
         "daemonsets": lst("DaemonSet", []), "jobs": lst("Job", []), "cronjobs": lst("CronJob", []),
         "roles": lst("Role", roles), "rolebindings": lst("RoleBinding", rolebindings),
         "clusterroles": lst("ClusterRole", clusterroles), "clusterrolebindings": lst("ClusterRoleBinding", clusterrolebindings),
+        "leases": lst("Lease", []),
     }
 
 
-def render() -> dict[str, str]:
-    return {f"{name}.json": json.dumps(body, indent=1, sort_keys=True) + "\n" for name, body in build().items()}
+# ---- broker mode (docs/design.md "Broker mode") ------------------------------------------------
+# Install rel-X in namespace team-X: Deployment rel-X-aifactory-credentials-broker (the only holder of
+# Secret claude-X, elected by the Lease of the same name) and the agents' Deployment rel-X-aifactory,
+# which receive Secret rel-X-aifactory-claude-access (the login without its refresh token).
+# (rule, target) of every AIF2xx problem planted below; the manifest rules (AIF001-AIF007) are
+# not what this dump is about.
+PLANTED_BROKER = sorted([
+    ("AIF205", "team-m/Secret/claude-m"),   # warning: broker down 10 min, the agents' token valid 1 more day
+    ("AIF205", "team-n/Secret/claude-n"),   # error: broker down (released, nothing took over), token expired
+    ("AIF205", "team-o/Secret/claude-o"),   # error: the broker's refresh was refused
+    ("AIF206", "team-p/Secret/claude-p"),   # a broker-mode agent pod that mounts the Secret beside the broker
+])
+SECONDS_AGO_5 = "2025-06-30T11:59:55.123456Z"    # renewTime: micro-second RFC 3339, as Leases are written
+MINUTES_AGO_10 = "2025-06-30T11:50:00.000001Z"
+HOURS_AGO_3 = "2025-06-30T09:00:00.500000Z"
+EXPIRED_AN_HOUR_AGO = 1751281200000             # 2025-06-30T11:00:00Z in ms
+
+
+def rfc3339_ms(ms: int) -> str:
+    import time
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms / 1000))
+
+
+def access_creds(tag: str, expires: int) -> str:
+    """What the broker publishes: the login without its refresh token."""
+    doc = json.loads(creds(tag, expires))
+    doc["claudeAiOauth"].pop("refreshToken")
+    return json.dumps(doc)
+
+
+def broker_install(ns: str, release: str, secret_name: str, *, holder: str, renewed: str, duration: int = 45,
+                   expires: int = EXPIRES_FUTURE, login_state: bool = False, broker_replicas: int = 2,
+                   agent_replicas: int = 3) -> dict[str, list]:
+    """Every object of one broker install as the chart renders it and the broker leaves it."""
+    full = f"{release}-aifactory"
+    brk, access = f"{full}-credentials-broker", f"{full}-claude-access"
+    lab = labels(release)
+    out: dict[str, list] = {k: [] for k in ("deployments", "replicasets", "pods", "secrets", "roles",
+                                            "rolebindings", "leases")}
+
+    def workload(name, component, replicas, annotations, spec):
+        wl = {**lab, "app.kubernetes.io/component": component}
+        tmpl = {"metadata": {"labels": wl, "annotations": annotations}, "spec": spec}
+        out["deployments"].append({"metadata": {"name": name, "namespace": ns, "labels": wl, "uid": f"uid-dep-{name}"},
+                                   "spec": {"replicas": replicas, "strategy": {"type": "RollingUpdate"},
+                                            "selector": {"matchLabels": wl}, "template": tmpl}})
+        rs = f"{name}-6c8d"
+        out["replicasets"].append({"metadata": {"name": rs, "namespace": ns, "labels": wl, "ownerReferences": [
+            {"kind": "Deployment", "name": name, "controller": True}]}, "spec": {"replicas": replicas, "template": tmpl}})
+        for i in range(replicas):
+            out["pods"].append({"metadata": {"name": f"{rs}-{i}", "namespace": ns, "labels": wl,
+                                             "annotations": annotations, "ownerReferences": [
+                                                 {"kind": "ReplicaSet", "name": rs, "controller": True}]},
+                                "spec": spec, "status": {"phase": "Running"}})
+
+    token = {"name": "api-token", "projected": {"defaultMode": 256, "sources": [
+        {"serviceAccountToken": {"path": "token", "expirationSeconds": 3600}}]}}
+    scripts = {"name": "broker-scripts", "configMap": {"name": brk, "defaultMode": 292}}
+    workload(brk, "credentials-broker", broker_replicas,
+             {"aifactory.dev/credentials-broker": "enabled", "aifactory.dev/credentials-secret": secret_name,
+              "aifactory.dev/credentials-mode": "broker"},
+             {"serviceAccountName": brk, "automountServiceAccountToken": False, "securityContext": RESTRICTED_POD,
+              "containers": [{"name": "broker", "image": "ghcr.io/aifactory/agent-service:1.0.0",
+                              "command": ["python3", "/opt/aifactory/broker/credentials_broker.py"],
+                              "args": [f"--secret={secret_name}", "--key=credentials.json", f"--access-secret={access}",
+                                       f"--lease={brk}", f"--namespace={ns}", "--home=/var/lib/aifactory-broker"],
+                              "securityContext": RESTRICTED_CTR,
+                              "volumeMounts": [{"name": "private-home", "mountPath": "/var/lib/aifactory-broker"},
+                                               {"name": "broker-scripts", "mountPath": "/opt/aifactory/broker", "readOnly": True},
+                                               {"name": "api-token", "mountPath": "/var/run/secrets/aifactory/broker", "readOnly": True}]}],
+              "volumes": [{"name": "private-home", "emptyDir": {"medium": "Memory"}}, scripts, token]})
+    workload(full, "agent", agent_replicas,
+             {"aifactory.dev/remote-control": "enabled", "aifactory.dev/credentials-secret": secret_name,
+              "aifactory.dev/credentials-mode": "broker", "aifactory.dev/access-secret": access},
+             {"serviceAccountName": full, "automountServiceAccountToken": False, "securityContext": RESTRICTED_POD,
+              "initContainers": [{"name": "credentials-receiver", "image": "ghcr.io/aifactory/agent-service:1.0.0",
+                                  "restartPolicy": "Always", "securityContext": RESTRICTED_CTR,
+                                  "args": [f"--secret={access}", "--file=/run/aifactory/access/.credentials.json"],
+                                  "volumeMounts": [{"name": "claude-access", "mountPath": "/run/aifactory/access"},
+                                                   {"name": "broker-scripts", "mountPath": "/opt/aifactory/broker", "readOnly": True},
+                                                   {"name": "api-token", "mountPath": "/var/run/secrets/aifactory/receiver", "readOnly": True}]}],
+              "containers": [{"name": "agent", "image": "ghcr.io/aifactory/agent-service:1.0.0",
+                              "securityContext": RESTRICTED_CTR,
+                              "volumeMounts": [{"name": "claude-dir", "mountPath": "/home/nonroot/.claude"},
+                                               {"name": "claude-access", "mountPath": "/run/aifactory/access", "readOnly": True}]}],
+              "volumes": [{"name": "claude-dir", "emptyDir": {}}, {"name": "claude-access", "emptyDir": {"medium": "Memory"}},
+                          scripts, token]})
+    tag = ns.rsplit("-", 1)[-1].upper()
+    source = owned(f"system:serviceaccount:{ns}:{brk}", **{"aifactory.dev/rotated-by": "aifactory-credentials-broker"})
+    if login_state:
+        source.update({"aifactory.dev/login-state": "refresh-refused", "aifactory.dev/login-state-at": "2025-06-30T10:00:00Z"})
+    out["secrets"].append(cred_secret(ns, secret_name, tag, expires=expires, annotations=source,
+                                      labels={"aifactory.dev/credentials": "claude-code", "aifactory.dev/install": release}))
+    # the chart made it at install time, long ago (no AIF202), with no owner (no AIF204): not a login
+    out["secrets"].append(secret(ns, access, {"credentials.json": access_creds(tag, expires)}, created=OLD,
+                                 annotations={"aifactory.dev/access-only": "true",
+                                              "aifactory.dev/access-expires-at": rfc3339_ms(expires),
+                                              "aifactory.dev/published-at": "2025-06-30T11:30:00.250Z"}))
+    for name, component, rules, sa in (
+            (brk, "credentials-broker", [
+                {"apiGroups": [""], "resources": ["secrets"], "resourceNames": [secret_name, access],
+                 "verbs": ["get", "patch", "update"]},
+                {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "resourceNames": [brk],
+                 "verbs": ["get", "update"]}], brk),
+            (f"{full}-credentials-receiver", "credentials-receiver", [
+                {"apiGroups": [""], "resources": ["secrets"], "resourceNames": [access],
+                 "verbs": ["get", "list", "watch"]}], full)):
+        rl = {**lab, "app.kubernetes.io/component": component}
+        out["roles"].append({"metadata": {"name": name, "namespace": ns, "labels": rl}, "rules": rules})
+        out["rolebindings"].append({"metadata": {"name": name, "namespace": ns, "labels": rl},
+                                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+                                    "subjects": [{"kind": "ServiceAccount", "name": sa, "namespace": ns}]})
+    spec = {"holderIdentity": holder, "renewTime": renewed, "leaseDurationSeconds": duration}
+    out["leases"].append({"metadata": {"name": brk, "namespace": ns, "labels": {**lab, "app.kubernetes.io/component":
+                                                                                 "credentials-broker"}}, "spec": spec})
+    return out
+
+
+def build_broker() -> dict[str, dict]:
+    parts = [
+        # healthy: two broker replicas (one holds the Lease), three agents on the access Secret
+        broker_install("team-l", "rel-l", "claude-l", holder="rel-l-aifactory-credentials-broker-6c8d-0",
+                       renewed=SECONDS_AGO_5),
+        # down for 10 minutes; the agents' access token still works until EXPIRES_FUTURE
+        broker_install("team-m", "rel-m", "claude-m", holder="rel-m-aifactory-credentials-broker-6c8d-0",
+                       renewed=MINUTES_AGO_10),
+        # released 3 hours ago and nothing took over; the access token expired an hour ago
+        broker_install("team-n", "rel-n", "claude-n", holder="", renewed=HOURS_AGO_3, duration=1,
+                       expires=EXPIRED_AN_HOUR_AGO),
+        # up, but the server refused its refresh
+        broker_install("team-o", "rel-o", "claude-o", holder="rel-o-aifactory-credentials-broker-6c8d-1",
+                       renewed=SECONDS_AGO_5, login_state=True),
+        # up; one agent pod of an earlier revision still mounts the source Secret
+        broker_install("team-p", "rel-p", "claude-p", holder="rel-p-aifactory-credentials-broker-6c8d-0",
+                       renewed=SECONDS_AGO_5, broker_replicas=1, agent_replicas=1),
+    ]
+    objects: dict[str, list] = {}
+    for part in parts:
+        for k, items in part.items():
+            objects.setdefault(k, []).extend(items)
+    old = json.loads(json.dumps(next(p for p in objects["pods"] if p["metadata"]["name"] == "rel-p-aifactory-6c8d-0")))
+    old["metadata"]["name"] = "rel-p-aifactory-old-0"
+    old["spec"]["volumes"].append({"name": "login", "secret": {"secretName": "claude-p", "defaultMode": 256}})
+    old["spec"]["containers"][0]["volumeMounts"].append({"name": "login", "mountPath": "/etc/claude-login", "readOnly": True})
+    objects["pods"].append(old)
+    namespaces = [{"metadata": {"name": n}} for n in sorted({d["metadata"]["namespace"] for d in objects["deployments"]})]
+    kinds = {"namespaces": "Namespace", "pods": "Pod", "secrets": "Secret", "configmaps": "ConfigMap",
+             "deployments": "Deployment", "replicasets": "ReplicaSet", "statefulsets": "StatefulSet",
+             "daemonsets": "DaemonSet", "jobs": "Job", "cronjobs": "CronJob", "roles": "Role",
+             "rolebindings": "RoleBinding", "clusterroles": "ClusterRole", "clusterrolebindings": "ClusterRoleBinding",
+             "leases": "Lease"}
+    objects["namespaces"] = namespaces
+    return {name: {"kind": kind + "List", "apiVersion": "v1", "metadata": {"resourceVersion": "1"},
+                   "items": objects.get(name, [])} for name, kind in kinds.items()}
+
+
+def render(builder=build) -> dict[str, str]:
+    return {f"{name}.json": json.dumps(body, indent=1, sort_keys=True) + "\n" for name, body in builder().items()}
 
 
 if __name__ == "__main__":
-    OUT.mkdir(parents=True, exist_ok=True)
-    for fname, text in render().items():
-        (OUT / fname).write_text(text, encoding="utf-8")
-    print(f"wrote {len(render())} files to {OUT}", file=sys.stderr)
+    for out, builder in ((OUT, build), (OUT_BROKER, build_broker)):
+        out.mkdir(parents=True, exist_ok=True)
+        files = render(builder)
+        for fname, text in files.items():
+            (out / fname).write_text(text, encoding="utf-8")
+        print(f"wrote {len(files)} files to {out}", file=sys.stderr)

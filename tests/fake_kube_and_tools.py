@@ -20,6 +20,7 @@ class FakeKube:
     def __init__(self):
         self.secrets: dict = {}
         self.deployments: dict = {}
+        self.leases: dict = {}
         self.calls: list = []
         self.rollout_polls = 1
         self.never_roll_out = False
@@ -36,16 +37,24 @@ class FakeKube:
             "data": {k: base64.b64encode(v if isinstance(v, bytes) else json.dumps(v).encode()).decode()
                      for k, v in data.items()}}
 
-    def add_deployment(self, namespace, name, secret, mode="writeBack", install="aifactory", sa="aifactory-sa"):
+    def add_deployment(self, namespace, name, secret, mode="writeBack", install="aifactory", sa="aifactory-sa",
+                       annotations=None, replicas=1):
         self.deployments[(namespace, name)] = {
             "metadata": {"name": name, "namespace": namespace, "generation": 1,
                          "labels": {"app.kubernetes.io/instance": install}},
-            "spec": {"replicas": 1, "template": {
+            "spec": {"replicas": replicas, "template": {
                 "metadata": {"annotations": {"aifactory.dev/remote-control": "enabled",
                                              "aifactory.dev/credentials-secret": secret,
-                                             "aifactory.dev/credentials-mode": mode}},
+                                             "aifactory.dev/credentials-mode": mode, **(annotations or {})}},
                 "spec": {"serviceAccountName": sa}}},
             "status": {"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1, "availableReplicas": 1}}
+
+    def add_lease(self, namespace, name, holder=None, renew_time=None, duration=45):
+        """A coordination.k8s.io/v1 Lease as the broker leaves it (the chart creates it with an empty spec)."""
+        spec = {k: v for k, v in (("holderIdentity", holder), ("renewTime", renew_time),
+                                  ("leaseDurationSeconds", duration if renew_time else None)) if v is not None}
+        self.leases[(namespace, name)] = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                                          "metadata": {"name": name, "namespace": namespace}, "spec": spec}
 
     def secret_json(self, namespace, name) -> Optional[dict]:
         import base64
@@ -102,6 +111,11 @@ class FakeKube:
             st.update(observedGeneration=d["metadata"]["generation"], updatedReplicas=1, replicas=1,
                       availableReplicas=1)
         return copy.deepcopy(d)
+
+    def get_lease(self, namespace, name):
+        self.calls.append(("get_lease", namespace, name))
+        lease = self.leases.get((namespace, name))
+        return copy.deepcopy(lease) if lease else None
 
     def restart_deployment(self, namespace, name, stamp):
         self.calls.append(("restart_deployment", namespace, name, stamp))

@@ -4,7 +4,7 @@
 #   Decides over facts that `aifactory-policy audit` gathered from a cluster (never credential
 #   content: tokens arrive as per-run keyed fingerprints). input = {"documents": [batch documents,
 #   each with "origin"], "facts": {now, max_age_days, allow_subjects, secrets, pods, roles,
-#   bindings, release_docs}}. data.audit.findings is a set of {rule, severity, msg, target, path};
+#   bindings, release_docs, brokers}}. data.audit.findings is a set of {rule, severity, msg, target, path};
 #   data.audit.installs lists the installs found by chart labels or by the credentials mount.
 # custom:
 #   rules:
@@ -49,16 +49,22 @@
 #       A read-only copy works until its access token expires, then every task fails with 401
 #       (measured); a refused refresh is recorded by the write-back sidecar. An access token
 #       expired for over 15 minutes with no write-back since is reported with severity warning
-#       (an idle agent, or a dead login).
+#       (an idle agent, or a dead login). In broker mode the broker's state decides: its Lease,
+#       the access token it published to the agents, a refusal it recorded. A broker that is down
+#       while the agents' access token still works is reported with severity warning and the time
+#       the agents stop working; down with that token expired, or a refused refresh, is an error.
 #     remediation: >-
 #       A read-only mode cannot keep a refreshed login: log in again, rotate, and use
-#       remoteControl.mode=writeBack.
+#       remoteControl.mode=writeBack. A broker that is down: bring it back (kubectl rollout status
+#       and logs of the F-credentials-broker Deployment) before the agents' access token expires.
 #   - id: AIF206
 #     severity: error
 #     short_title: One credentials Secret held by two running pods
 #     rationale: >-
 #       Two running pods on one Secret are two holders of one refresh-token family; whichever
-#       refreshes first invalidates the other.
+#       refreshes first invalidates the other. Broker mode: the agent pods receive only the
+#       access Secret and hold the Secret only if their pod spec still refers to it, and the
+#       replicas of one broker Deployment are one holder (its Lease elects the one refresher).
 #     remediation: >-
 #       Run one pod per login: replicas 1, strategy Recreate, no second workload on the Secret.
 package audit
@@ -165,16 +171,33 @@ holds_login(s) if count(s.material.access) > 0
 credentials_secrets contains s if {
 	some s in input.facts.secrets
 	holds_login(s)
+	not access_only(s)
 }
 
 credentials_secrets contains s if {
 	some s in input.facts.secrets
 	s.labels["aifactory.dev/credentials"] == "claude-code"
+	not access_only(s)
 }
 
 credentials_secrets contains s if {
 	some s in input.facts.secrets
 	install_users_by_secret[[s.namespace, s.name]]
+	not access_only(s)
+}
+
+# A broker's access Secret holds a copy of its source's access token without the refresh token, by
+# design: not another login (AIF201, AIF202, AIF204), and its readers are the agents' receivers.
+# One that holds a refresh token is a login like any other.
+access_only(s) if {
+	s.annotations["aifactory.dev/access-only"] == "true"
+	count(s.material.refresh) == 0
+}
+
+access_only(s) if {
+	some b in brokers
+	[b.namespace, b.access.name] == [s.namespace, s.name]
+	count(s.material.refresh) == 0
 }
 
 # (a, g) AIF201: the same login in two Secrets ---------------------------------------------
@@ -277,6 +300,23 @@ writeback_binding(b, s) if {
 	}
 }
 
+# The install's own broker binding: a Role labelled credentials-broker that names only the broker's
+# source Secret, access Secret and Lease (the chart's Role F-credentials-broker).
+broker_binding(b, s) if {
+	b.kind == "RoleBinding"
+	role := role_of(b)
+	role.labels["app.kubernetes.io/component"] == "credentials-broker"
+	some br in brokers
+	[br.namespace, br.secret] == [s.namespace, s.name]
+	own := {s.name, br.access.name, br.lease.name}
+	every rule in role.rules {
+		count(object.get(rule, "resourceNames", [])) > 0
+		every n in rule.resourceNames {
+			n in own
+		}
+	}
+}
+
 binding_ref(b) := target(b.kind, b.namespace, b.name)
 
 readers contains {"binding": binding_ref(b), "role": sprintf("%s %s", [b.roleRef.kind, b.roleRef.name]), "subject": id, "secret": sref(s)} if {
@@ -284,6 +324,7 @@ readers contains {"binding": binding_ref(b), "role": sprintf("%s %s", [b.roleRef
 	some b in input.facts.bindings
 	applies(b, s)
 	not writeback_binding(b, s)
+	not broker_binding(b, s)
 	role := role_of(b)
 	some rule in role.rules
 	grants_read(rule, s.name)
@@ -350,6 +391,7 @@ written_back_after(s, t) if time.parse_rfc3339_ns(s.annotations["aifactory.dev/r
 findings contains finding("AIF205", "error", secret_target(s), msg) if {
 	some s in credentials_secrets
 	refused(s)
+	not broker_secret(s)
 	msg := sprintf("Secret %s%s holds a dead login: Claude Code's refresh of it was refused at %s (recorded by the write-back sidecar), so every task fails; log in again for this install and run `aifactory-policy credentials rotate`", [sref(s), used_by(s), object.get(s.annotations, "aifactory.dev/login-state-at", "?")])
 }
 
@@ -369,6 +411,7 @@ findings contains finding("AIF205", "warning", secret_target(s), msg) if {
 	expires := expiry(s)
 	expires + writeback_grace_ns < now_ns
 	count(modes(s) & cannot_keep_a_refresh) == 0
+	not broker_secret(s)
 	not written_back_after(s, expires)
 	msg := sprintf("Secret %s%s holds an access token that expired %s and nothing wrote a refreshed login back since: an idle agent refreshes it on its next task, but if tasks ran since, the login is dead (see the write-back sidecar's log, or `aifactory-policy credentials status`)", [sref(s), used_by(s), date(expires)])
 }
@@ -378,22 +421,139 @@ expiry(s) := max(s.material.expires_at_ms) * 1000000 if {
 	count(s.material.expires_at_ms) > 0
 } else := time.parse_rfc3339_ns(s.annotations["aifactory.dev/expires-at"])
 
+# (g) AIF205 in broker mode ----------------------------------------------------------------
+# The broker holds the login (the source Secret) and publishes its access token alone in the access
+# Secret the agents receive (docs/design.md, "Broker mode"); input.facts.brokers has, per install,
+# its Lease and that Secret's annotations (aifactory_policy/credentials/broker.py finds them). The
+# agents keep working until the access token they hold expires: they have no refresh token.
+
+brokers := object.get(input.facts, "brokers", [])
+
+broker_keys := {[b.namespace, b.secret] | some b in brokers}
+
+broker_secret(s) if [s.namespace, s.name] in broker_keys
+
+source_annotations(b) := s.annotations if {
+	some s in input.facts.secrets
+	[s.namespace, s.name] == [b.namespace, b.secret]
+} else := {}
+
+broker_refused(b) if source_annotations(b)["aifactory.dev/login-state"] == "refresh-refused"
+
+agents_deadline(b) := time.parse_rfc3339_ns(b.access.expires_at) if b.access.expires_at != ""
+
+agents_working(b) if agents_deadline(b) > now_ns
+
+# Up while a holder renews the Lease within its leaseDurationSeconds.
+broker_up(b) if {
+	b.lease.holder != ""
+	b.lease.duration_s > 0
+	time.parse_rfc3339_ns(b.lease.renew_time) + (b.lease.duration_s * 1000000000) >= now_ns
+}
+
+broker_down(b) if {
+	b.lease.listed
+	not broker_up(b)
+}
+
+# Since the last renewal: the broker's last sign of life (a release on SIGTERM stamps it too).
+down_since(b) := sprintf(" since %s", [b.lease.renew_time]) if b.lease.renew_time != ""
+
+else := ""
+
+down_reason(b) := sprintf("Lease %s/%s does not exist", [b.namespace, b.lease.name]) if {
+	not b.lease.found
+} else := sprintf("no replica holds Lease %s", [b.lease.name]) if {
+	b.lease.holder == ""
+} else := sprintf("Lease %s held by %s, not renewed within its leaseDurationSeconds %d", [b.lease.name, b.lease.holder, b.lease.duration_s])
+
+broker_install(b) := sprintf("Secret %s/%s (install %s/%s, broker mode)", [b.namespace, b.secret, b.namespace, b.release])
+
+bring_back(b) := sprintf("`kubectl -n %s rollout status deploy/%s`, `kubectl -n %s logs deploy/%s`", [b.namespace, b.deployment, b.namespace, b.deployment])
+
+broker_state(b) := sprintf("the credentials broker is down%s (%s)", [down_since(b), down_reason(b)]) if {
+	broker_down(b)
+} else := sprintf("the credentials broker holds its Lease (%s) but published no newer token, so it cannot refresh", [b.lease.holder]) if {
+	broker_up(b)
+} else := "the broker's Lease was not read (the audit cannot list leases)"
+
+agents_token(b) := sprintf("the agents' access token (Secret %s/%s) expired %s", [b.namespace, b.access.name, b.access.expires_at]) if {
+	agents_deadline(b)
+} else := sprintf("no access token is published in Secret %s/%s", [b.namespace, b.access.name])
+
+findings contains finding("AIF205", "error", target("Secret", b.namespace, b.secret), msg) if {
+	some b in brokers
+	broker_refused(b)
+	msg := sprintf("%s holds a dead login: the credentials broker's refresh of it was refused at %s (recorded by the broker); %s; log in again for this install and run `aifactory-policy credentials rotate` (the broker picks the new login up by itself)", [broker_install(b), object.get(source_annotations(b), "aifactory.dev/login-state-at", "?"), agents_then(b)])
+}
+
+agents_then(b) := sprintf("the agents keep working until %s, when the access token they hold expires, then every task fails", [b.access.expires_at]) if {
+	agents_working(b)
+} else := sprintf("%s, so every task of the agents fails", [agents_token(b)])
+
+findings contains finding("AIF205", "error", target("Secret", b.namespace, b.secret), msg) if {
+	some b in brokers
+	not broker_refused(b)
+	not agents_working(b)
+	msg := sprintf("%s: %s and %s: every Claude Code task of the agents fails with 401; bring the broker back (%s); if its log says the login is refused or spent, log in again and run `aifactory-policy credentials rotate`", [broker_install(b), agents_token(b), broker_state(b), bring_back(b)])
+}
+
+findings contains finding("AIF205", "warning", target("Secret", b.namespace, b.secret), msg) if {
+	some b in brokers
+	not broker_refused(b)
+	agents_working(b)
+	broker_down(b)
+	msg := sprintf("%s: %s; the agents keep working until %s, when the access token they hold expires, then every task fails with 401: bring the broker back before then (%s)", [broker_install(b), broker_state(b), b.access.expires_at, bring_back(b)])
+}
+
 # (g) AIF206: one Secret held by two running pods ------------------------------------------
 
-pod_holds contains [pod.namespace, name, pod.name] if {
+# [namespace, Secret, pod, holder]: the holder is the pod, or for a broker's pods the broker
+# workload: its replicas elect one refresher with their Lease, so they are one holder.
+pod_holds contains [pod.namespace, name, pod.name, holder(pod)] if {
 	some pod in input.facts.pods
 	object.get(pod, "evaluate", true)
-	some name in workloads.credentials_secrets(pod.doc)
+	some name in holder_secrets(pod.doc)
 }
 
 # A pod the caller marks "evaluate": false is identical to its owner's template (or is that
 # workload document itself): it holds what that document holds, worked out once per owner instead
 # of once per pod (with 10k pods that was most of the whole-input evaluation's time). An owner that
 # is not among the documents holds nothing: the whole-input documents include every holder.
-pod_holds contains [pod.namespace, name, pod.name] if {
+pod_holds contains [pod.namespace, name, pod.name, holder(pod)] if {
 	some pod in input.facts.pods
 	not object.get(pod, "evaluate", true)
 	some name in root_secrets_by_target[pod.root]
+}
+
+holder(pod) := sprintf("broker %s", [pod.root]) if is_broker(pod.doc)
+
+else := pod.name
+
+is_broker(obj) if workloads.pod_annotations(obj)["aifactory.dev/credentials-broker"] == "enabled"
+
+broker_agent(obj) if {
+	workloads.pod_annotations(obj)["aifactory.dev/credentials-mode"] == "broker"
+	not is_broker(obj)
+}
+
+# A broker-mode agent receives the access Secret only: it holds the credentials Secret the chart's
+# annotation names only when its pod spec still refers to it (a volume, env or envFrom).
+holder_secrets(obj) := {n | some n in workloads.credentials_secrets(obj); n in referenced_secrets(obj)} if {
+	broker_agent(obj)
+} else := workloads.credentials_secrets(obj)
+
+referenced_secrets(obj) := ({n |
+	some v in workloads.volumes(obj)
+	some n in workloads.secret_names(v.volume)
+} | {n |
+	some c in workloads.containers(obj)
+	some e in object.get(c.container, "env", [])
+	n := e.valueFrom.secretKeyRef.name
+}) | {n |
+	some c in workloads.containers(obj)
+	some e in object.get(c.container, "envFrom", [])
+	n := e.secretRef.name
 }
 
 # Built once: a lookup in the partial rule with a ground key would evaluate its body again per pod.
@@ -401,18 +561,23 @@ root_secrets_by_target := root_secrets
 
 root_secrets[t] contains name if {
 	some d in workload_docs
-	some name in workloads.credentials_secrets(d.content)
+	some name in holder_secrets(d.content)
 	t := doc_target(d.content)
 }
 
-pods_holding[[ns, name]] contains pod if some [ns, name, pod] in pod_holds
+pods_holding[[ns, name]] contains [pod, h] if some [ns, name, pod, h] in pod_holds
 
 findings contains finding("AIF206", "error", target("Secret", ns, name), msg) if {
 	some [ns, name], held in pods_holding
-	pods := sort(held)
-	count(pods) > 1
-	msg := sprintf("Secret %s/%s is mounted as the Claude credentials by %d running pods (%s): every pod is another holder of one refresh-token family; run one pod per login (replicas: 1, strategy Recreate, no autoscaler)", [ns, name, count(pods), concat(", ", pods)])
+	count({h | some [_, h] in held}) > 1
+	pods := sort({pod | some [pod, _] in held})
+	msg := sprintf("Secret %s/%s is mounted as the Claude credentials by %d running pods (%s): every pod is another holder of one refresh-token family; run one pod per login (replicas: 1, strategy Recreate, no autoscaler)%s", [ns, name, count(pods), concat(", ", pods), broker_note({h | some [_, h] in held})])
 }
+
+broker_note(holders) := " or, in broker mode, let the broker alone hold it (the agents get the access Secret; the replicas of one broker count as one holder)" if {
+	some h in holders
+	startswith(h, "broker ")
+} else := ""
 
 # (d) running pods whose credentials mount differs from policy -----------------------------
 # Pods the caller marks "evaluate": false (identical to their owner's template, or top-level and

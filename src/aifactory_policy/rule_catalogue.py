@@ -242,9 +242,15 @@ CATALOGUE = {'AIF001': {'id': 'AIF001',
             'rationale': 'A read-only copy works until its access token expires, then every task fails with '
                          '401 (measured); a refused refresh is recorded by the write-back sidecar. An access '
                          'token expired for over 15 minutes with no write-back since is reported with '
-                         'severity warning (an idle agent, or a dead login).',
+                         "severity warning (an idle agent, or a dead login). In broker mode the broker's "
+                         'state decides: its Lease, the access token it published to the agents, a refusal '
+                         "it recorded. A broker that is down while the agents' access token still works is "
+                         'reported with severity warning and the time the agents stop working; down with '
+                         'that token expired, or a refused refresh, is an error.',
             'remediation': 'A read-only mode cannot keep a refreshed login: log in again, rotate, and use '
-                           'remoteControl.mode=writeBack.',
+                           'remoteControl.mode=writeBack. A broker that is down: bring it back (kubectl '
+                           'rollout status and logs of the F-credentials-broker Deployment) before the '
+                           "agents' access token expires.",
             'title': 'The login in the Secret is dead, or expired and not written back',
             'description': None,
             'source': 'policies/audit/audit.rego',
@@ -256,7 +262,10 @@ CATALOGUE = {'AIF001': {'id': 'AIF001',
             'severity': 'error',
             'short_title': 'One credentials Secret held by two running pods',
             'rationale': 'Two running pods on one Secret are two holders of one refresh-token family; '
-                         'whichever refreshes first invalidates the other.',
+                         'whichever refreshes first invalidates the other. Broker mode: the agent pods '
+                         'receive only the access Secret and hold the Secret only if their pod spec still '
+                         'refers to it, and the replicas of one broker Deployment are one holder (its Lease '
+                         'elects the one refresher).',
             'remediation': 'Run one pod per login: replicas 1, strategy Recreate, no second workload on the '
                            'Secret.',
             'title': 'One credentials Secret held by two running pods',

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from ..credentials import broker
+from ..credentials.secret import parse_rfc3339
 from ..documents import InputDoc, resource_of
 from . import helm_release
 from .inventory import Inventory
@@ -162,15 +164,41 @@ def _binding_fact(b: dict) -> dict:
             "roleRef": b.get("roleRef") or {}, "subjects": b.get("subjects") or []}
 
 
+def broker_facts(inv: Inventory, roots: list[dict], now: str) -> list[dict]:
+    """Per broker install (credentials/broker.py finds them): the Lease and the access Secret, as
+    AIF205 judges them; names and times only. `listed` false: the audit could not list leases."""
+    leases = {(meta(o).get("namespace", ""), meta(o).get("name")): o for o in inv.get("leases")}
+    secrets = {(meta(o).get("namespace", ""), meta(o).get("name")): o for o in inv.get("secrets")}
+    out = []
+    for b in broker.installs(roots):
+        lease = leases.get((b.namespace, b.lease))
+        spec = (lease or {}).get("spec") or {}
+        access = broker.access_state(b.access, secrets.get((b.namespace, b.access)), b.key or "credentials.json",
+                                     parse_rfc3339(now) or 0)
+        duration = spec.get("leaseDurationSeconds")
+        out.append({
+            "namespace": b.namespace, "secret": b.secret, "release": b.release or b.deployment,
+            "deployment": b.deployment, "brokers": b.brokers, "agents": b.agents,
+            "lease": {"name": b.lease, "listed": "leases" not in inv.unavailable, "found": lease is not None,
+                      "holder": spec.get("holderIdentity") or "", "renew_time": spec.get("renewTime") or "",
+                      "duration_s": duration if isinstance(duration, int) and not isinstance(duration, bool) else 0},
+            "access": {"name": b.access, "found": access["found"], "expires_at": access["accessExpiresAt"] or "",
+                       "published_at": access["publishedAt"] or ""},
+        })
+    return out
+
+
 def build(inv: Inventory, fp: Fingerprinter, now: str, max_age_days: int, allow_subjects: list[str]) -> AuditInput:
     out = AuditInput()
     idx = _index(inv)
 
     # Top-level workloads (no known controller) are judged by every rule; pods separately below.
+    roots = []
     for res in WORKLOAD_RESOURCES:
         for o in inv.get(res):
             if root_of(o, idx) is o and not (res == "pods" and not _running(o)):
                 out.add("workload", o)
+                roots.append(o)
     for cm in inv.get("configmaps"):
         out.add("configmap", cm)
     for role in inv.get("roles") + inv.get("clusterroles"):
@@ -218,5 +246,6 @@ def build(inv: Inventory, fp: Fingerprinter, now: str, max_age_days: int, allow_
         "secrets": secrets, "pods": pods, "release_docs": release_docs,
         "roles": [_role_fact(r) for r in inv.get("roles") + inv.get("clusterroles")],
         "bindings": [_binding_fact(b) for b in inv.get("rolebindings") + inv.get("clusterrolebindings")],
+        "brokers": broker_facts(inv, roots, now),
     }
     return out

@@ -22,7 +22,11 @@ NEEDED = {
     "rolebindings": "who can read the Secrets (AIF203)",
     "clusterroles": "who can read the Secrets (AIF203)",
     "clusterrolebindings": "who can read the Secrets (AIF203)",
+    "leases": "whether a broker install's credentials broker is up (AIF205, broker mode)",
 }
+# Lists only some installs need: missing, they leave a note, and they block --publish only when such
+# an install is there (the audit ClusterRole of older charts has no leases).
+NEEDED_BY = {"leases": "broker"}
 
 
 @dataclass
@@ -32,6 +36,17 @@ class Inventory:
 
     def get(self, resource: str) -> list[dict]:
         return self.objects.get(resource, [])
+
+
+def _broker_mode(inv: Inventory) -> bool:
+    from ..credentials.broker import is_broker_mode
+    return any(is_broker_mode(o) for o in inv.get("deployments"))
+
+
+def blocking(inv: Inventory) -> dict[str, str]:
+    """The lists that were unavailable and that this cluster's installs need (see NEEDED_BY)."""
+    needs = {"broker": _broker_mode(inv)}
+    return {n: why for n, why in inv.unavailable.items() if needs.get(NEEDED_BY.get(n, ""), True)}
 
 
 def collect(source: ClusterSource, namespaces: Optional[list[str]],

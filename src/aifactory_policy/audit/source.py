@@ -46,6 +46,7 @@ RESOURCES = {r.name: r for r in (
     Resource("rolebindings", "RoleBinding", "rbac.authorization.k8s.io/v1"),
     Resource("clusterroles", "ClusterRole", "rbac.authorization.k8s.io/v1", namespaced=False),
     Resource("clusterrolebindings", "ClusterRoleBinding", "rbac.authorization.k8s.io/v1", namespaced=False),
+    Resource("leases", "Lease", "coordination.k8s.io/v1"),
 )}
 
 

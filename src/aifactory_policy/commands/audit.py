@@ -74,8 +74,8 @@ def audit(kubeconfig: Optional[str] = None, context: Optional[str] = None, names
     if len(inv.unavailable) == len(inventory.NEEDED):
         raise EvaluationError(f"{source.description}: could not list anything ({inv.unavailable.get('secrets')}); "
                               "check the identity and grant the audit ClusterRole (charts/aifactory audit.rbac.create)")
-    if complete and inv.unavailable:
-        missing = "; ".join(f"cannot list {n} ({why})" for n, why in inv.unavailable.items())
+    if complete and inventory.blocking(inv):
+        missing = "; ".join(f"cannot list {n} ({why})" for n, why in inventory.blocking(inv).items())
         raise EvaluationError(f"{source.description}: {missing}; --publish needs every list the audit reads (grant "
                               "the audit ClusterRole: charts/aifactory audit.cronJob or audit.rbac.create); "
                               "nothing was published, the previous reports are kept")
@@ -121,18 +121,22 @@ rules:
   AIF203  a subject beyond the allow list can get/list/watch the credentials Secret (RBAC)
   AIF204  no aifactory.dev/owner, or an owner not marked as a service account (a person's login)
   AIF205  the login is dead (read-only mode past its access token's expiry, or a refused refresh)
-          or expired and not written back (writeBack: idle agent or dead login)
-  AIF206  one credentials Secret mounted by two running pods
+          or expired and not written back (writeBack: idle agent or dead login); broker mode: the
+          broker's Lease and the access token it published (down: warning until that token expires)
+  AIF206  one credentials Secret mounted by two running pods (broker mode: the agents on the access
+          Secret hold nothing, the replicas of one broker are one holder)
 
 default --allow-subject (Kind:name, ServiceAccount:namespace:name, globs): """ + ", ".join(DEFAULT_ALLOW) + """,
 and the install's own write-back binding (a Role labelled app.kubernetes.io/component=credentials-writeback
-naming only that Secret).
+naming only that Secret) and broker binding (a Role labelled credentials-broker naming only its source
+Secret, access Secret and Lease).
 
 waivers (--waivers FILE): a YAML list of {rule, target, reason, expires}; target is a
 namespace/Kind/name glob ("team-a/Secret/claude-*", "*/ClusterRoleBinding/ops"); expired waivers stop
 waiving and are reported; waived findings are counted separately.
 
-Minimal RBAC: charts/aifactory with audit.rbac.create=true (get/list on the kinds above, cluster-wide).
+Minimal RBAC: charts/aifactory with audit.rbac.create=true (get/list on the kinds above, cluster-wide;
+broker installs also need get/list on leases in coordination.k8s.io).
 Without list on secrets the audit cannot see sharing, age, owners, expiry or Helm history (reported as notes).
 
 examples:

@@ -25,6 +25,7 @@ class Kube(Protocol):
     def list_deployments(self, namespace: Optional[str], selector: str = "") -> list: ...
     def get_deployment(self, namespace: str, name: str) -> Optional[dict]: ...
     def restart_deployment(self, namespace: str, name: str, stamp: str) -> dict: ...
+    def get_lease(self, namespace: str, name: str) -> Optional[dict]: ...
 
 
 def _explain(status: int, body: bytes, what: str) -> EvaluationError:
@@ -33,7 +34,8 @@ def _explain(status: int, body: bytes, what: str) -> EvaluationError:
     except (ValueError, AttributeError):
         message = ""
     fixes = {401: "your kubeconfig's credentials were refused; log in to the cluster again",
-             403: "your user may not do this; ask for get/list/patch on secrets and deployments in the namespace",
+             403: "your user may not do this; ask for get/list/patch on secrets and deployments in the namespace "
+                  "(and get on leases, for a broker install's status)",
              409: "a field is owned by another manager; rerun with --force if replacing it is intended",
              422: "the API server refused the object"}
     return EvaluationError(f"Kubernetes API: {what}: HTTP {status} {message[:300]}".rstrip()
@@ -107,6 +109,10 @@ class ApiKube:
 
     def get_deployment(self, namespace, name):
         return self._call(f"get Deployment {namespace}/{name}", "GET", _path("apps", "deployments", namespace, name),
+                          missing_ok=True)
+
+    def get_lease(self, namespace, name):
+        return self._call(f"get Lease {namespace}/{name}", "GET", _path("coordination.k8s.io", "leases", namespace, name),
                           missing_ok=True)
 
     def restart_deployment(self, namespace, name, stamp):

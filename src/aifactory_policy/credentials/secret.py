@@ -19,6 +19,7 @@ annotations:
 from __future__ import annotations
 
 import base64
+import re
 import time
 from typing import Optional
 
@@ -46,14 +47,22 @@ def rfc3339(ts: Optional[float] = None) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() if ts is None else ts))
 
 
+# Fractional seconds and offsets too: a Lease's renewTime is RFC 3339 with microseconds.
+_RFC3339 = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)", re.IGNORECASE)
+
+
 def parse_rfc3339(text: Optional[str]) -> Optional[float]:
-    if not text:
+    m = _RFC3339.fullmatch(text.strip()) if isinstance(text, str) else None
+    if not m:
         return None
     try:
         import calendar
-        return float(calendar.timegm(time.strptime(text.replace("+00:00", "Z"), "%Y-%m-%dT%H:%M:%SZ")))
+        seconds = float(calendar.timegm(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S")))
     except ValueError:
         return None
+    zone = m.group(3).upper()
+    offset = 0 if zone == "Z" else (1 if zone[0] == "+" else -1) * (int(zone[1:3]) * 3600 + int(zone[4:6]) * 60)
+    return seconds + float(m.group(2) or 0) - offset
 
 
 def manifest(name: str, namespace: str, key: str, login: Login, *, install: str, owner: str, fp: str,

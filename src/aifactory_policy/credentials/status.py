@@ -3,8 +3,9 @@ its scopes, whether the keyed fingerprint still matches, and the chart's mode. N
 
 Problems (exit 1): a Secret whose login Claude Code would refuse for Remote Control, a login shared
 by two installs, a fingerprint that changed without a recorded rotation, a workload whose Secret is
-missing, and a login that is dead: its refresh was refused (the write-back sidecar's trace), or its
-access token expired in a mode that cannot keep a refreshed one.
+missing, and a login that is dead: its refresh was refused (the write-back sidecar's or the broker's
+trace), its access token expired in a mode that cannot keep a refreshed one, or the access token
+a broker gave the agents expired. Warnings (exit 0): a broker that is down while that token works.
 
 Health, from what tests/test_token_lifecycle.py and test_token_holders.py measured with the real Claude Code:
 - readOnly / ownedCopy: working until the stored access token is within REFRESH_MARGIN_S of its
@@ -12,6 +13,9 @@ Health, from what tests/test_token_lifecycle.py and test_token_holders.py measur
 - writeBack: an expired stored access token alone means nothing (an idle agent refreshes on its next
   task); expired for longer than a refresh and a write-back take, with no write-back since, it is
   "expired, not written back": an idle agent, or a dead login if tasks ran (the sidecar log says).
+- broker: the broker's own state decides (broker.py): its Lease, the access Secret the agents
+  receive, and the source Secret's login-state. Down while the agents' token is valid is a warning
+  naming when they stop working; down with that token expired, or a refused refresh, is a problem.
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ import time
 from typing import Optional
 
 from ..findings import Finding, Report
+from . import broker
 from . import fingerprint as fpmod
 from . import secret as sec
 from .kube import Kube
@@ -73,7 +78,8 @@ def health(row: dict, now: float, written_back_at: Optional[float]) -> tuple[str
     return "healthy", None
 
 
-def describe(secret: dict, workloads: list, fp_key: Optional[bytes], preferred_key: str, now: float) -> dict:
+def describe(secret: dict, workloads: list, fp_key: Optional[bytes], preferred_key: str, now: float,
+             brokered: Optional[tuple] = None) -> dict:
     meta, ann = secret.get("metadata") or {}, sec.annotations(secret)
     ns, name = meta.get("namespace", ""), meta.get("name", "")
     key = _key_of(secret, preferred_key)
@@ -98,6 +104,8 @@ def describe(secret: dict, workloads: list, fp_key: Optional[bytes], preferred_k
         row["fingerprintMatch"] = "no fingerprint recorded (not made by aifactory-policy)"
     elif fpmod.same(recorded, live):
         row["fingerprintMatch"] = "match"
+    elif row["rotatedBy"] == broker.ROTATED_BY:
+        row["fingerprintMatch"] = f"refreshed by the credentials broker ({row['rotatedBy']} at {row['rotatedAt']})"
     elif row["rotatedBy"] and row["rotatedBy"] != sec.MANAGER:
         row["fingerprintMatch"] = f"refreshed in the pod (written back by {row['rotatedBy']} at {row['rotatedAt']})"
     else:
@@ -114,13 +122,36 @@ def describe(secret: dict, workloads: list, fp_key: Optional[bytes], preferred_k
         if any(w["mode"] in CANNOT_KEEP_A_REFRESH for w in row["workloads"]):
             row["note"] = (f"{row['mode']}: the pod cannot keep a refreshed login; it works until the stored access "
                            "token expires, then every task fails (measured). mode=writeBack keeps it working")
-    rotated_by_sidecar = row["rotatedBy"] and row["rotatedBy"] != sec.MANAGER
-    row["health"], problem = health(row, now, sec.parse_rfc3339(row["rotatedAt"]) if rotated_by_sidecar else None)
+    row["warnings"] = []
+    if brokered:
+        problem = judge_broker(row, *brokered, ann, now)
+    else:
+        rotated_by_sidecar = row["rotatedBy"] and row["rotatedBy"] != sec.MANAGER
+        row["health"], problem = health(row, now, sec.parse_rfc3339(row["rotatedAt"]) if rotated_by_sidecar else None)
     if problem:
         problems.append(problem)
     row["problems"] = problems
     row["live_fp"] = live
     return row
+
+
+def broker_state(kube: Kube, install: broker.Install, key: str, now: float) -> tuple:
+    """(install, what its objects say): the Lease and the access Secret are read, never a token."""
+    ns = install.namespace
+    return install, {"deployment": install.deployment, "brokers": install.brokers, "agents": install.agents,
+                     "lease": broker.lease_state(ns, install.lease, kube.get_lease(ns, install.lease), now),
+                     "access": broker.access_state(install.access, kube.get_secret(ns, install.access),
+                                                   install.key or key, now)}
+
+
+def judge_broker(row: dict, install: broker.Install, state: dict, source_annotations: dict,
+                 now: float) -> Optional[str]:
+    """The broker's health into the row (health, warnings); returns the problem, if any."""
+    row["broker"] = state
+    row["health"], problem, warning = broker.health(install, source_annotations, state["lease"], state["access"], now)
+    if warning:
+        row["warnings"].append(warning)
+    return problem
 
 
 def collect(kube: Kube, namespace: Optional[str], key_file: Optional[str], preferred_key: str,
@@ -138,7 +169,9 @@ def collect(kube: Kube, namespace: Optional[str], key_file: Optional[str], prefe
             keys[ns] = fingerprint_key(kube, ns, key_file, create=False)
         users = [d for d in deployments if (d.get("metadata") or {}).get("namespace", ns) == ns
                  and template_annotations(d).get(CREDENTIALS_SECRET) == s["metadata"]["name"]]
-        rows.append(describe(s, users, keys[ns], preferred_key, now))
+        brokers = broker.installs(users, ns)
+        brokered = broker_state(kube, brokers[0], preferred_key, now) if brokers else None
+        rows.append(describe(s, users, keys[ns], preferred_key, now, brokered))
     seen: dict = {}
     for row in rows:
         if row["live_fp"]:
@@ -149,21 +182,30 @@ def collect(kube: Kube, namespace: Optional[str], key_file: Optional[str], prefe
                 others = ", ".join(f"{o['namespace']}/{o['secret']}" for o in same if o is not r)
                 r["problems"].append(f"the same login is in {others}: two holders of one token family")
     names = {(r["namespace"], r["secret"]) for r in rows}
+    unmanaged: dict = {}  # (namespace, Secret) -> the workloads using it: one row per Secret
     for d in deployments:
         ann = template_annotations(d)
         ns = (d.get("metadata") or {}).get("namespace") or namespace
         ref = ann.get(CREDENTIALS_SECRET)
         if ref and (ns, ref) not in names and (install is None or
                                               (d["metadata"].get("labels") or {}).get("app.kubernetes.io/instance") == install):
-            existing = kube.get_secret(ns, ref)
-            row = {"install": (d["metadata"].get("labels") or {}).get("app.kubernetes.io/instance"), "namespace": ns,
-                   "secret": ref, "mode": ann.get(CREDENTIALS_MODE, "readOnly"),
-                   "workloads": [{"deployment": d["metadata"]["name"], "mode": ann.get(CREDENTIALS_MODE, "readOnly")}],
-                   "problems": [f"Secret {ns}/{ref} is missing" if existing is None else
-                                f"Secret {ns}/{ref} was not made by aifactory-policy (no {sec.SELECTOR} label): "
-                                "no owner, age or fingerprint recorded; recreate it with `credentials rotate --force`"],
-                   "live_fp": None}
-            rows.append(row)
+            unmanaged.setdefault((ns, ref), []).append(d)
+    for (ns, ref), users in unmanaged.items():
+        existing = kube.get_secret(ns, ref)
+        workloads = [{"deployment": d["metadata"]["name"],
+                      "mode": template_annotations(d).get(CREDENTIALS_MODE, "readOnly")} for d in users]
+        row = {"install": (users[0]["metadata"].get("labels") or {}).get("app.kubernetes.io/instance"), "namespace": ns,
+               "secret": ref, "mode": ", ".join(sorted({w["mode"] for w in workloads})), "workloads": workloads,
+               "problems": [f"Secret {ns}/{ref} is missing" if existing is None else
+                            f"Secret {ns}/{ref} was not made by aifactory-policy (no {sec.SELECTOR} label): "
+                            "no owner, age or fingerprint recorded; recreate it with `credentials rotate --force`"],
+               "warnings": [], "live_fp": None}
+        brokers = broker.installs(users, ns)
+        if brokers:  # the agents run on what the broker published, whatever happened to the Secret
+            problem = judge_broker(row, *broker_state(kube, brokers[0], preferred_key, now), sec.annotations(existing),
+                                   now)
+            row["problems"] += [problem] if problem else []
+        rows.append(row)
     return rows
 
 
@@ -183,11 +225,15 @@ def render_text(rows: list) -> str:
             lines.append(f"  token family:  {fam}")
             if r.get("expiresAt"):
                 left = r["expiresInSeconds"]
-                when = f"in {age(left)}" if left > 0 else f"EXPIRED {age(left)} ago (Claude Code refreshes it on use; only writeBack keeps the new pair)"
+                when = f"in {age(left)}" if left > 0 else f"EXPIRED {age(left)} ago " + (
+                    "(the broker refreshes it ahead of its expiry: see its health below)" if r.get("broker") else
+                    "(Claude Code refreshes it on use; only writeBack keeps the new pair)")
                 lines.append(f"  access token:  expires {r['expiresAt']} ({when})")
                 lines.append(f"  scopes:        {' '.join(r['scopes'])} (full-scope: Remote Control accepts it)")
             lines.append(f"  fingerprint:   {r.get('fingerprint')}: {r.get('fingerprintMatch')}")
         lines.append(f"  mode:          {r['mode']}" + "".join(f"  deployment/{w['deployment']}" for w in r.get("workloads", [])))
+        if r.get("broker"):
+            lines += broker_lines(r)
         if r.get("health"):
             lines.append(f"  health:        {r['health']}" + (
                 " (an idle agent, or a dead login if tasks ran since: see the write-back sidecar's log)"
@@ -196,18 +242,42 @@ def render_text(rows: list) -> str:
             lines.append(f"  note:          {r['note']}")
         for p in r["problems"]:
             lines.append(f"  PROBLEM:       {p}")
+        for w in r.get("warnings", []):
+            lines.append(f"  WARNING:       {w}")
     return "\n".join(lines) + "\n"
+
+
+def broker_lines(r: dict) -> list:
+    """The broker's state: its Lease, the agents' access token, the source Secret's login-state."""
+    b, lease, acc = r["broker"], r["broker"]["lease"], r["broker"]["access"]
+    state = (f"up ({lease['reason']})" if lease["up"] else
+             f"DOWN{broker.since(lease)} ({lease['reason']})")
+    lines = [f"  broker:        deployment/{b['deployment']} {state}"]
+    if not acc["found"]:
+        token = f"Secret {acc['secret']} does not exist"
+    elif acc.get("accessExpiresAt") is None:
+        token = f"nothing published yet in Secret {acc['secret']}"
+    else:
+        left = acc["accessExpiresInSeconds"]
+        when = f"(in {age(left)})" if left > 0 else f"(EXPIRED {age(left)} ago)"
+        published = f", published {acc['publishedAt']}" if acc.get("publishedAt") else ""
+        token = f"expires {acc['accessExpiresAt']} {when}{published} in Secret {acc['secret']}"
+    lines.append(f"  agents' token: {token}")
+    if r.get("loginState"):
+        lines.append(f"  login state:   {r['loginState']} at {r.get('loginStateAt') or '?'}")
+    return lines
 
 
 def run(kube: Kube, namespace: Optional[str], key_file: Optional[str], preferred_key: str,
         install: Optional[str] = None) -> Report:
     """The rows as the report's "installs" (json) and its text; every problem is an error finding
-    (exit 1)."""
+    (exit 1), every warning (a broker down while the agents' token still works) a warning finding."""
     rows = collect(kube, namespace, key_file, preferred_key, install)
     for r in rows:
         r.pop("live_fp", None)
-    findings = [Finding(rule="credentials", severity="error", message=p, title="Credentials status problem",
+    findings = [Finding(rule="credentials", severity=severity, message=m, title="Credentials status problem",
                         resource=f"Secret/{r['namespace']}/{r['secret']}")
-                for r in rows for p in r["problems"]]
+                for r in rows for severity, key in (("error", "problems"), ("warning", "warnings"))
+                for m in r.get(key, [])]
     return Report(command="credentials status", findings=findings, body=render_text(rows),
                   details={"installs": rows})
