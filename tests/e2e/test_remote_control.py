@@ -191,7 +191,7 @@ def test_the_same_manifest_without_helm_leaves_a_failed_mount_event(cluster, rel
     rel = release(secret=None)
     rendered = subprocess.run(
         [str(CHART.parents[1] / "bin" / "helm3"), "template", "aifactory", str(CHART), "-n", rel.namespace,
-         *rel.image_args(), "--set", "remoteControl.enabled=true", "--set", f"remoteControl.credentialsSecretName={SECRET}",
+         *rel.image_args(), "--set", "remoteControl.enabled=true", "--set", f"remoteControl.credentialsSecretName={SECRET}", "--set", "remoteControl.mode=readOnly",
          "--set", "tests.enabled=false"], capture_output=True, text=True, timeout=60, check=True).stdout
     cluster.kubectl("apply", "-n", rel.namespace, "-f", "-", input=rendered)
     deadline = time.monotonic() + 90

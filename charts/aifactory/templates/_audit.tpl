@@ -13,6 +13,10 @@ Shared by the audit ClusterRole (audit.rbac.create) and the CronJob's own (audit
 - apiGroups: ["rbac.authorization.k8s.io"]
   resources: ["roles", "rolebindings", "clusterroles", "clusterrolebindings"]
   verbs: ["get", "list"]
+# Broker installs: whether the broker holds its Lease (the audit's broker health).
+- apiGroups: ["coordination.k8s.io"]
+  resources: ["leases"]
+  verbs: ["get", "list"]
 {{- end }}
 
 {{- define "aifactory.auditCronJobName" -}}
