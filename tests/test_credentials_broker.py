@@ -350,3 +350,47 @@ def test_broker_down_longer_than_an_access_token_lives(rig):
     assert agent.task().code == 0
     assert_never_presented_twice(rig)
     back.stop()
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def scrape(port: int) -> dict[str, float]:
+    import urllib.request
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+            if line.startswith("aifactory_broker_")}
+
+
+@pytest.mark.parametrize("endpoint", [SINGLE_USE], indirect=True)
+def test_metrics_say_what_the_broker_did(rig):
+    """The broker's Prometheus endpoint (the official client) after one refresh and one refusal; the
+    login's end stays absent: Claude Code 2.1.330 and 2.1.332 stored no refreshTokenExpiresAt
+    (measured with the fake returning refresh_token_expires_in), and the broker never guesses it."""
+    due_login(rig, "metrics", 30)
+    port = free_port()
+    broker = rig.broker("metrics", "--metrics-port", str(port))
+    wait_until(lambda: len(rig.endpoint.refreshes()) == 1, 20, "the refresh")
+    # Several gauges move per refresh: wait for the last of them (the next pass sets the expiry).
+    got = wait_until(lambda: (m := scrape(port)).get("aifactory_broker_access_token_expiry_timestamp_seconds", 0)
+                     > time.time() + 3000 and m.get("aifactory_broker_last_refresh_success") == 1 and m, 10,
+                     "the metrics after the refresh")
+    assert got["aifactory_broker_leader"] == 1 and got['aifactory_broker_refreshes_total{result="issued"}'] == 1
+    assert got["aifactory_broker_last_refresh_success"] == 1 and got["aifactory_broker_login_refused"] == 0
+    assert got["aifactory_broker_access_token_expiry_timestamp_seconds"] > time.time() + 3000
+    assert got["aifactory_broker_source_secret_present"] == 1
+    assert got["aifactory_broker_last_publish_timestamp_seconds"] > time.time() - 30
+    assert not any(k.startswith("aifactory_broker_login_end") for k in got), "an unknown end must be absent, not 0"
+    # The fake refuses the next refresh (its family revoked): the gauge pages.
+    rig.endpoint.authority.families["f1"].revoked = True
+    stored = rig.source_login()
+    stored["claudeAiOauth"]["expiresAt"] = int((time.time() + 30) * 1000)
+    rig.kube.store.secret(SOURCE, {KEY: json.dumps(stored)})
+    wait_until(lambda: scrape(port).get("aifactory_broker_login_refused") == 1, 20, "login_refused = 1")
+    assert scrape(port)['aifactory_broker_refreshes_total{result="refused"}'] == 1
+    assert "sk-ant" not in json.dumps(scrape(port))
+    broker.stop()

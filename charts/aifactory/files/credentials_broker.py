@@ -38,6 +38,7 @@ from typing import Optional
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import credentials_writeback as wb  # noqa: E402  (beside this file in the ConfigMap)
+from broker_metrics import Metrics  # noqa: E402
 
 wb.LOG_NAME = "credentials-broker"
 log = wb.log
@@ -227,8 +228,9 @@ class PrivateHome:
 
 class Broker:
     def __init__(self, args: argparse.Namespace, source: wb.SecretClient, access: wb.SecretClient,
-                 lease: Lease, home: PrivateHome, stop: wb.StopSignal):
+                 lease: Lease, home: PrivateHome, stop: wb.StopSignal, metrics: Optional[Metrics] = None):
         self.args, self.source, self.access, self.lease, self.home, self.stop = args, source, access, lease, home, stop
+        self.metrics = metrics or Metrics(0, log)
         self.login: Optional[Held] = None        # the pair this broker holds and serves
         self.source_obj: dict = {}
         self.published: Optional[bytes] = None
@@ -254,8 +256,10 @@ class Broker:
                          "pair could be kept nowhere); agents keep the access token they hold until it expires. "
                          "Recreate it with `aifactory-policy credentials create-secret` (or rotate)")
                 self.source_obj = {}
+                self.metrics.source(False)
                 return
             raise
+        self.metrics.source(True)
         in_secret, why = held(wb.secret_value(self.source_obj, self.args.key))
         private, _ = held(self.home.read())
         spent = self.spent_ids()
@@ -338,6 +342,7 @@ class Broker:
             PUBLISHED_AT: time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + f".{now_ms() % 1000:03d}Z"}},
             "data": {self.args.key: base64.b64encode(data).decode("ascii")}})
         self.published = data
+        self.metrics.published(time.time())
         self.say(f"published the access token to {self.args.access_secret} (expires {wb.expiry_text(self.login.expires_at)})")
 
     # -- refreshing --------------------------------------------------------------------------
@@ -382,6 +387,7 @@ class Broker:
             self.persist(new, predecessor=old)
             self.publish()
             log(f"refreshed in {time.monotonic() - started:.3f}s: {old.describe()} -> {new.describe()}")
+            self.metrics.refresh("issued", time.time())
         try:
             _, err = proc.communicate(timeout=max(1.0, self.args.claude_timeout - (time.monotonic() - started)))
         except subprocess.TimeoutExpired:
@@ -393,6 +399,7 @@ class Broker:
         after = self.home.read()
         if wb.refused_by_server(after):
             self.refused_for = spent_id(old.refresh_token)
+            self.metrics.refresh("refused", time.time())
             self.home.add_spent([spent_id(old.refresh_token)])
             self.home.store(old.raw)
             try:
@@ -406,6 +413,7 @@ class Broker:
         # No new pair and no refusal (the token endpoint unreachable, Claude Code killed): the old pair
         # goes back as it was and the refresh is tried again after a pause.
         self.home.store(old.raw)
+        self.metrics.refresh("no-pair", time.time())
         self.say(f"refresh made no new pair (claude exit {proc.returncode}: "
                  f"{redact(err.decode('utf-8', 'replace'))[-300:].strip() or 'no message'}); retrying")
         self.stop.wait(self.args.retry_seconds)
@@ -415,6 +423,7 @@ class Broker:
         if not self.lease.try_hold():
             # A standby keeps nothing in memory: on taking over it starts from the Secret.
             self.login, self.published = None, None
+            self.metrics.held(False, None, None)
             self.say(f"standing by: lease {self.args.lease} is held by another replica")
             return
         self.reconcile()
@@ -423,6 +432,9 @@ class Broker:
         # refresh that ends within the margin can never overlap another replica's.
         if self.due() and self.lease.fresh(self.args.claude_timeout + 2):
             self.refresh()
+        if self.login is not None:
+            ends = self.login.oauth.get("refreshTokenExpiresAt")
+            self.metrics.held(True, self.login.expires_at, ends if isinstance(ends, int) else None)
 
 
 def run(args: argparse.Namespace, stop: wb.StopSignal) -> int:
@@ -435,7 +447,8 @@ def run(args: argparse.Namespace, stop: wb.StopSignal) -> int:
         return wb.SecretClient(server, args.namespace, name, args.token_file, ca, field_manager=FIELD_MANAGER, **kw)
     lease = Lease(client(args.lease, api="/apis/coordination.k8s.io/v1", resource="leases"), args.identity,
                   args.lease_seconds)
-    broker = Broker(args, client(args.secret), client(args.access_secret), lease, PrivateHome(args.home), stop)
+    broker = Broker(args, client(args.secret), client(args.access_secret), lease, PrivateHome(args.home), stop,
+                    Metrics(args.metrics_port, log))
     log(f"broker {args.identity}: Secret {args.namespace}/{args.secret} key {args.key!r} -> access Secret "
         f"{args.access_secret}; refresh {args.lead_seconds}s before expiry; lease {args.lease}")
     failures = 0
@@ -479,6 +492,7 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     p.add_argument("--ca-file", help="CA bundle of the API server (default: ca.crt beside --token-file)")
     p.add_argument("--api-server", help="API server URL (default: from KUBERNETES_SERVICE_HOST/PORT)")
     p.add_argument("--max-backoff", type=float, default=30.0, help="longest wait after API errors, seconds")
+    p.add_argument("--metrics-port", type=int, default=0, help="serve Prometheus metrics on this port (0: off)")
     p.add_argument("--once", action="store_true", help="one pass, then exit")
     args = p.parse_args(argv)
     for name in ("interval", "lease_seconds", "claude_timeout"):

@@ -82,3 +82,52 @@ Its startupProbe holds the agent back until the first login is there.
             - key: ca.crt
               path: ca.crt
 {{- end }}
+
+{{/* aifactory.brokerMetricsName: the broker's metrics Service, ServiceMonitor and PrometheusRule. */}}
+{{- define "aifactory.brokerMetricsName" -}}
+{{- printf "%s-credentials-broker-metrics" (include "aifactory.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+aifactory.brokerAlertGroups: the PrometheusRule's `groups` (tests/test_broker_alerts.py runs them
+through the real `promtool test rules`). Selected by this release's metrics Service.
+What each alert means and what to do: docs/credentials.md, "Alerts".
+*/}}
+{{- define "aifactory.brokerAlertGroups" -}}
+{{- $m := .Values.remoteControl.broker.metrics.prometheusRule -}}
+{{- $sel := printf "namespace=%q, service=%q" .Release.Namespace (include "aifactory.brokerMetricsName" .) -}}
+groups:
+  - name: aifactory-claude-login
+    rules:
+      - alert: AIFactoryClaudeLoginEndsSoon
+        expr: (max by (namespace, service) (aifactory_broker_login_end_timestamp_seconds{ {{- $sel -}} }) - time()) < {{ mul $m.loginEndsWithinDays 86400 }}
+        for: 10m
+        labels:
+          severity: warning
+        annotations:
+          summary: "The Claude Code login of {{ .Release.Namespace }}/{{ .Release.Name }} ends within {{ $m.loginEndsWithinDays }} days"
+          description: "A login ends about 30 days after `claude auth login`, whatever refreshes happen. Log in again for this install (aifactory-policy credentials login --install {{ .Release.Name }} -n {{ .Release.Namespace }}), then aifactory-policy credentials rotate: the broker adopts the new login at once (docs/credentials.md, section Alerts)."
+      - alert: AIFactoryClaudeRefreshRefused
+        expr: max by (namespace, service) (aifactory_broker_login_refused{ {{- $sel -}} }) == 1
+        labels:
+          severity: critical
+        annotations:
+          summary: "The token endpoint refused the refresh of {{ .Release.Namespace }}/{{ .Release.Name }}'s Claude Code login: it is dead"
+          description: "Agents work until the access token they hold expires. Log in again for this install and run aifactory-policy credentials rotate (the broker adopts the new login at once)."
+      - alert: AIFactoryClaudeAccessTokenNotRefreshed
+        expr: (max by (namespace, service) (aifactory_broker_access_token_expiry_timestamp_seconds{ {{- $sel -}} }) - time()) < {{ $m.accessTokenExpiresWithinSeconds }}
+        for: 2m
+        labels:
+          severity: critical
+        annotations:
+          summary: "The agents' access token of {{ .Release.Namespace }}/{{ .Release.Name }} expires within {{ $m.accessTokenExpiresWithinSeconds }} s and the broker has not refreshed it"
+          description: "The broker refreshes {{ .Values.remoteControl.broker.leadSeconds }} s before expiry. Read its log: kubectl -n {{ .Release.Namespace }} logs deploy/{{ include "aifactory.brokerName" . }}; aifactory-policy credentials status -n {{ .Release.Namespace }}."
+      - alert: AIFactoryClaudeBrokerDown
+        expr: (sum by (namespace, service) (up{ {{- $sel -}} }) == 0) or (sum by (namespace, service) (aifactory_broker_leader{ {{- $sel -}} }) < 1)
+        for: 5m
+        labels:
+          severity: critical
+        annotations:
+          summary: "No credentials broker of {{ .Release.Namespace }}/{{ .Release.Name }} holds the Lease"
+          description: "Agents keep working until the access token they hold expires (aifactory_broker_access_token_expiry_timestamp_seconds; aifactory-policy credentials status says when). kubectl -n {{ .Release.Namespace }} rollout status deploy/{{ include "aifactory.brokerName" . }}."
+{{- end }}
