@@ -77,7 +77,7 @@ def python_material(cm: dict) -> str:
 def chart_copy(source: dict) -> str:
     env = source["remote_control_env"]
     doc = {"_generated": "from policies/claude_code.json by ci/rule_data.py: edit the source, then run it",
-           **{k: env[k] for k in ("refuses", "base_url", "scrubbed_tokens", "second_holders")}}
+           **{k: env[k] for k in ("refuses", "refuses_access_only", "base_url", "scrubbed_tokens", "second_holders")}}
     return json.dumps(doc, indent=1) + "\n"
 
 
@@ -94,6 +94,7 @@ def admission_policy(source: dict, current: str) -> str:
     between each pair of markers; a BEGIN line saying MATERIAL_ONLY gets the pattern only."""
     env = source["remote_control_env"]
     lists = {"refusingEnv": [r["name"] for r in env["refuses"]],
+             "accessOnlyRefusingEnv": [r["name"] for r in env["refuses_access_only"]],
              "secondHolderEnv": [h["name"] for h in env["second_holders"]],
              "scrubbedTokenEnv": [s["name"] for s in env["scrubbed_tokens"]],
              "allowedBaseUrls": env["base_url"]["allowed"]}

@@ -107,3 +107,31 @@ def test_unlisted_variables_do_not_stop_remote_control(measured, name):
     else:
         # with nothing else set, this fake stops Remote Control at its feature flags, as with no variable
         assert code == 1 and FEATURE_FLAGS_UNREACHABLE in err, (code, err[:400])
+
+
+@pytest.fixture(scope="module")
+def measured_access_only(claude_cli, tmp_path_factory) -> dict:
+    """The broker-mode agent's case: a login with no refreshToken (what the receiver writes), each
+    `refuses_access_only` variable set, and one run with none of them as the control."""
+    require_root()
+    base = tmp_path_factory.mktemp("claude-env-access-only")
+    endpoint = start_endpoint(base, throwaway_ca.make(base / "ca"), Switches())
+    out = {}
+    try:
+        for name in [r["name"] for r in KNOWN["refuses_access_only"]] + ["(none)"]:
+            seed = login(f"access-only-{name.strip('()')}", 3600)
+            endpoint.authority.enroll(seed)
+            seed["claudeAiOauth"].pop("refreshToken")
+            home = ClaudeHome(claude_cli, endpoint, base / name.strip("()")).seed(seed)
+            out[name] = _remote_control(home, "AIFACTORY_UNUSED" if name == "(none)" else name, "1")
+    finally:
+        endpoint.server.stop()
+    return out
+
+
+@pytest.mark.parametrize("entry", KNOWN["refuses_access_only"], ids=lambda e: e["name"])
+def test_with_an_access_only_login_these_stop_remote_control(measured_access_only, entry):
+    code, err, bridged = measured_access_only[entry["name"]]
+    assert code == 1 and entry["says"] in err and not bridged, (code, err[:400])
+    control_code, control_err, _ = measured_access_only["(none)"]
+    assert entry["says"] not in control_err and "Remote Control requires a full-scope" not in control_err, control_err[:400]

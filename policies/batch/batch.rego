@@ -32,7 +32,7 @@ document_findings contains f if {
 
 # The per-document findings, and which documents are workloads holding the Claude credentials:
 # every cross-document rule starts from such a holder (AIF005 from its credentials Secrets, AIF006
-# and AIF007 from holds_credentials), so a caller that evaluates the cross-document rules apart
+# AIF007 and AIF008 from holds_credentials), so a caller that evaluates the cross-document rules apart
 # (scan) gives them those workloads beside the Roles, bindings and autoscalers, and that evaluation
 # grows with the holders, not with every workload of a folder.
 document_evaluation := {"findings": document_findings, "cross_holders": cross_holders}

@@ -31,8 +31,8 @@ BATCH_DOCUMENTS = 2000           # and documents per `opa eval` (OPA's memory gr
 CROSS_JOIN_KINDS = frozenset({"HorizontalPodAutoscaler", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"})
 
 # What the cross-document rules (cross_document := true) read from the combined input: workloads
-# (lib/workloads template_keys) for AIF005/AIF006/AIF007, autoscalers (AIF006), Roles, ClusterRoles
-# and their bindings (AIF007). A document whose content is a list is flattened by
+# (lib/workloads template_keys) for AIF005-AIF008, autoscalers (AIF006), Roles, ClusterRoles
+# and their bindings (AIF007, AIF008). A document whose content is a list is flattened by
 # workloads.combined_documents, so it is kept too.
 CROSS_KINDS = frozenset({"Pod", "PodTemplate", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
                          "ReplicationController", "Job", "CronJob", "HorizontalPodAutoscaler",

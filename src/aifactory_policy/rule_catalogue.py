@@ -125,14 +125,18 @@ CATALOGUE = {'AIF001': {'id': 'AIF001',
                            'credentials mount or aifactory.dev/credentials-secret annotation): replicas > 1, '
                            'a Deployment strategy that is not Recreate (unset means RollingUpdate), a '
                            'StatefulSet or DaemonSet holding them, and (cross-document, conftest --combine) '
-                           'a HorizontalPodAutoscaler targeting such a workload.',
+                           'a HorizontalPodAutoscaler targeting such a workload. Broker mode: its agents '
+                           '(aifactory.dev/credentials-mode: broker) hold an access token only and are no '
+                           'holders unless they refer to the source Secret; the broker workload '
+                           '(aifactory.dev/credentials-broker: enabled) may run 2 replicas and roll, a Lease '
+                           'electing its one refresher.',
             'rationale': 'Refresh tokens are reported to be single-use and to rotate on every refresh; every '
                          'copy of a login is one token family and whichever holder refreshes first '
                          'invalidates the others. Two pods at once (replicas > 1, an autoscaler, a '
                          'RollingUpdate that briefly runs old and new pod together, one pod per node) are '
                          'two holders: the loser fails with 401 / invalid_grant.',
             'remediation': 'Run one pod: replicas: 1, strategy.type: Recreate on a Deployment, no '
-                           'autoscaler.',
+                           'autoscaler; or remoteControl.mode: broker, whose agents may scale freely.',
             'source': 'policies/rules/single_holder/policy.rego',
             'package': 'rules.single_holder',
             'folder': 'single_holder',
@@ -177,6 +181,32 @@ CATALOGUE = {'AIF001': {'id': 'AIF001',
                        'remediation': 'Bind the Role to another ServiceAccount, or restrict it to '
                                       'resourceNames: [<the credentials Secret>] with verbs get and patch '
                                       '(remoteControl.mode: writeBack renders that Role).'}]},
+ 'AIF008': {'id': 'AIF008',
+            'severity': 'error',
+            'short_title': 'Refresh token reachable from a broker-mode agent',
+            'title': 'Broker-mode agents cannot reach the refresh token',
+            'description': 'On agents of a broker-mode install (pod annotation '
+                           'aifactory.dev/credentials-mode: broker, not the broker itself): the source '
+                           'Secret (aifactory.dev/credentials-secret) mounted or projected into the pod, or '
+                           'read through env secretKeyRef or envFrom secretRef by any of its containers; an '
+                           'API token in the agent container (automountServiceAccountToken not false, or a '
+                           'projected serviceAccountToken volume mounted into it); and (cross-document, '
+                           "conftest --combine) a Role or ClusterRole bound to the agents' ServiceAccount "
+                           'that can get, list or watch that Secret.',
+            'rationale': 'In broker mode the agent holds an access token only, so a prompt that makes the '
+                         'agent print every file, variable and process it can read leaks nothing that '
+                         'outlives the access token. A path from the agent to the source Secret (a mount, an '
+                         'env reference, or an API token and a Role that reads it) hands the full-scope '
+                         'login, refresh token included, to whatever the agent is asked to run, for the '
+                         'whole life of the login family.',
+            'remediation': 'Remove the reference; the broker alone reads the source Secret, through its own '
+                           'ServiceAccount. Keep automountServiceAccountToken: false and mount the '
+                           "receiver's token in the credentials-receiver container only.",
+            'source': 'policies/rules/broker_isolation/policy.rego',
+            'package': 'rules.broker_isolation',
+            'folder': 'broker_isolation',
+            'readme': 'policies/rules/broker_isolation/README.md',
+            'parts': []},
  'AIF201': {'id': 'AIF201',
             'severity': 'error',
             'short_title': 'The same login in two Secrets',

@@ -186,6 +186,13 @@ stops Remote Control, shadows the credentials file with a literal token, or hold
 {{- $errors = append $errors (printf "ERROR: agent.extraEnv[%d] sets %s, which stops Remote Control: Claude Code refuses to start it (\"%s\"). Remove it when remoteControl.enabled=true." $i $name $r.says) -}}
 {{- end -}}
 {{- end -}}
+{{- if eq $.Values.remoteControl.mode "broker" -}}
+{{- range $r := $known.refuses_access_only -}}
+{{- if eq $name $r.name -}}
+{{- $errors = append $errors (printf "ERROR: agent.extraEnv[%d] sets %s, which stops Remote Control in remoteControl.mode=broker: with an access-token-only login Claude Code refuses to start it (\"%s\", measured). Remove it." $i $name $r.says) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- if and (eq $name $known.base_url.name) (not (has (toString (get $e "value")) $known.base_url.allowed)) -}}
 {{- $errors = append $errors (printf "ERROR: agent.extraEnv[%d] sets %s to something other than https://api.anthropic.com, which stops Remote Control (\"%s\"). Remove it when remoteControl.enabled=true." $i $name $known.base_url.says) -}}
 {{- end -}}

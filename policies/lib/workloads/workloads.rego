@@ -229,6 +229,42 @@ holds_credentials(obj) if remote_control(obj)
 
 holds_credentials(obj) if pod_annotations(obj)["aifactory.dev/credentials-secret"] != ""
 
+# broker(obj): the credentials broker's workload (remoteControl.mode: broker), the one holder of the login.
+broker(obj) if pod_annotations(obj)["aifactory.dev/credentials-broker"] == "enabled"
+
+# broker_agent(obj): an agent of a broker-mode install (it is meant to hold an access token only).
+broker_agent(obj) if {
+	pod_annotations(obj)["aifactory.dev/credentials-mode"] == "broker"
+	not broker(obj)
+}
+
+# source_secret_refs(obj): every place the pod refers to the install's source Secret (named in the
+# aifactory.dev/credentials-secret annotation): volumes, env secretKeyRef, envFrom secretRef.
+source_secret_refs(obj) := {r |
+	name := pod_annotations(obj)["aifactory.dev/credentials-secret"]
+	some r in secret_refs(obj, name)
+}
+
+secret_refs(obj, name) := ({[v.path, "a volume"] |
+	some v in volumes(obj)
+	name in secret_names(v.volume)
+} | {[sprintf("%s.env[%d].valueFrom.secretKeyRef", [c.path, i]), "an env secretKeyRef"] |
+	some c in containers(obj)
+	some i, e in object.get(c.container, "env", [])
+	e.valueFrom.secretKeyRef.name == name
+}) | {[sprintf("%s.envFrom[%d].secretRef", [c.path, i]), "an envFrom secretRef"] |
+	some c in containers(obj)
+	some i, e in object.get(c.container, "envFrom", [])
+	e.secretRef.name == name
+}
+
+# access_only_agent(obj): a broker-mode agent that refers to the source Secret nowhere, so it holds
+# no refresh token (AIF008 flags one that does).
+access_only_agent(obj) if {
+	broker_agent(obj)
+	count(source_secret_refs(obj)) == 0
+}
+
 # part_of_chart(obj): an object of this chart (label app.kubernetes.io/part-of: aifactory on it or,
 # for a workload, on its pod template).
 part_of_chart(obj) if obj.metadata.labels["app.kubernetes.io/part-of"] == "aifactory"

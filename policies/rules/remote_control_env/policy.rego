@@ -34,6 +34,9 @@ token_vars := {t.name | some t in known.scrubbed_tokens}
 
 refusal_says := {r.name: r.says | some r in known.refuses}
 
+# Only with an access-token-only login (broker mode's agents): measured to stop Remote Control there.
+access_only_refusal_says := {r.name: r.says | some r in known.refuses_access_only}
+
 second_holder_why := {h.name: h.why | some h in known.second_holders}
 
 env_entries contains [sprintf("%s.env[%d]", [c.path, i]), e] if {
@@ -57,6 +60,13 @@ deny contains finding(msg, path) if {
 	some [path, e] in env_entries
 	says := refusal_says[e.name]
 	msg := sprintf("%s sets %s on a Remote Control workload: Remote Control then fails with \"%s\"; remove it from this workload", [path, e.name, says])
+}
+
+deny contains finding(msg, path) if {
+	some [path, e] in env_entries
+	workloads.access_only_agent(input)
+	says := access_only_refusal_says[e.name]
+	msg := sprintf("%s sets %s on a broker-mode agent, which holds an access-token-only login: Remote Control then fails with \"%s\"; remove it from this workload", [path, e.name, says])
 }
 
 deny contains finding(msg, path) if {

@@ -5,6 +5,10 @@
 #   aifactory.dev/credentials-secret annotation): replicas > 1, a Deployment strategy that is not
 #   Recreate (unset means RollingUpdate), a StatefulSet or DaemonSet holding them, and
 #   (cross-document, conftest --combine) a HorizontalPodAutoscaler targeting such a workload.
+#   Broker mode: its agents (aifactory.dev/credentials-mode: broker) hold an access token only
+#   and are no holders unless they refer to the source Secret; the broker workload
+#   (aifactory.dev/credentials-broker: enabled) may run 2 replicas and roll, a Lease electing
+#   its one refresher.
 # custom:
 #   id: AIF006
 #   severity: error
@@ -16,7 +20,8 @@
 #     new pod together, one pod per node) are two holders: the loser fails with 401 /
 #     invalid_grant.
 #   remediation: >-
-#     Run one pod: replicas: 1, strategy.type: Recreate on a Deployment, no autoscaler.
+#     Run one pod: replicas: 1, strategy.type: Recreate on a Deployment, no autoscaler; or
+#     remoteControl.mode: broker, whose agents may scale freely.
 package rules.single_holder
 
 import data.lib.finding
@@ -29,7 +34,26 @@ reason := "refresh tokens are reported to be single-use and to rotate, so a seco
 
 holder if {
 	workloads.is_workload(input)
-	workloads.holds_credentials(input)
+	holds_refresh_token(input)
+	not workloads.broker(input)
+}
+
+# A broker-mode agent that refers to the source Secret nowhere holds an access token only.
+holds_refresh_token(obj) if {
+	workloads.holds_credentials(obj)
+	not workloads.access_only_agent(obj)
+}
+
+# The broker: one refresher by its Lease; a standby beside it is the most the chart runs.
+deny contains result if {
+	workloads.is_workload(input)
+	workloads.broker(input)
+	input.kind in {"Deployment", "ReplicaSet", "StatefulSet", "ReplicationController"}
+	input.spec.replicas > 2
+	result := finding.make(rego.metadata.chain(), {
+		"msg": sprintf("spec.replicas is %d on %s, the credentials broker: set remoteControl.broker.replicas to 1 or 2 (one refresher elected by its Lease, one standby; every replica can read the login)", [input.spec.replicas, workloads.describe(input)]),
+		"path": "spec.replicas",
+	})
 }
 
 deny contains result if {
@@ -78,7 +102,7 @@ deny contains result if {
 	w.doc.kind == ref.kind
 	w.doc.metadata.name == ref.name
 	workloads.namespace(w.doc) == workloads.namespace(hpa.doc)
-	workloads.holds_credentials(w.doc)
+	holds_refresh_token(w.doc)
 	result := finding.make(rego.metadata.chain(), {
 		"msg": sprintf("%s (in %s) scales %s (in %s), which holds the Claude credentials: remove the autoscaler and keep replicas: 1 (%s)", [workloads.describe(hpa.doc), hpa.file, workloads.describe(w.doc), w.file, reason]),
 		"path": "spec.scaleTargetRef",

@@ -59,6 +59,7 @@ writable_credentials contains m if {
 	not dm.mount.readOnly == true
 	not file_mounted(dm.container, dm.clean_path)
 	workloads.holds_credentials(input)
+	not workloads.access_only_agent(input) # its file is the receiver's, on a read-only mount
 	m := object.filter(dm, {"container", "mount", "mount_path", "path"})
 }
 
