@@ -289,3 +289,17 @@ def test_no_host_aliases_or_ca_unless_asked(helm):
     out = render(helm, *RC)
     assert "hostAliases" not in out.pod_spec
     assert "NODE_EXTRA_CA_CERTS" not in str(out.docs) and "extra-ca-certs" not in str(out.docs)
+
+
+def test_no_selector_of_the_chart_matches_another_workloads_pods(helm):
+    """The agents' selector (name + instance, immutable) must not match the broker's pods: the portal
+    Service, the NetworkPolicy and `kubectl exec deploy/<release>` select by it."""
+    out = render(helm, *BROKER, "--set", "networkPolicy.enabled=true")
+    pods = {d["metadata"]["name"]: d["spec"]["template"]["metadata"]["labels"] for d in out.docs if d["kind"] == "Deployment"}
+    selectors = {f"{d['kind']}/{d['metadata']['name']}": (d["spec"]["selector"].get("matchLabels", d["spec"]["selector"])
+                                                         if d["kind"] != "NetworkPolicy" else d["spec"]["podSelector"]["matchLabels"])
+                 for d in out.docs if d["kind"] in ("Deployment", "Service", "NetworkPolicy") and d["spec"].get("selector") or d["kind"] == "NetworkPolicy"}
+    assert len(pods) == 2 and len(selectors) >= 4
+    for owner, selector in selectors.items():
+        matched = [name for name, labels in pods.items() if selector.items() <= labels.items()]
+        assert len(matched) == 1, (owner, selector, matched)

@@ -8,6 +8,13 @@
 {{- printf "%s-credentials-broker" (include "aifactory.fullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
+{{/* aifactory.brokerSelectorLabels: the broker pods' selector labels, disjoint from the agents' (whose
+selector, name + instance, must not match them: the portal Service and `kubectl exec deploy/` use it). */}}
+{{- define "aifactory.brokerSelectorLabels" -}}
+app.kubernetes.io/name: {{ printf "%s-credentials-broker" (include "aifactory.name" .) | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
 {{/* aifactory.accessSecretName: the Secret holding the access-token-only login the agents receive. */}}
 {{- define "aifactory.accessSecretName" -}}
 {{- printf "%s-claude-access" (include "aifactory.fullname" .) | trunc 63 | trimSuffix "-" }}
