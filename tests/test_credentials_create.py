@@ -14,6 +14,7 @@ import yaml
 from aifactory_policy.cli import main
 from aifactory_policy.commands import credentials as creds_cli
 from fake_kube_and_tools import NS, FakeKube, fake_claude, fake_security, prepend_path
+from chart_render import helm_template
 from fake_credentials import creds, other_refresh, FAKE_REFRESH, leaked
 
 ACCOUNT = {"accountUuid": "00000000-0000-4000-8000-000000000001",
@@ -83,9 +84,27 @@ def test_from_file_writes_secret_by_apply_with_labels_annotations_and_prints_sni
     assert [c[0] for c in kube.calls].count("apply_secret") == 2
     snippet = yaml.safe_load(r.out)
     assert snippet["remoteControl"] == {"enabled": True, "credentialsSecretName": "claude-remote-credentials",
-                                        "credentialsSecretKey": "credentials.json", "mode": "writeBack",
+                                        "credentialsSecretKey": "credentials.json", "mode": "broker",
                                         "claudeState": {"oauthAccount": ACCOUNT}}
     assert "applied Secret agents/claude-remote-credentials" in r.err
+
+
+@pytest.mark.parametrize("mode", ["broker", "writeBack", "ownedCopy", "readOnly"])
+def test_the_printed_snippet_is_values_the_real_chart_accepts(tmp_path, kube, run, mode):
+    """The snippet is what an operator pastes into `helm upgrade -f`: the real chart must render with it
+    (schema and guards), in the mode asked for, with the Secret it names."""
+    f = write_creds(tmp_path, creds())
+    (tmp_path / ".claude.json").write_text(json.dumps({"oauthAccount": ACCOUNT}))
+    r = run(*BASE, "--from-file", f, "--owner", f"system:serviceaccount:{NS}:aifactory", "--mode", mode)
+    assert r.code == 0, r.err
+    values = tmp_path / "values.yaml"
+    values.write_text(r.out)
+    rendered = helm_template("helm3", "-f", str(values), release="aifactory", namespace=NS)
+    assert rendered.returncode == 0, rendered.stderr
+    docs = [d for d in yaml.safe_load_all(rendered.stdout) if d]
+    brokers = [d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"].endswith("-credentials-broker")]
+    assert len(brokers) == (1 if mode == "broker" else 0)
+    assert "claude-remote-credentials" in rendered.stdout
 
 
 def test_nothing_written_to_disk_and_dry_run_writes_nothing(tmp_path, kube, run):

@@ -89,6 +89,23 @@ def receiver_writes(cluster, ns: str, pod: str) -> list[float]:
     return [float(m) for m in re.findall(r"; written ([0-9.]+)", logs)]
 
 
+def diagnosis(cluster, ns: str, release: str, fake, started: float, failed: list) -> str:
+    """What a failed run needs to be understood (CI shows only this): each failed task with its start and
+    end (seconds into the run), the refreshes as the fake saw them, and the broker's and receivers' logs."""
+    lines = [f"{len(failed)} task(s) failed: (pod, exit, output tail, started s, ended s)"]
+    lines += [repr(f) for f in failed]
+    lines.append("refreshes at the fake (s into the run, outcome): " + ", ".join(
+        f"{r['t'] - started:.1f} {r['outcome']}" for r in fake.refreshes()))
+    for selector, container in ((f"app.kubernetes.io/instance={release},app.kubernetes.io/component=credentials-broker",
+                                 "broker"),
+                                (f"app.kubernetes.io/instance={release},app.kubernetes.io/component=agent",
+                                 "credentials-receiver")):
+        logs = cluster.kubectl("logs", "-n", ns, "-l", selector, "-c", container, "--prefix", "--tail", "60",
+                               "--timestamps", check=False)
+        lines.append(f"--- {container} logs ---\n{logs.stdout[-6000:]}{logs.stderr[-500:]}")
+    return "\n".join(lines)
+
+
 def test_broker_three_agents_over_three_lifetimes_with_a_rollout_and_a_broker_restart(
         cluster, restricted_namespace, test_image, writeback_image, broker_image, tls, tmp_path):
     ns = restricted_namespace("broker")
@@ -111,8 +128,13 @@ def test_broker_three_agents_over_three_lifetimes_with_a_rollout_and_a_broker_re
     deployment = cluster.get("deployment", f"{release}-aifactory", ns)
     assert deployment["spec"]["strategy"]["type"] == "RollingUpdate"
 
-    results: list[tuple[str, int, str]] = []
+    results: list[tuple[str, int, str, float, float]] = []
     seen_pods: set[str] = set()
+
+    def timed_task(pod: str) -> tuple[str, int, str, float, float]:
+        t0 = time.time()
+        code, out = task(cluster, ns, pod)
+        return pod, code, out, t0 - started, time.time() - started
 
     def round_of_tasks() -> None:
         pods = agent_pods(cluster, ns, release)
@@ -120,7 +142,7 @@ def test_broker_three_agents_over_three_lifetimes_with_a_rollout_and_a_broker_re
         threads = []
         for pod in pods:
             for _ in range(2):       # two tasks at a time in each agent pod
-                t = threading.Thread(target=lambda p=pod: results.append((p, *task(cluster, ns, p))))
+                t = threading.Thread(target=lambda p=pod: results.append(timed_task(p)))
                 t.start()
                 threads.append(t)
         for t in threads:
@@ -139,8 +161,9 @@ def test_broker_three_agents_over_three_lifetimes_with_a_rollout_and_a_broker_re
         round_of_tasks()
     elapsed = time.time() - started
 
-    failed = [(p, code, out[-400:]) for p, code, out in results if code != 0 or REPLY_TEXT not in out]
-    assert not failed, failed
+    failed = [(p, code, out[-400:], round(t0), round(t1)) for p, code, out, t0, t1 in results
+              if code != 0 or REPLY_TEXT not in out]
+    assert not failed, diagnosis(cluster, ns, release, fake, started, failed)
     refreshes = fake.refreshes()
     presented = [r["refresh"] for r in refreshes]
     assert {r["outcome"] for r in refreshes} == {"issued"}, [(r["refresh"], r["outcome"]) for r in refreshes]

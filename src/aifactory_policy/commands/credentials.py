@@ -68,8 +68,9 @@ def _k8s(p: argparse.ArgumentParser) -> None:
 
 def _snippet_options(p: argparse.ArgumentParser) -> None:
     """Options of the commands that store a login and print the values snippet."""
-    p.add_argument("--mode", default="writeBack", choices=("readOnly", "ownedCopy", "writeBack"),
-                   help="remoteControl.mode for the printed snippet (default: writeBack)")
+    p.add_argument("--mode", default="broker", choices=("broker", "writeBack", "ownedCopy", "readOnly"),
+                   help="remoteControl.mode for the printed snippet (default: broker, the chart's default: only "
+                        "the broker holds the refresh token, the agents get access tokens)")
     p.add_argument("--dry-run", action="store_true", help="validate and check, write nothing")
 
 

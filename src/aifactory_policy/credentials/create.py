@@ -11,7 +11,7 @@ from .store import Target, preflight, store
 from .ui import say
 
 
-def values_snippet(t: Target, oauth_account: Optional[dict], mode: str = "writeBack") -> str:
+def values_snippet(t: Target, oauth_account: Optional[dict], mode: str = "broker") -> str:
     """The (non-secret) values that go with this Secret, oauthAccount included, as YAML."""
     import yaml
     rc = {"enabled": True, "credentialsSecretName": t.name, "credentialsSecretKey": t.key, "mode": mode}
