@@ -16,6 +16,14 @@ It emulates what is *reported* of the real server (docs/facts.md), each part a s
 - with `tool_sleep_s`, a conversation's first `/v1/messages` turn is a `Bash` tool use
   (`sleep N`), so one task spans that many seconds and two API calls.
 
+It is also the authorization server of `claude auth login`'s code-paste flow (the URL and the
+exchange as Claude Code 2.1.330 builds them, read from its binary and run against this fake):
+`GET /oauth/authorize` (claude.ai's short link `?<scope bits><code_challenge>`, or the full query
+with `code_challenge`, `state`, `redirect_uri`) stands for the person signing in: it answers the
+code the callback page would show, `<code>#<state>`; `POST /v1/oauth/token` with
+`grant_type: authorization_code` checks the code (single use), `redirect_uri` and the PKCE
+`code_verifier` (S256), and enrolls a new token family.
+
 Every request is recorded (method, host, path, status, outcome, and which token by a keyed
 fingerprint, never the token itself). Logins the fake should know are enrolled up front; an
 unknown refresh or access token is refused, as the real server would.
@@ -28,6 +36,7 @@ unknown refresh or access token is refused, as the real server would.
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import hmac
 import json
@@ -36,11 +45,14 @@ import ssl
 import sys
 import threading
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-HOSTS = ("platform.claude.com", "api.anthropic.com")
+HOSTS = ("platform.claude.com", "api.anthropic.com", "claude.ai", "claude.com")
 TOKEN_PATH = "/v1/oauth/token"
+AUTHORIZE_PATHS = ("/oauth/authorize", "/cai/oauth/authorize")   # claude.ai's short link, claude.com's full one
+MANUAL_REDIRECT_URI = "https://platform.claude.com/oauth/code/callback"   # the code-paste flow's redirect
 PROFILE_PATH = "/api/oauth/profile"
 MESSAGES_PATH = "/v1/messages"
 SCOPES = "user:inference user:profile user:sessions:claude_code"
@@ -79,6 +91,7 @@ class Authority:
         self.by_access: dict[str, _Family] = {}
         self.records: list[dict] = []
         self.on_record = None  # optional callback (the CLI appends records to a file)
+        self.codes: dict[str, dict] = {}   # authorization code -> {challenge, redirect_uri, used}
 
     def fingerprint(self, token: str) -> str:
         """A keyed digest that names a token in the record without revealing it."""
@@ -132,6 +145,47 @@ class Authority:
                 body["refresh_token_expires_in"] = max(0, int(family.ends_at - time.time()))
             return 200, body, "issued", family.id
 
+    def authorize(self, challenge: str, redirect_uri: str, state: str) -> str:
+        """The person signed in: a single-use code for this PKCE challenge, as `<code>#<state>`."""
+        code = f"fake-code-{secrets.token_urlsafe(18)}"
+        with self.lock:
+            self.codes[code] = {"challenge": challenge, "redirect_uri": redirect_uri, "used": False}
+        return f"{code}#{state or secrets.token_urlsafe(12)}"
+
+    def exchange(self, form: dict) -> tuple[int, dict, str, str]:
+        """`grant_type: authorization_code`: (status, body, outcome, family id). A new family on success."""
+        code, verifier = str(form.get("code") or ""), str(form.get("code_verifier") or "")
+        with self.lock:
+            grant = self.codes.get(code)
+            if grant is None:
+                return 400, _error("invalid_grant", "unknown authorization code"), "unknown-code", ""
+            if grant["used"]:
+                return 400, _error("invalid_grant", "authorization code already used"), "code-reused", ""
+            grant["used"] = True
+        if form.get("redirect_uri") != grant["redirect_uri"]:
+            return 400, _error("invalid_grant", "redirect_uri does not match"), "redirect-mismatch", ""
+        if not form.get("client_id"):
+            return 400, _error("invalid_request", "client_id missing"), "no-client-id", ""
+        digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        if digest != grant["challenge"]:
+            return 400, _error("invalid_grant", "code_verifier does not match"), "pkce-mismatch", ""
+        stamp = secrets.token_urlsafe(24)
+        login = {"accessToken": f"sk-ant-oat01-FAKE-login-{stamp}", "refreshToken": f"sk-ant-ort01-FAKE-login-{stamp}",
+                 "expiresAt": int((time.time() + self.switches.access_lifetime_s) * 1000)}
+        family = self.enroll(login)
+        body = {"access_token": login["accessToken"], "refresh_token": login["refreshToken"],
+                "expires_in": self.switches.access_lifetime_s, "scope": SCOPES, "token_type": "Bearer",
+                "account": {"uuid": PROFILE["account"]["uuid"], "email_address": PROFILE["account"]["email"]},
+                "organization": {"uuid": PROFILE["organization"]["uuid"], "name": PROFILE["organization"]["name"]}}
+        if self.switches.family_lifetime_s:
+            body["refresh_token_expires_in"] = self.switches.family_lifetime_s
+        return 200, body, "issued", family
+
+    def logins(self) -> list[dict]:
+        """The authorization-code exchanges (the logins), as recorded."""
+        with self.lock:
+            return [r for r in self.records if r["path"] == TOKEN_PATH and r.get("grant_type") == "authorization_code"]
+
     def access_ok(self, token: str) -> tuple[bool, str, str]:
         """(valid, outcome, family id) for a bearer access token."""
         with self.lock:
@@ -154,8 +208,22 @@ class Authority:
             self.on_record(entry)
 
     def refreshes(self) -> list[dict]:
+        """The refresh-token exchanges (a login's code exchange is not one)."""
         with self.lock:
-            return [r for r in self.records if r["path"] == TOKEN_PATH and r["method"] == "POST"]
+            return [r for r in self.records if r["path"] == TOKEN_PATH and r["method"] == "POST"
+                    and r.get("grant_type") != "authorization_code"]
+
+
+def parse_authorize(url: str) -> tuple[str, str, str]:
+    """(code_challenge, redirect_uri, state) of an authorize URL. Claude Code prints claude.ai's short
+    link, `?<scope bits><43-character challenge>[&more]` with the code-paste redirect implied and no
+    state; the full form names them as query parameters."""
+    query = url.split("?", 1)[1] if "?" in url else ""
+    params = urllib.parse.parse_qs(query)
+    if "code_challenge" in params:
+        return (params["code_challenge"][0], params.get("redirect_uri", [""])[0], params.get("state", [""])[0])
+    head = query.split("&", 1)[0]
+    return (head[-43:] if len(head) > 43 else "", MANUAL_REDIRECT_URI, "")
 
 
 def _error(code: str, description: str) -> dict:
@@ -264,6 +332,11 @@ class _Handler(BaseHTTPRequestHandler):
             except ValueError:
                 form = {}
             grant = form.get("grant_type", "")
+            if grant == "authorization_code":
+                status, body, outcome, family = a.exchange(form)
+                issued = a.fingerprint(body["refresh_token"]) if status == 200 else ""
+                a.record(self._entry(status, grant_type=grant, outcome=outcome, family=family, issued_refresh=issued))
+                return self._send(status, body)
             if grant != "refresh_token":
                 a.record(self._entry(400, grant_type=grant, outcome="unsupported_grant"))
                 return self._send(400, _error("unsupported_grant_type", "only refresh_token is faked"))
@@ -300,6 +373,14 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802
         path = self.path.split("?")[0]
         a = self.authority
+        if path in AUTHORIZE_PATHS:
+            challenge, redirect_uri, state = parse_authorize(self.path)
+            if not challenge:
+                a.record(self._entry(400, outcome="no-challenge"))
+                return self._send(400, _error("invalid_request", "no code_challenge"))
+            pasted = a.authorize(challenge, redirect_uri, state)
+            a.record(self._entry(200, outcome="authorized"))
+            return self._send(200, pasted.encode(), "text/plain")
         if path == PROFILE_PATH:
             ok, outcome, family = a.access_ok(self._bearer())
             a.record(self._entry(200 if ok else 401, access=a.fingerprint(self._bearer()), outcome=outcome,

@@ -26,6 +26,7 @@ class FakeKube:
         self.never_roll_out = False
         self._polls: dict = {}
         self._rv = 0
+        self.before_apply = None   # callable(fake): runs once, before the next apply_secret
 
     # -- helpers for tests
     def add_secret(self, namespace, name, data: dict, labels=None, annotations=None):
@@ -72,8 +73,16 @@ class FakeKube:
     def apply_secret(self, manifest, force=False):
         meta = manifest["metadata"]
         self.calls.append(("apply_secret", meta["namespace"], meta["name"], force))
-        self._rv += 1
+        if self.before_apply:            # a concurrent writer (the broker's refresh) just before this apply
+            hook, self.before_apply = self.before_apply, None
+            hook(self)
         cur = self.secrets.get((meta["namespace"], meta["name"]), {"metadata": {}})
+        want = meta.get("resourceVersion")
+        if want and want != cur["metadata"].get("resourceVersion"):
+            from aifactory_policy.credentials.kube import Conflict
+            raise Conflict(f"Kubernetes API: apply Secret {meta['namespace']}/{meta['name']}: HTTP 409 the object "
+                           "has been modified")
+        self._rv += 1
         new = copy.deepcopy(manifest)
         new["metadata"]["annotations"] = {**(cur["metadata"].get("annotations") or {}),
                                           **(meta.get("annotations") or {})}

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import hashlib
 import json
 import os
 import re
@@ -43,7 +42,7 @@ from broker_metrics import Metrics  # noqa: E402
 wb.LOG_NAME = "credentials-broker"
 log = wb.log
 FIELD_MANAGER = "aifactory-credentials-broker"
-SPENT = "aifactory.dev/spent-refresh-tokens"      # space-separated SHA-256 prefixes, newest last
+SPENT = wb.SPENT                                  # space-separated SHA-256 prefixes, newest last
 ACCESS_EXPIRES_AT = "aifactory.dev/access-expires-at"
 PUBLISHED_AT = "aifactory.dev/published-at"
 REFRESHED_AT = "aifactory.dev/refreshed-at"
@@ -62,9 +61,7 @@ def redact(text: str) -> str:
     return _TOKEN.sub("sk-ant-…", text)
 
 
-def spent_id(refresh_token: str) -> str:
-    """A one-way name of a refresh token (16 hex of SHA-256): safe to store beside the Secret."""
-    return hashlib.sha256(refresh_token.encode()).hexdigest()[:16]
+spent_id = wb.spent_id   # a one-way name of a refresh token (16 hex of SHA-256), shared with the sidecar
 
 
 def now_ms() -> int:
@@ -286,8 +283,17 @@ class Broker:
             return
         if self.login is None or in_secret.raw != self.login.raw:
             self.say(f"holding the Secret's login ({in_secret.describe()})")
-        self.login = in_secret
-        self.home.store(in_secret.raw)
+        self.adopt(in_secret)
+
+    def adopt(self, new: Held) -> None:
+        """Holds `new` from the Secret. A different family replacing the one held (credentials rotate or
+        renew) retires that one in the private HOME too: it is never presented again, even if the Secret
+        goes back to it with its annotations (a restore)."""
+        if self.login is not None and self.login.refresh_token != new.refresh_token:
+            self.home.add_spent([spent_id(self.login.refresh_token)])
+            log(f"the Secret holds another login: retired the one held ({self.login.describe()})")
+        self.login = new
+        self.home.store(new.raw)
 
     def persist(self, new: Held, predecessor: Optional[Held]) -> None:
         """Writes `new` to the source Secret, conditional on the object read last; retried, never forced."""
@@ -313,9 +319,10 @@ class Broker:
                         return
                     mine = predecessor.raw if predecessor else None
                     if now_in is not None and now_in.raw != mine and spent_id(now_in.refresh_token) not in self.spent_ids():
-                        self.say("the Secret was replaced while writing (credentials rotate?): holding the new login")
-                        self.login = now_in
-                        self.home.store(now_in.raw)
+                        self.say("the Secret was replaced while writing (credentials rotate or renew?): holding the "
+                                 "new login")
+                        self.login = new       # the pair just made is of the replaced family: retired with it
+                        self.adopt(now_in)
                         return
                     continue
                 if exc.status == 404:

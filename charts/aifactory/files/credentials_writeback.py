@@ -12,6 +12,8 @@ so the next pod starts from the newest pair.
   ours:   the Secret still holds what this pod started with or what this sidecar last wrote;
           a Secret replaced by someone else (`aifactory-policy credentials rotate`) is never
           overwritten: the pod is about to be restarted onto the new login
+  live:   its refresh token is not in the Secret's aifactory.dev/spent-refresh-tokens (the family
+          a rotate or renew retired, the broker's exchanged tokens): never written back
 
 Standard library only (the chart delivers this file through a ConfigMap). The API token is
 re-read before every request (a projected, rotating token); ca.crt is read beside it. One log
@@ -48,6 +50,9 @@ ROTATED_BY = "aifactory.dev/rotated-by"
 LOGIN_STATE = "aifactory.dev/login-state"
 LOGIN_STATE_AT = "aifactory.dev/login-state-at"
 REFRESH_REFUSED = "refresh-refused"
+# Refresh tokens never to present again: 16 hex of SHA-256 each (spent_id), space-separated. The
+# broker keeps the list; `credentials rotate`/`renew` add the family they replace.
+SPENT = "aifactory.dev/spent-refresh-tokens"
 MAX_FILE_BYTES = 1 << 20
 _LOG_KEY = secrets.token_bytes(32)
 # The broker and the receiver import this module (same ConfigMap) and log under their own name.
@@ -63,6 +68,11 @@ def log(message: str) -> None:
 def fingerprint(refresh_token: str) -> str:
     """Keyed (per-process key) so a log line can say "changed" without telling anything about the token."""
     return hmac.new(_LOG_KEY, refresh_token.encode(), hashlib.sha256).hexdigest()[:12]
+
+
+def spent_id(refresh_token: str) -> str:
+    """A one-way name of a refresh token (16 hex of SHA-256): safe to store beside the Secret."""
+    return hashlib.sha256(refresh_token.encode()).hexdigest()[:16]
 
 
 def rfc3339(ts: Optional[float] = None) -> str:
@@ -122,16 +132,21 @@ class Decision:
     reason: str
 
 
-def decide(file_raw: Optional[bytes], secret_raw: Optional[bytes], ours: Optional[list] = None) -> Decision:
+def decide(file_raw: Optional[bytes], secret_raw: Optional[bytes], ours: Optional[list] = None,
+           spent: tuple = ()) -> Decision:
     """Whether to write `file_raw` into the Secret that holds `secret_raw`.
 
     `ours`: the values the Secret may hold without someone else having replaced it: what it held
-    when this sidecar started and what this sidecar wrote (or tried to) since; None = no check."""
+    when this sidecar started and what this sidecar wrote (or tried to) since; None = no check.
+    `spent`: the Secret's retired refresh tokens (spent_id)."""
     login, why = parse_login(file_raw)
     if login is None:
         return Decision(False, f"file not written back: {why}")
     if file_raw == secret_raw:
         return Decision(False, f"in sync ({login.describe()})")
+    if spent_id(login.refresh_token) in spent:
+        return Decision(False, f"file holds a retired login ({login.describe()}; its refresh token is in {SPENT}: "
+                               "credentials rotate or renew replaced it): never written back; restart the pod")
     if ours is not None and secret_raw not in ours:
         return Decision(False, "Secret was replaced by someone else since this pod started "
                                "(credentials rotate?); not overwriting it: restart the pod to pick it up")
@@ -285,7 +300,8 @@ class Syncer:
                       f"copy cannot be refreshed either; recorded {LOGIN_STATE}={REFRESH_REFUSED} on the Secret. "
                       "Log in again for this install and run `aifactory-policy credentials rotate`")
             return False
-        decision = decide(file_raw, held, self.ours)
+        spent = tuple((((secret.get("metadata") or {}).get("annotations") or {}).get(SPENT) or "").split())
+        decision = decide(file_raw, held, self.ours, spent)
         if not decision.write:
             self._say(f"skip: {decision.reason}")
             return False

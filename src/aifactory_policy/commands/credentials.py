@@ -1,5 +1,5 @@
 """`aifactory-policy credentials <verb>`: the verbs' options and help, and dispatch to the verb
-modules in credentials/ (create: login and create-secret, rotate, status), each returning a Report.
+modules in credentials/ (create: login and create-secret, rotate, renew, status), each returning a Report.
 A refusal (exit 1) and an error (exit 2) are raised and reported by cli.py like every command's.
 """
 from __future__ import annotations
@@ -14,10 +14,12 @@ EXIT_CODES = """exit codes:
   0  done (status: no problem found)
   1  refused: the login failed validation (shape, scopes, refresh token), the owner is not a
      service account, the Secret belongs to another install or holds the same login as another
-     install (--force overrides the last two), `helm test` failed after a rotation, or
-     `status` found a problem
+     install (--force overrides the last two), `helm test` failed after a rotation, `renew`
+     found no Secret for the release, or `status` found a problem
   2  could not evaluate: no cluster access, unreadable file, `claude`/`security`/`helm` missing
-     or failing, rollout timeout; the reason and the fix are printed on stderr
+     or failing, the login failed or no code was pasted in time (nothing changed), rollout or
+     broker hand-over timeout; the reason and the fix are printed on stderr
+130 interrupted (Ctrl-C); during the login nothing in the cluster has changed
 No command prints a credential: progress goes to stderr, results to stdout, both redacted."""
 
 CONVENTIONS = """Secret written (server-side apply, field manager aifactory-policy, never a file on disk):
@@ -42,7 +44,10 @@ MAIN_EPILOG = f"""commands:
   login          run `claude auth login` in a fresh temporary config dir (a token family of the
                  install's own), store it in the Secret, print the values snippet
   create-secret  store a login from --from-login, --from-file, --from-stdin or --from-keychain
-  rotate         replace the login, restart the workload, wait for it, run `helm test`
+  rotate         replace the login, hand it over (broker: adopted, no restart; other modes: restart
+                 and wait), retire the old family, run `helm test`
+  renew          the monthly ceremony: a new `claude auth login` (no browser needed: open the URL
+                 on any device, paste the code), then what rotate does, for the release's Secret
   status         per install: family age, access-token expiry, scopes, fingerprint, mode
 
 examples:
@@ -51,11 +56,27 @@ examples:
       --claude-json ./claude.json > rc-values.yaml
   aifactory-policy credentials create-secret --install aifactory -n agents --from-keychain   # macOS
   aifactory-policy credentials rotate --install aifactory -n agents --from-login
+  aifactory-policy credentials renew --install aifactory -n agents
   aifactory-policy credentials status -A
 
 {CONVENTIONS}
 
 {EXIT_CODES}"""
+
+
+RENEW_EPILOG = """the monthly ceremony (a login ends about 30 days after it was made; renew a few days before):
+  aifactory-policy credentials status -n agents --install aifactory   # token family: created ... (27d ago)
+  aifactory-policy credentials renew  -n agents --install aifactory   # prints a URL on stderr:
+      # open it on any device (phone, laptop), sign in with the install's account, paste the
+      # code the page shows at the prompt (not echoed); the broker adopts the new login
+  aifactory-policy credentials status -n agents --install aifactory   # created just now, healthy
+  aifactory-policy credentials renew -n agents --install aifactory --format json -o renewal.json
+what renew prints (stdout): fingerprint and expiry old -> new, the retired family's spent id
+(annotation aifactory.dev/spent-refresh-tokens), how it was handed over (broker: seconds until the
+new access token was published; other modes: the restarted Deployments), and the helm test result.
+Safe by construction: the Secret, owner and ownership are checked before the login, and nothing
+is written unless the login succeeded and validated; the sign-in URL, the prompts and Claude
+Code's own output go to stderr, never a token."""
 
 
 def _k8s(p: argparse.ArgumentParser) -> None:
@@ -107,7 +128,7 @@ def add_parser(sub, formatter) -> None:
                            description="Give each install its own Claude Code login and keep it working: validate it "
                                        "as Claude Code would, store it in the install's Secret through the Kubernetes "
                                        "API, rotate it with a restart and `helm test`, report its age and expiry.")
-    csub = creds.add_subparsers(dest="credentials_command", metavar="{login,create-secret,rotate,status}")
+    csub = creds.add_subparsers(dest="credentials_command", metavar="{login,create-secret,rotate,renew,status}")
     csub.required = True
     tail = f"\n{CONVENTIONS}\n\n{EXIT_CODES}"
 
@@ -142,6 +163,33 @@ def add_parser(sub, formatter) -> None:
                         help="rollout and helm test timeout each (default: 300)")
     rotate.add_argument("--helm", metavar="PATH", help="helm binary (default: <repo>/bin/helm, then PATH)")
     rotate.add_argument("--skip-helm-test", action="store_true", help="do not run `helm test` after the rollout")
+
+    renew = csub.add_parser("renew", formatter_class=formatter, epilog=f"{RENEW_EPILOG}\n\n{EXIT_CODES}",
+                            help="the monthly renewal: a new login, handed to the running install",
+                            description="Renew the install's login before it ends (about 30 days after `claude auth "
+                                        "login`): run the real `claude auth login` in a throwaway CLAUDE_CONFIG_DIR "
+                                        "(the sign-in URL on stderr: open it on any device, paste the code the page "
+                                        "shows; no browser needed on this machine), store the new token family in "
+                                        "the release's Secret (found from its Deployments), hand it over (broker "
+                                        "mode: the broker adopts it, no restart; other modes: restart and wait, as "
+                                        "`rotate`), retire the old family so it is never presented again, and run "
+                                        "`helm test`. A failed or aborted login changes nothing.")
+    renew.add_argument("--install", required=True, metavar="RELEASE", help="the Helm release to renew")
+    renew.add_argument("--secret", metavar="NAME", help="the credentials Secret (default: the one the release's pods use)")
+    renew.add_argument("--key", metavar="KEY", help="the Secret key (default: the one the release's pods read)")
+    renew.add_argument("--owner", metavar="SA", help="owning service account (default: the install's)")
+    renew.add_argument("--owner-is-service-account", action="store_true",
+                       help="take a bare --owner NAME as service account NAME of the namespace")
+    renew.add_argument("--force", action="store_true", help="as for rotate: replace a Secret not made by this tool")
+    renew.add_argument("--claude", metavar="PATH", help="claude executable (default: PATH)")
+    renew.add_argument("--login-timeout", type=float, default=900, metavar="SEC",
+                       help="longest wait for the sign-in (default: 900)")
+    renew.add_argument("--timeout", type=float, default=300, metavar="SEC",
+                       help="hand-over (broker publication or rollout) and helm test timeout each (default: 300)")
+    renew.add_argument("--helm", metavar="PATH", help="helm binary (default: <repo>/bin/helm, then PATH)")
+    renew.add_argument("--skip-helm-test", action="store_true", help="do not run `helm test` after the hand-over")
+    add_report_options(renew)
+    _k8s(renew)
 
     status = csub.add_parser("status", formatter_class=formatter, epilog=f"\n{EXIT_CODES}",
                              help="family age, expiry, scopes, fingerprint and mode per install",
@@ -194,11 +242,10 @@ def _dispatch(args: argparse.Namespace, kube_factory: KubeFactory) -> Report:
         from ..credentials import status
         return status.run(kube, ns, args.fingerprint_key_file, args.key, args.install)
     from ..credentials.store import Target
-    t = Target(namespace=_namespace(args), install=args.install, name=args.secret, key=args.key)
+    t = Target(namespace=_namespace(args), install=args.install, name=args.secret or "", key=args.key or "")
     common = dict(owner=args.owner, owner_is_sa=args.owner_is_service_account, key_file=args.fingerprint_key_file,
                   force=args.force)
-    if cmd == "rotate":
-        from ..credentials import rotate
+    if cmd in ("rotate", "renew"):
         from ..tools import find_tool
         helm = None
         if not args.skip_helm_test:
@@ -209,6 +256,12 @@ def _dispatch(args: argparse.Namespace, kube_factory: KubeFactory) -> Report:
         kube = kube_factory(args)
         helm_args = (*(("--kubeconfig", args.kubeconfig) if args.kubeconfig else ()),
                      *(("--kube-context", args.context) if args.context else ()))
+        if cmd == "renew":
+            from ..credentials import renew
+            return renew.run(kube, t.namespace, args.install, secret=args.secret, key=args.key, claude=args.claude,
+                             timeout=args.timeout, helm=helm, skip_helm_test=args.skip_helm_test, helm_args=helm_args,
+                             login_timeout=args.login_timeout, **common)
+        from ..credentials import rotate
         return rotate.run(kube, _source(args), t, timeout=args.timeout, helm=helm,
                           skip_helm_test=args.skip_helm_test, helm_args=helm_args, **common)
     from ..credentials import create

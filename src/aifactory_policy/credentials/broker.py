@@ -28,6 +28,23 @@ ROTATED_BY = "aifactory-credentials-broker"           # the broker's field manag
 CREDENTIALS_SECRET = "aifactory.dev/credentials-secret"
 CREDENTIALS_MODE = "aifactory.dev/credentials-mode"
 BROKER_SUFFIX, ACCESS_SUFFIX = "-credentials-broker", "-claude-access"
+# The broker's record of refresh tokens never to present again (files/credentials_broker.py: SPENT,
+# spent_id, KEEP_SPENT): 16 hex of SHA-256 each, space-separated, newest last. `rotate` and `renew`
+# add the family they replace, so neither the broker nor the write-back sidecar brings it back.
+SPENT = sec.SPENT
+KEEP_SPENT = 8
+
+
+def spent_id(refresh_token: str) -> str:
+    """The broker's one-way name of a refresh token (tests check it is the chart script's)."""
+    import hashlib
+    return hashlib.sha256(refresh_token.encode()).hexdigest()[:16]
+
+
+def spent_list(annotations: dict, *more: str) -> str:
+    """The SPENT annotation with `more` appended (each once, newest last, at most KEEP_SPENT)."""
+    ids = [i for i in (annotations.get(SPENT) or "").split() if i not in more] + [m for m in more if m]
+    return " ".join(ids[-KEEP_SPENT:])
 
 
 def template_annotations(obj: dict) -> dict:

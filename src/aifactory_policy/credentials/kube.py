@@ -28,6 +28,10 @@ class Kube(Protocol):
     def get_lease(self, namespace: str, name: str) -> Optional[dict]: ...
 
 
+class Conflict(EvaluationError):
+    """HTTP 409: for an apply that names the resourceVersion it read, the object changed since."""
+
+
 def _explain(status: int, body: bytes, what: str) -> EvaluationError:
     try:
         message = json.loads(body or b"{}").get("message", "")
@@ -38,8 +42,9 @@ def _explain(status: int, body: bytes, what: str) -> EvaluationError:
                   "(and get on leases, for a broker install's status)",
              409: "a field is owned by another manager; rerun with --force if replacing it is intended",
              422: "the API server refused the object"}
-    return EvaluationError(f"Kubernetes API: {what}: HTTP {status} {message[:300]}".rstrip()
-                           + (f"; {fixes[status]}" if status in fixes else ""))
+    kind = Conflict if status == 409 else EvaluationError
+    return kind(f"Kubernetes API: {what}: HTTP {status} {message[:300]}".rstrip()
+                + (f"; {fixes[status]}" if status in fixes else ""))
 
 
 def _path(group: str, kind: str, namespace: Optional[str], name: str = "") -> str:

@@ -15,6 +15,9 @@ annotations:
   aifactory.dev/login-state: refresh-refused    written by the write-back sidecar when Claude Code's
   aifactory.dev/login-state-at: RFC3339        refresh was refused (the login is dead); removed by
                                                its next write-back of a new login
+  aifactory.dev/spent-refresh-tokens: ids      refresh tokens never to present again (broker.spent_id):
+                                               the broker's exchanged ones, and the family a
+                                               rotate/renew replaced
 """
 from __future__ import annotations
 
@@ -41,6 +44,7 @@ LOGIN_STATE = "aifactory.dev/login-state"           # the sidecar's copy: files/
 LOGIN_STATE_AT = "aifactory.dev/login-state-at"
 REFRESH_REFUSED = "refresh-refused"
 SELECTOR = f"{KIND_LABEL}={KIND_VALUE}"
+SPENT = "aifactory.dev/spent-refresh-tokens"         # broker.SPENT
 
 
 def rfc3339(ts: Optional[float] = None) -> str:
@@ -66,19 +70,24 @@ def parse_rfc3339(text: Optional[str]) -> Optional[float]:
 
 
 def manifest(name: str, namespace: str, key: str, login: Login, *, install: str, owner: str, fp: str,
-             created_at: str, rotated_at: Optional[str] = None) -> dict:
+             created_at: str, rotated_at: Optional[str] = None, spent: str = "",
+             resource_version: str = "") -> dict:
+    """`spent`: the SPENT annotation to write; `resource_version`: the apply's precondition (409 if the
+    Secret changed since it was read)."""
     annotations = {OWNER: owner, CREATED_AT: created_at, FINGERPRINT: fp,
                    EXPIRES_AT: rfc3339(login.expires_at), SCOPES: " ".join(login.scopes)}
+    if spent:
+        annotations[SPENT] = spent
     if rotated_at:
         annotations[ROTATED_AT] = rotated_at
         annotations[ROTATED_BY] = MANAGER
-    return {
-        "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-        "metadata": {"name": name, "namespace": namespace,
-                     "labels": {INSTALL: install, KIND_LABEL: KIND_VALUE, MANAGED_BY: MANAGER},
-                     "annotations": annotations},
-        "data": {key: base64.b64encode(login.raw).decode("ascii")},
-    }
+    meta = {"name": name, "namespace": namespace,
+            "labels": {INSTALL: install, KIND_LABEL: KIND_VALUE, MANAGED_BY: MANAGER},
+            "annotations": annotations}
+    if resource_version:
+        meta["resourceVersion"] = resource_version
+    return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": meta,
+            "data": {key: base64.b64encode(login.raw).decode("ascii")}}
 
 
 def data_value(secret: Optional[dict], key: str) -> Optional[bytes]:

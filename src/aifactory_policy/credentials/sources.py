@@ -4,7 +4,8 @@ non-secret `oauthAccount` record Remote Control needs in `~/.claude.json`.
 - `ClaudeLogin`: the real `claude auth login` in a fresh temporary CLAUDE_CONFIG_DIR, so the install
   gets a token family of its own (a copy of the operator's login would be a second holder of the
   laptop's family: whichever refreshes first invalidates the other). The directory is removed
-  afterwards, always.
+  afterwards, always. It runs behind login_relay: the sign-in URL and prompts on stderr, the code
+  read from the terminal, so it works on a machine without a browser.
 - `FileSource`, `StdinSource`: an existing `.credentials.json`.
 - `KeychainSource`: macOS keeps the login in the Keychain, service "Claude Code-credentials"
   (`security find-generic-password -s "Claude Code-credentials" -w`).
@@ -110,8 +111,10 @@ class ClaudeLogin:
     claude: Optional[str] = None   # the claude executable; default: PATH
     timeout: float = 900.0
     extra_args: tuple = ()
+    install: str = ""              # named in the sign-in instructions
 
     def obtain(self) -> Obtained:
+        from . import login_relay
         exe = self.claude or shutil.which("claude")
         if not exe or not (os.path.isfile(exe) and os.access(exe, os.X_OK)):
             raise EvaluationError(f"`claude` not found ({self.claude or 'PATH'}); install Claude Code "
@@ -123,14 +126,10 @@ class ClaudeLogin:
             env["CLAUDE_CONFIG_DIR"] = tmp
             say("running `claude auth login` with a fresh CLAUDE_CONFIG_DIR (a new token family for this "
                 "install, not a copy of yours); follow its prompts")
-            try:
-                proc = subprocess.run([exe, "auth", "login", *self.extra_args], env=env, timeout=self.timeout,
-                                      check=False)
-            except subprocess.TimeoutExpired:
-                raise EvaluationError(f"`claude auth login` did not finish within {self.timeout:.0f}s") from None
-            if proc.returncode != 0:
-                raise EvaluationError(f"`claude auth login` failed (exit {proc.returncode}); run it again and "
-                                      "complete the browser sign-in")
+            code = login_relay.run([exe, "auth", "login", *self.extra_args], env, self.timeout, self.install)
+            if code != 0:
+                raise EvaluationError(f"`claude auth login` failed (exit {code}); nothing was changed. Run the "
+                                      "command again, open the URL it prints and paste the code the page shows")
             cred = Path(tmp) / ".credentials.json"
             if not cred.is_file():
                 raise Refusal("`claude auth login` finished but wrote no .credentials.json into its "

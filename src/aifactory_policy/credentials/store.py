@@ -5,7 +5,12 @@ Order of checks, each refusing with exit 1 before anything is written:
   2. the owner convention (owner.py);
   3. the Secret, if it exists, belongs to this install and was made by this tool (else --force);
   4. no other install's Secret holds the same login (same keyed fingerprint; else --force).
-Then one server-side apply of the Secret, from memory. `status` reads fingerprints the same way.
+Then one server-side apply of the Secret, from memory, conditional on the resourceVersion read (a
+broker refreshing meanwhile makes it 409: read again, retry). `status` reads fingerprints the same way.
+
+The family a write replaces is retired: its refresh token's broker.spent_id joins the Secret's
+SPENT annotation, so the broker never presents it again, even if it comes back (a restore, a syncer),
+and the write-back sidecar never writes it back.
 """
 from __future__ import annotations
 
@@ -14,10 +19,11 @@ from dataclasses import dataclass
 from typing import Optional
 
 from ..findings import EvaluationError, Refusal
+from . import broker
 from . import fingerprint as fpmod
 from . import owner as ownermod
 from . import secret as sec
-from .kube import Kube
+from .kube import Conflict, Kube
 from .sources import Obtained
 from .ui import say
 from .validate import Login, validate
@@ -36,6 +42,16 @@ class Stored:
     login: Login
     fingerprint: str
     manifest: dict
+    retired: Optional[str] = None   # spent_id of the refresh token this write replaced
+
+
+def refresh_token_of(secret: Optional[dict], key: str) -> Optional[str]:
+    """The refresh token a Secret holds (for retiring it), whatever else is wrong with the login."""
+    try:
+        token = json.loads(sec.data_value(secret, key) or b"")["claudeAiOauth"]["refreshToken"]
+    except (ValueError, TypeError, KeyError, UnicodeDecodeError):
+        return None
+    return token if isinstance(token, str) and token else None
 
 
 def chart_service_account(install: str) -> str:
@@ -157,14 +173,31 @@ def store(kube: Kube, obtained: Obtained, t: Target, *, owner: Optional[str], ow
     fp = fpmod.fingerprint(fp_key, login.refresh_token)
     check_reuse(kube, t, fp, fp_key, force)
     now = sec.rfc3339()
-    manifest = sec.manifest(t.name, t.namespace, t.key, login, install=t.install, owner=owner_name, fp=fp,
-                            created_at=now, rotated_at=now if replacing else None)
-    if dry_run:
-        say(f"dry run: would apply Secret {t.namespace}/{t.name} key {t.key!r} (owner {owner_name}, "
-            f"fingerprint {fpmod.short(fp)}); nothing written")
-    else:
-        # Server-side apply from memory; force takes data[key] back from the write-back sidecar's manager.
-        kube.apply_secret(manifest, force=True if existing is None or replacing or force else False)
+    retired = None
+    for attempt in range(5):
+        old = refresh_token_of(existing, t.key)
+        retired = broker.spent_id(old) if old and old != login.refresh_token else None
+        manifest = sec.manifest(t.name, t.namespace, t.key, login, install=t.install, owner=owner_name, fp=fp,
+                                created_at=now, rotated_at=now if replacing else None,
+                                spent=broker.spent_list(sec.annotations(existing), *([retired] if retired else [])),
+                                resource_version=((existing or {}).get("metadata") or {}).get("resourceVersion", ""))
+        if dry_run:
+            say(f"dry run: would apply Secret {t.namespace}/{t.name} key {t.key!r} (owner {owner_name}, "
+                f"fingerprint {fpmod.short(fp)}); nothing written")
+            break
+        try:
+            # Server-side apply from memory; force takes data[key] back from the write-back sidecar's manager.
+            kube.apply_secret(manifest, force=True if existing is None or replacing or force else False)
+        except Conflict:
+            if attempt == 4:
+                raise
+            say(f"Secret {t.namespace}/{t.name} changed while writing (a refresh by the broker or the write-back "
+                "sidecar?): reading it again")
+            existing = kube.get_secret(t.namespace, t.name)
+            check_ownership(existing, t, force, replacing)
+            continue
         say(f"applied Secret {t.namespace}/{t.name} key {t.key!r} for install {t.install!r}: owner {owner_name}, "
-            f"fingerprint {fpmod.short(fp)}, expires {sec.rfc3339(login.expires_at)}")
-    return Stored(login, fp, manifest)
+            f"fingerprint {fpmod.short(fp)}, expires {sec.rfc3339(login.expires_at)}"
+            + (f"; the replaced family is retired (spent id {retired})" if retired else ""))
+        break
+    return Stored(login, fp, manifest, retired)
