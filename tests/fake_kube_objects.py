@@ -1,7 +1,10 @@
-"""A stateful fake Kubernetes API for the broker tests: Secrets and Leases in one namespace, with what
-the broker and the receiver use of the real one: GET, PUT and strategic-merge PATCH of one object
-(conditional on metadata.resourceVersion: 409 on a mismatch), and a streaming WATCH of one object
-(`fieldSelector=metadata.name=X&watch=true`).
+"""A stateful fake Kubernetes API for the broker tests: Secrets, Leases and Deployments in one
+namespace, with what the broker and the receiver use of the real one: GET, PUT and strategic-merge
+PATCH of one object (conditional on metadata.resourceVersion: 409 on a mismatch), and a streaming
+WATCH of one object (`fieldSelector=metadata.name=X&watch=true`); and what `aifactory-policy
+credentials` uses (kube.ApiKube): a list with a `labelSelector` (k=v[,k=v]), and a server-side apply
+(PATCH application/apply-patch+yaml), which creates the object or merges it as one manager's apply
+would (conditional on a resourceVersion it names).
 
 Faults are switches: `down` (every request answers 503, a watch in progress ends), `delay_s`
 (before each answer). Every write is recorded with its arrival time (time.time()), so a test can
@@ -78,9 +81,21 @@ class Objects:
         data = (obj.get("data") or {}).get(key)
         return base64.b64decode(data) if data else None
 
-    def write(self, method: str, resource: str, name: str, body: dict) -> tuple[int, dict]:
+    def items(self, resource: str, selector: str = "") -> list[dict]:
+        with self.lock:
+            return [json.loads(json.dumps(o)) for (r, _), o in sorted(self.objects.items())
+                    if r == resource and _selected(o, selector)]
+
+    def write(self, method: str, resource: str, name: str, body: dict, apply: bool = False) -> tuple[int, dict]:
         with self.lock:
             current = self.objects.get((resource, name))
+            if current is None and apply:
+                created = json.loads(json.dumps(body))
+                created.setdefault("metadata", {}).pop("resourceVersion", None)
+                self.put_object(resource, name, created)
+                self.writes.append({"t": time.time(), "method": "APPLY", "resource": resource, "name": name,
+                                    "data": dict(created.get("data") or {})})
+                return 201, self.get(resource, name)
             if current is None:
                 return 404, _status(404, f'{resource} "{name}" not found')
             want = (body.get("metadata") or {}).get("resourceVersion")
@@ -98,6 +113,12 @@ class Objects:
                                 "data": dict(new.get("data") or {})})
             self.lock.notify_all()
             return 200, json.loads(json.dumps(new))
+
+
+def _selected(obj: dict, selector: str) -> bool:
+    labels = (obj.get("metadata") or {}).get("labels") or {}
+    pairs = [p.split("=", 1) for p in selector.split(",") if p]
+    return all(labels.get(k) == v for k, v in pairs)
 
 
 def _status(code: int, message: str) -> dict:
@@ -145,8 +166,13 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command == "GET" and name:
             obj = store.get(resource, name)
             return self._send(200, obj) if obj else self._send(404, _status(404, f'{resource} "{name}" not found'))
+        if self.command == "GET":
+            selector = (query.get("labelSelector") or [""])[0]
+            return self._send(200, {"kind": "List", "apiVersion": "v1", "metadata": {},
+                                    "items": store.items(resource, selector)})
         if self.command in ("PUT", "PATCH") and name:
-            code, obj = store.write(self.command, resource, name, json.loads(body or b"{}"))
+            apply = (self.headers.get("Content-Type") or "").startswith("application/apply-patch")
+            code, obj = store.write(self.command, resource, name, json.loads(body or b"{}"), apply=apply)
             return self._send(code, obj)
         self._send(405, _status(405, "not faked"))
 
