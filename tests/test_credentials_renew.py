@@ -284,3 +284,13 @@ def test_the_write_back_sidecar_never_writes_a_retired_login_back():
     assert wb.decide(old, new, [new]).write
     decision = wb.decide(old, new, [new], (sha16(FAKE_REFRESH),))
     assert not decision.write and "retired login" in decision.reason
+
+
+def test_renew_help_teaches_the_monthly_ceremony(run):
+    r = run("credentials", "renew", "--help")
+    assert r.code == 0
+    for needle in ("the monthly ceremony", "aifactory-policy credentials renew  -n agents --install aifactory",
+                   "open it on any device", "--format json", "exit codes:", "nothing changed",
+                   "aifactory.dev/spent-refresh-tokens", "130 interrupted"):
+        assert needle in r.out, needle
+    assert "renew" in run("credentials", "--help").out

@@ -70,7 +70,11 @@ class FakeInCluster:
         return [json.loads(line) for line in out.splitlines() if line.strip()]
 
     def refreshes(self) -> list[dict]:
-        return [r for r in self.records() if r["path"] == TOKEN_PATH]
+        """The refresh-token exchanges (a login's authorization-code exchange is not one)."""
+        return [r for r in self.records() if r["path"] == TOKEN_PATH and r.get("grant_type") != "authorization_code"]
+
+    def logins(self) -> list[dict]:
+        return [r for r in self.records() if r["path"] == TOKEN_PATH and r.get("grant_type") == "authorization_code"]
 
 
 def deploy_fake(cluster, ns: str, image: str, tls: throwaway_ca.Bundle, logins: list[dict], *,

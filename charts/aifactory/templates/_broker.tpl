@@ -113,14 +113,14 @@ groups:
           severity: warning
         annotations:
           summary: "The Claude Code login of {{ .Release.Namespace }}/{{ .Release.Name }} ends within {{ $m.loginEndsWithinDays }} days"
-          description: "A login ends about 30 days after `claude auth login`, whatever refreshes happen. Log in again for this install (aifactory-policy credentials login --install {{ .Release.Name }} -n {{ .Release.Namespace }}), then aifactory-policy credentials rotate: the broker adopts the new login at once (docs/credentials.md, section Alerts)."
+          description: "A login ends about 30 days after `claude auth login`, whatever refreshes happen. Renew it before then: aifactory-policy credentials renew --install {{ .Release.Name }} -n {{ .Release.Namespace }} (a new claude auth login, no browser needed on that machine; the broker adopts it at once, no restart: docs/credentials.md, section Renewal)."
       - alert: AIFactoryClaudeRefreshRefused
         expr: max by (namespace, service) (aifactory_broker_login_refused{ {{- $sel -}} }) == 1
         labels:
           severity: critical
         annotations:
           summary: "The token endpoint refused the refresh of {{ .Release.Namespace }}/{{ .Release.Name }}'s Claude Code login: it is dead"
-          description: "Agents work until the access token they hold expires. Log in again for this install and run aifactory-policy credentials rotate (the broker adopts the new login at once)."
+          description: "Agents work until the access token they hold expires. Make a new login for this install: aifactory-policy credentials renew --install {{ .Release.Name }} -n {{ .Release.Namespace }} (the broker adopts it at once)."
       - alert: AIFactoryClaudeAccessTokenNotRefreshed
         expr: (max by (namespace, service) (aifactory_broker_access_token_expiry_timestamp_seconds{ {{- $sel -}} }) - time()) < {{ $m.accessTokenExpiresWithinSeconds }}
         for: 2m
