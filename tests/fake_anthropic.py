@@ -49,7 +49,10 @@ import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-HOSTS = ("platform.claude.com", "api.anthropic.com", "claude.ai", "claude.com")
+HOSTS = ("platform.claude.com", "api.anthropic.com")   # what Claude Code itself reaches: sent to the fake
+# The sign-in pages a browser opens (the authorize URL): in the fake's certificate, never resolved
+# for Claude Code (it does not fetch them: measured, the fake's record of a login).
+SIGN_IN_HOSTS = ("claude.ai", "claude.com")
 TOKEN_PATH = "/v1/oauth/token"
 AUTHORIZE_PATHS = ("/oauth/authorize", "/cai/oauth/authorize")   # claude.ai's short link, claude.com's full one
 MANUAL_REDIRECT_URI = "https://platform.claude.com/oauth/code/callback"   # the code-paste flow's redirect

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from fake_anthropic import HOSTS
+from fake_anthropic import HOSTS, SIGN_IN_HOSTS
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ def _name(common: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
 
 
-def make(directory: Path, hosts: tuple[str, ...] = HOSTS) -> Bundle:
+def make(directory: Path, hosts: tuple[str, ...] = HOSTS + SIGN_IN_HOSTS) -> Bundle:
     """Writes ca.pem, server.pem and server-key.pem into `directory`."""
     directory.mkdir(parents=True, exist_ok=True)
     now = datetime.datetime.now(datetime.timezone.utc)

@@ -190,3 +190,21 @@ def test_renew_switches_a_running_broker_install_and_the_downtime_is_measured(
     row = json.loads(status.stdout)["installs"][0]
     assert status.returncode == 0 and row["health"] == "healthy", status.stdout[-2000:] + status.stderr[-1000:]
     assert row["familyAgeSeconds"] < time.time() - renew_started + 5
+
+
+def test_an_apply_naming_a_stale_resource_version_is_refused_as_a_conflict(cluster, restricted_namespace):
+    """What the conditional write of rotate/renew relies on (store.py): the real API server answers 409 to a
+    server-side apply whose metadata.resourceVersion is not the object's, and takes it when it is."""
+    from aifactory_policy.credentials.kube import ApiKube, Conflict
+    ns = restricted_namespace("renew-rv")
+    kube = ApiKube(str(cluster.kubeconfig))
+
+    def manifest(value: str, rv: str = "") -> dict:
+        meta = {"name": "cas", "namespace": ns, **({"resourceVersion": rv} if rv else {})}
+        return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": meta,
+                "data": {"k": __import__("base64").b64encode(value.encode()).decode()}}
+    first = kube.apply_secret(manifest("one"), force=True)["metadata"]["resourceVersion"]
+    second = kube.apply_secret(manifest("two", first), force=True)["metadata"]["resourceVersion"]
+    with pytest.raises(Conflict):
+        kube.apply_secret(manifest("three", first), force=True)     # a writer came in between
+    assert kube.get_secret(ns, "cas")["metadata"]["resourceVersion"] == second
