@@ -294,3 +294,16 @@ def test_renew_help_teaches_the_monthly_ceremony(run):
                    "aifactory.dev/spent-refresh-tokens", "130 interrupted"):
         assert needle in r.out, needle
     assert "renew" in run("credentials", "--help").out
+
+
+def test_status_flags_a_retired_login_put_back_after_a_renewal(tmp_path, kube, first_login, run, monkeypatch):
+    first_login(kube, "writeBack")
+    new_login(tmp_path, monkeypatch)
+    assert run(*renew_args()).code == 0
+    assert run("credentials", "status", "-n", NS).code == 0
+    s = kube.secrets[(NS, SECRET)]                  # a restore of the data alone: the old family is back
+    kube.add_secret(NS, SECRET, {KEY: creds()}, labels=s["metadata"]["labels"], annotations=s["metadata"]["annotations"])
+    r = run("credentials", "status", "-n", NS, "--format", "json")
+    assert r.code == 1
+    problems = json.loads(r.out)["installs"][0]["problems"]
+    assert any("holds a retired login" in p for p in problems), problems

@@ -3,7 +3,8 @@ its scopes, whether the keyed fingerprint still matches, and the chart's mode. N
 
 Problems (exit 1): a Secret whose login Claude Code would refuse for Remote Control, a login shared
 by two installs, a fingerprint that changed without a recorded rotation, a workload whose Secret is
-missing, and a login that is dead: its refresh was refused (the write-back sidecar's or the broker's
+missing, a retired login put back (its refresh token in the Secret's own spent list), and a login
+that is dead: its refresh was refused (the write-back sidecar's or the broker's
 trace), its access token expired in a mode that cannot keep a refreshed one, or the access token
 a broker gave the agents expired. Warnings (exit 0): a broker that is down while that token works.
 
@@ -113,6 +114,11 @@ def describe(secret: dict, workloads: list, fp_key: Optional[bytes], preferred_k
         problems.append("fingerprint mismatch: the Secret was edited by hand; rotate it with "
                         "`aifactory-policy credentials rotate`")
     row["loginState"], row["loginStateAt"] = ann.get(sec.LOGIN_STATE), ann.get(sec.LOGIN_STATE_AT)
+    if login is not None and broker.spent_id(login.refresh_token) in (ann.get(sec.SPENT) or "").split():
+        problems.append(f"the Secret holds a retired login: its refresh token is in {sec.SPENT} (exchanged by the "
+                        "broker, or replaced by a rotate/renew), so something put an old value back (a restore, a "
+                        "Secret syncer). The broker refuses it; other modes would start pods on it. Find what "
+                        "writes the Secret, then `aifactory-policy credentials renew`")
     row["workloads"] = [{"deployment": d["metadata"]["name"],
                          "mode": template_annotations(d).get(CREDENTIALS_MODE, "readOnly")} for d in workloads]
     if not workloads:
