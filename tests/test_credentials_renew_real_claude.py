@@ -23,7 +23,7 @@ import time
 
 import pytest
 
-from broker_rig import ACCESS, KEY, LEASE, SOURCE, BrokerRig, wait_until
+from broker_rig import KEY, SOURCE, BrokerRig, wait_until
 from chart_render import helm_template
 from claude_sandbox import clean_environ, login
 from fake_anthropic import Switches
