@@ -90,19 +90,25 @@ def receiver_writes(cluster, ns: str, pod: str) -> list[float]:
 
 
 def diagnosis(cluster, ns: str, release: str, fake, started: float, failed: list) -> str:
-    """What a failed run needs to be understood (CI shows only this): each failed task with its start and
-    end (seconds into the run), the refreshes as the fake saw them, and the broker's and receivers' logs."""
-    lines = [f"{len(failed)} task(s) failed: (pod, exit, output tail, started s, ended s)"]
-    lines += [repr(f) for f in failed]
+    """What a failed run needs to be understood, short enough that CI's truncated log keeps it: the
+    failed tasks grouped by message (count, first start, last end, in seconds into the run), the
+    refreshes as the fake saw them, the receivers' last lines, and the broker's log LAST (a truncated
+    log keeps its tail)."""
+    groups: dict[str, list] = {}
+    for pod, code, out, t0, t1 in failed:
+        message = next((l for l in out.splitlines() if l.strip() and "command terminated" not in l), out)[:160]
+        groups.setdefault(f"exit {code}: {message}", []).append((t0, t1))
+    lines = [f"{len(failed)} task(s) failed, by message (count, first start s, last end s):"]
+    lines += [f"  {len(ts)} x {m} [{min(t for t, _ in ts)}..{max(t for _, t in ts)}]" for m, ts in groups.items()]
     lines.append("refreshes at the fake (s into the run, outcome): " + ", ".join(
         f"{r['t'] - started:.1f} {r['outcome']}" for r in fake.refreshes()))
-    for selector, container in ((f"app.kubernetes.io/instance={release},app.kubernetes.io/component=credentials-broker",
-                                 "broker"),
-                                (f"app.kubernetes.io/instance={release},app.kubernetes.io/component=agent",
-                                 "credentials-receiver")):
-        logs = cluster.kubectl("logs", "-n", ns, "-l", selector, "-c", container, "--prefix", "--tail", "60",
-                               "--timestamps", check=False)
-        lines.append(f"--- {container} logs ---\n{logs.stdout[-6000:]}{logs.stderr[-500:]}")
+    for selector, container, tail in (
+            (f"app.kubernetes.io/instance={release},app.kubernetes.io/component=agent", "credentials-receiver", 4),
+            (f"app.kubernetes.io/instance={release},app.kubernetes.io/component=credentials-broker", "broker", 40)):
+        logs = cluster.kubectl("logs", "-n", ns, "-l", selector, "-c", container, "--prefix", "--tail", str(tail),
+                               check=False)
+        text = re.sub(r"\[pod/[^/]+-([a-z0-9]{5})/[^\]]+\]", r"[\1]", logs.stdout)   # short pod names
+        lines.append(f"--- {container} logs (last {tail} lines per pod) ---\n{text[-5000:]}{logs.stderr[-300:]}")
     return "\n".join(lines)
 
 

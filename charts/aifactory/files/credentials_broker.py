@@ -366,7 +366,7 @@ class Broker:
         log(f"refreshing ({old.describe()}; lead {self.args.lead_seconds}s)")
         started = time.monotonic()
         proc = subprocess.Popen([self.args.claude, "auth", "status"], env=self.claude_env(), cwd=self.home.root,
-                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         new = None
         # Poll the file while Claude Code runs: the new pair is in it before the process exits, and
         # every millisecond until the agents have it counts if the server revokes the old token.
@@ -389,10 +389,12 @@ class Broker:
             log(f"refreshed in {time.monotonic() - started:.3f}s: {old.describe()} -> {new.describe()}")
             self.metrics.refresh("issued", time.time())
         try:
-            _, err = proc.communicate(timeout=max(1.0, self.args.claude_timeout - (time.monotonic() - started)))
+            # Its output (stdout and stderr: `auth status` reports a failed refresh on stdout) explains a
+            # refresh that made no pair; it is small, and redacted before it is logged.
+            err, _ = proc.communicate(timeout=max(1.0, self.args.claude_timeout - (time.monotonic() - started)))
         except subprocess.TimeoutExpired:
             proc.kill()
-            _, err = proc.communicate()
+            err, _ = proc.communicate()
             self.home.clear_locks()
         if new is not None:
             return
