@@ -12,7 +12,7 @@ NEEDED = {
     "secrets": "credentials Secrets: sharing, age, owner, token expiry, Helm release history (AIF201-AIF205, AIF001)",
     "configmaps": "credentials in ConfigMaps (AIF001)",
     "pods": "running pods: mounts and holders (AIF002-AIF007 on pods, AIF206)",
-    "deployments": "installs and their workloads (AIF001-AIF008)",
+    "deployments": "installs and their workloads (AIF001-AIF009)",
     "statefulsets": "installs and their workloads",
     "daemonsets": "installs and their workloads",
     "replicasets": "installs and their workloads, pod owners",

@@ -113,7 +113,7 @@ Installs are found by the chart's labels (app.kubernetes.io/part-of=aifactory, h
 and by the Claude credentials mount itself (hand-written workloads too).
 
 rules:
-  AIF001-AIF008  the manifest rules, run on live workloads, ConfigMaps, Secret metadata (annotations),
+  AIF001-AIF009  the manifest rules, run on live workloads, ConfigMaps, Secret metadata (annotations),
                  running pods (when their owner is not already flagged for the same rule) and every
                  revision of every Helm release record (helm.sh/release.v1: values, chart values, manifest)
   AIF201  the same login in two Secrets (keyed fingerprint, per-run HMAC key; or same aifactory.dev/fingerprint)
