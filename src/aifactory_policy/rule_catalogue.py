@@ -336,6 +336,27 @@ CATALOGUE = {'AIF001': {'id': 'AIF001',
             'folder': None,
             'readme': None,
             'parts': []},
+ 'AIF207': {'id': 'AIF207',
+            'severity': 'error',
+            'short_title': 'A controller re-asserts a Secret that writeBack or the broker keeps fresh',
+            'rationale': 'An External Secrets, Sealed Secrets, Vault Secrets Operator or Secrets Store CSI '
+                         'sync, or an Argo CD or Flux application, that writes its own copy of the Secret '
+                         'puts back a refresh token already exchanged; the next start presents it and the '
+                         "login family is revoked. Judged from the Secret's ownerReferences, labels and "
+                         "annotations and from the controllers' own objects (an API that is not served: that "
+                         'controller is not installed). The sidecar and the broker refuse to write such a '
+                         'Secret.',
+            'remediation': 'Let no controller write the credentials Secret: kubectl delete <kind> <name> '
+                           '--cascade=orphan and remove its marks, or seed it once (ExternalSecret '
+                           'creationPolicy Orphan, refreshPolicy CreatedOnce); take it out of the GitOps '
+                           'source (docs/credentials.md, "Controllers that undo a refreshed login").',
+            'title': 'A controller re-asserts a Secret that writeBack or the broker keeps fresh',
+            'description': None,
+            'source': 'policies/audit/audit.rego',
+            'package': 'audit',
+            'folder': None,
+            'readme': None,
+            'parts': []},
  'AIF301': {'id': 'AIF301',
             'severity': 'error',
             'short_title': 'Claude credentials file baked into an image layer',
