@@ -445,11 +445,70 @@ def test_in_cluster_server_url(monkeypatch):
 
 
 def test_stdlib_only():
+    """The standard library and secret_syncers.py (shipped beside it in the ConfigMap; stdlib only too:
+    tests/test_secret_syncers.py)."""
     import ast
     tree = ast.parse(SCRIPT.read_text())
     mods = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     mods |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
-    assert mods <= set(sys.stdlib_module_names) | {"__future__"}, mods - set(sys.stdlib_module_names)
+    assert mods <= set(sys.stdlib_module_names) | {"__future__", "secret_syncers"}, mods - set(sys.stdlib_module_names)
+
+
+# ---------------------------------------------------------------- a controller that re-asserts the Secret
+
+ES_OWNER = [{"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret", "name": "claude-login",
+             "uid": "0b7c6f3e-1d2a-4c55-9f1e-2b8e0d6a7c11", "controller": True, "blockOwnerDeletion": True}]
+
+
+def test_run_never_writes_to_a_secret_an_external_secret_owns_and_says_why_once(tmp_path, api):
+    """The shipped script (with secret_syncers.py beside it, as in the ConfigMap): an ExternalSecret
+    with creationPolicy Owner would sync its spent copy back, so the newer login is not written; once
+    the controller lets the Secret go, the sidecar writes it."""
+    api.secret["metadata"]["ownerReferences"] = ES_OWNER
+    api.secret["metadata"]["labels"] = {"reconcile.external-secrets.io/managed": "true"}
+    s = Sidecar(tmp_path, api)
+    try:
+        s.write(NEW)
+        assert s.logged("not writing the login: External Secrets owns Secret agents/creds "
+                        "(ownerReference ExternalSecret/claude-login)"), s.output()
+        assert api.polled(5)
+        assert not api.of("PATCH") and api.value() == OLD
+        out = s.output()
+        assert out.count("not writing the login") == 1, "said once, not at every pass"
+        assert "kubectl delete externalsecret claude-login --cascade=orphan" in out
+        with api.lock:   # `kubectl delete externalsecret claude-login --cascade=orphan` and the label removed
+            del api.secret["metadata"]["ownerReferences"]
+            del api.secret["metadata"]["labels"]
+            api.bump()
+        assert wait_for(lambda: api.value() == NEW, timeout=5, step=0.01), s.output()
+    finally:
+        assert s.stop() == 0
+    assert not leaked(s.output())
+
+
+@pytest.mark.parametrize("labels,annotations,writes,said", [
+    ({"reconcile.external-secrets.io/managed": "true"}, {}, True, "warning: External Secrets owns Secret agents/creds"),
+    ({}, {"argocd.argoproj.io/tracking-id": "creds-app:/Secret:agents/creds"}, False, "Argo CD owns Secret agents/creds"),
+    ({"secrets-store.csi.k8s.io/managed": "true"}, {}, False, "Secrets Store CSI driver owns"),
+    ({"kustomize.toolkit.fluxcd.io/name": "apps"}, {"kustomize.toolkit.fluxcd.io/ssa": "IfNotPresent"}, True, "wrote Secret key"),
+])
+def test_run_marks_of_other_controllers(api, in_process, labels, annotations, writes, said):
+    """Argo CD and the CSI driver refuse the write like an ExternalSecret owner; the managed label alone
+    (an Orphan or Merge ExternalSecret: only the audit can tell) is a warning, said once; Flux with
+    ssa: IfNotPresent never applies the Secret again."""
+    api.secret["metadata"]["labels"] = labels
+    api.secret["metadata"]["annotations"].update(annotations)
+    s = in_process(api)
+    try:
+        s.write(NEW)
+        assert s.logged(said), s.output()
+        if writes:
+            assert wait_for(lambda: api.value() == NEW, timeout=5, step=0.01), s.output()
+        else:
+            assert api.polled(5) and not api.of("PATCH")
+    finally:
+        s.stop()
+    assert s.output().count(said) == 1
 
 
 # ---------------------------------------------------------------- TLS with the projected ca.crt

@@ -207,6 +207,37 @@ CATALOGUE = {'AIF001': {'id': 'AIF001',
             'folder': 'broker_isolation',
             'readme': 'policies/rules/broker_isolation/README.md',
             'parts': []},
+ 'AIF009': {'id': 'AIF009',
+            'severity': 'error',
+            'short_title': 'A controller re-asserts a Secret that writeBack or the broker keeps fresh',
+            'title': 'Nothing re-asserts a Secret that writeBack or the broker keeps fresh',
+            'description': 'Cross-document (conftest --combine): the credentials Secret of an install in '
+                           'writeBack or broker mode (pod annotation aifactory.dev/credentials-mode, the '
+                           "credentials-writeback container, or the broker's annotation; the Secret named by "
+                           'aifactory.dev/credentials-secret or mounted as the credentials) written by an '
+                           'ExternalSecret or ClusterExternalSecret that puts its copy back (creationPolicy '
+                           'Owner, Merge or CreateOrMerge; Orphan with refreshPolicy OnChange or a non-zero '
+                           'refreshInterval), a SealedSecret of the same name, a Vault Secrets Operator '
+                           'object whose spec.destination.name is the Secret, or a SecretProviderClass whose '
+                           'secretObjects name it; and the Secret itself in the manifest set beside an Argo '
+                           'CD Application with automated sync or a Flux Kustomization (unless the Secret '
+                           "opts out of Flux's apply). A namespace missing on either side matches any.",
+            'rationale': 'The writeBack sidecar and the broker keep the newest login in the Secret; refresh '
+                         "tokens are single-use (measured against the fake endpoint's model, reported for "
+                         "Anthropic's). A controller that writes its own copy back puts a refresh token that "
+                         'was already exchanged into the Secret, and the next start presents it: the server '
+                         'refuses it and revokes the whole login family.',
+            'remediation': 'Create the credentials Secret out of band (aifactory-policy credentials '
+                           'create-secret) and let no controller write it: remove the ExternalSecret, '
+                           'SealedSecret, VSO object or secretObjects entry (or seed it once: ExternalSecret '
+                           'creationPolicy Orphan with refreshPolicy CreatedOnce), and take the Secret out '
+                           'of the GitOps source (or annotate it kustomize.toolkit.fluxcd.io/ssa: '
+                           'IfNotPresent for Flux).',
+            'source': 'policies/rules/syncers/policy.rego',
+            'package': 'rules.syncers',
+            'folder': 'syncers',
+            'readme': 'policies/rules/syncers/README.md',
+            'parts': []},
  'AIF201': {'id': 'AIF201',
             'severity': 'error',
             'short_title': 'The same login in two Secrets',
@@ -299,6 +330,27 @@ CATALOGUE = {'AIF001': {'id': 'AIF001',
             'remediation': 'Run one pod per login: replicas 1, strategy Recreate, no second workload on the '
                            'Secret.',
             'title': 'One credentials Secret held by two running pods',
+            'description': None,
+            'source': 'policies/audit/audit.rego',
+            'package': 'audit',
+            'folder': None,
+            'readme': None,
+            'parts': []},
+ 'AIF207': {'id': 'AIF207',
+            'severity': 'error',
+            'short_title': 'A controller re-asserts a Secret that writeBack or the broker keeps fresh',
+            'rationale': 'An External Secrets, Sealed Secrets, Vault Secrets Operator or Secrets Store CSI '
+                         'sync, or an Argo CD or Flux application, that writes its own copy of the Secret '
+                         'puts back a refresh token already exchanged; the next start presents it and the '
+                         "login family is revoked. Judged from the Secret's ownerReferences, labels and "
+                         "annotations and from the controllers' own objects (an API that is not served: that "
+                         'controller is not installed). The sidecar and the broker refuse to write such a '
+                         'Secret.',
+            'remediation': 'Let no controller write the credentials Secret: kubectl delete <kind> <name> '
+                           '--cascade=orphan and remove its marks, or seed it once (ExternalSecret '
+                           'creationPolicy Orphan, refreshPolicy CreatedOnce); take it out of the GitOps '
+                           'source (docs/credentials.md, "Controllers that undo a refreshed login").',
+            'title': 'A controller re-asserts a Secret that writeBack or the broker keeps fresh',
             'description': None,
             'source': 'policies/audit/audit.rego',
             'package': 'audit',

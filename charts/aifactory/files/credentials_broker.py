@@ -12,6 +12,10 @@ Never two refreshers: the broker's replicas elect one with a coordination.k8s.io
 the holder of a freshly renewed lease refreshes. A refresh token the broker has seen exchanged is
 recorded (SHA-256 prefix, on the Secret and in the private HOME) and never presented again, even
 when something puts it back into the Secret (a restore, a syncer re-asserting an old value).
+A source Secret that such a controller owns (secret_syncers.py: an ExternalSecret, SealedSecret,
+Vault Secrets Operator object, Secrets Store CSI sync, Argo CD or Flux) is never written and its
+login never refreshed: the controller would put the spent pair back. The broker says which controller
+and the fix, and the agents keep the access token they hold until it expires.
 
 Claude Code refreshes on its own when its access token is within about 5 minutes of expiry
 (measured); to refresh earlier the broker gives its private copy an `expiresAt` in the past and
@@ -39,6 +43,7 @@ from typing import Optional
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import credentials_writeback as wb  # noqa: E402  (beside this file in the ConfigMap)
 from broker_metrics import Metrics  # noqa: E402
+import secret_syncers  # noqa: E402
 
 wb.LOG_NAME = "credentials-broker"
 log = wb.log
@@ -235,6 +240,8 @@ class Broker:
         self.source_obj: dict = {}
         self.published: Optional[bytes] = None
         self.refused_for: Optional[str] = None   # spent id of a login the server refused
+        self.syncer: Optional[secret_syncers.Owner] = None   # a controller that re-asserts the source Secret
+        self.skipped_for: Optional[str] = None   # spent id of the login whose due refresh that controller stopped
         self._last = ""
 
     def say(self, message: str) -> None:
@@ -260,6 +267,8 @@ class Broker:
                 return
             raise
         self.metrics.source(True)
+        self.syncer = secret_syncers.certain_owner(self.source_obj)
+        self.metrics.owned_by_syncer(self.syncer is not None)
         in_secret, why = held(wb.secret_value(self.source_obj, self.args.key))
         private, _ = held(self.home.read())
         spent = self.spent_ids()
@@ -289,8 +298,16 @@ class Broker:
         self.login = in_secret
         self.home.store(in_secret.raw)
 
+    def owned_message(self) -> str:
+        where = f"{self.args.namespace}/{self.args.secret}"
+        return (f"not writing to the source Secret and not refreshing: {self.syncer.describe(where)}. The agents keep "
+                "the access token they hold until it expires")
+
     def persist(self, new: Held, predecessor: Optional[Held]) -> None:
         """Writes `new` to the source Secret, conditional on the object read last; retried, never forced."""
+        if self.syncer is not None:
+            self.say(self.owned_message())
+            return
         delay = 0.1
         while True:
             spent = annotations(self.source_obj).get(SPENT, "").split()
@@ -432,7 +449,13 @@ class Broker:
         self.publish()
         # Renewed this pass; a standby waits a whole lease without a renewal before taking over, so a
         # refresh that ends within the margin can never overlap another replica's.
-        if self.due() and self.lease.fresh(self.args.claude_timeout + 2):
+        if self.due() and self.syncer is not None:
+            # A refresh now would be undone: its pair could be kept nowhere the controller leaves alone.
+            if self.skipped_for != spent_id(self.login.refresh_token):
+                self.skipped_for = spent_id(self.login.refresh_token)
+                self.metrics.refresh("secret_owned_by_syncer", time.time())
+            self.say(self.owned_message())
+        elif self.due() and self.lease.fresh(self.args.claude_timeout + 2):
             self.refresh()
         if self.login is not None:
             ends = self.login.oauth.get("refreshTokenExpiresAt")

@@ -12,8 +12,11 @@ so the next pod starts from the newest pair.
   ours:   the Secret still holds what this pod started with or what this sidecar last wrote;
           a Secret replaced by someone else (`aifactory-policy credentials rotate`) is never
           overwritten: the pod is about to be restarted onto the new login
+  free:   no controller re-asserts the Secret (secret_syncers.py: an ExternalSecret, SealedSecret,
+          Vault Secrets Operator object, Secrets Store CSI sync, Argo CD or Flux owns it): it would
+          put its spent copy back, so the sidecar writes nothing and says which controller and the fix
 
-Standard library only (the chart delivers this file through a ConfigMap). The API token is
+Standard library only (the chart delivers this file and secret_syncers.py through a ConfigMap). The API token is
 re-read before every request (a projected, rotating token); ca.crt is read beside it. One log
 line per decision, never a token: fingerprints are HMAC-SHA256 under a key drawn at start, so
 they only compare within this process's log. API errors back off exponentially. SIGTERM: one
@@ -38,6 +41,9 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from typing import Optional
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import secret_syncers  # noqa: E402  (beside this file in the ConfigMap)
 
 FIELD_MANAGER = "aifactory-credentials-writeback"
 ROTATED_AT = "aifactory.dev/rotated-at"
@@ -264,11 +270,27 @@ class Syncer:
         self.client, self.path, self.key = client, path, key
         self.ours: Optional[list] = None  # see decide(); kept in memory only
         self._last_logged = ""
+        self._warned: set = set()
 
     def _say(self, message: str) -> None:
         if message != self._last_logged:
             log(message)
             self._last_logged = message
+
+    def owned_by_syncer(self, secret: dict) -> bool:
+        """True (and said once) when a controller re-asserts the Secret; an uncertain one is a warning."""
+        where = f"{self.client.collection.rsplit('/', 2)[-2]}/{self.client.name}"
+        found = secret_syncers.owners(secret)
+        owner = next((o for o in found if o.certain), None)
+        if owner is not None:
+            self._say(f"not writing the login: {owner.describe(where)}. Until then a refreshed "
+                      "login lives only in this pod, and the next start presents the spent one (the login family is revoked)")
+            return True
+        for o in found:
+            if o.evidence not in self._warned:   # once: it does not change from tick to tick
+                self._warned.add(o.evidence)
+                log(f"warning: {o.describe(where)}")
+        return False
 
     def sync_once(self) -> bool:
         """Raises ApiError; returns True when the Secret was patched."""
@@ -284,6 +306,8 @@ class Syncer:
             self._say("Claude Code's refresh was refused (invalid_grant): this login is dead and the Secret's "
                       f"copy cannot be refreshed either; recorded {LOGIN_STATE}={REFRESH_REFUSED} on the Secret. "
                       "Log in again for this install and run `aifactory-policy credentials rotate`")
+            return False
+        if self.owned_by_syncer(secret):
             return False
         decision = decide(file_raw, held, self.ours)
         if not decision.write:

@@ -71,7 +71,7 @@ def audit(kubeconfig: Optional[str] = None, context: Optional[str] = None, names
     report.inputs.append(source.description)
 
     inv = inventory.collect(source, namespaces, prog)
-    if len(inv.unavailable) == len(inventory.NEEDED):
+    if all(n in inv.unavailable for n in inventory.NEEDED):
         raise EvaluationError(f"{source.description}: could not list anything ({inv.unavailable.get('secrets')}); "
                               "check the identity and grant the audit ClusterRole (charts/aifactory audit.rbac.create)")
     if complete and inventory.blocking(inv):
@@ -80,7 +80,10 @@ def audit(kubeconfig: Optional[str] = None, context: Optional[str] = None, names
                               "the audit ClusterRole: charts/aifactory audit.cronJob or audit.rbac.create); "
                               "nothing was published, the previous reports are kept")
     for name, why in inv.unavailable.items():
-        report.notes.append(f"cannot list {name} ({why}): not checked: {inventory.NEEDED[name]}")
+        report.notes.append(f"cannot list {name} ({why}): not checked: {inventory.purpose(name)}")
+    if inv.absent:   # one note: most clusters run few of these controllers
+        report.notes.append("controllers' APIs absent, nothing of them to check (AIF207): "
+                            + "; ".join(f"{name} {why}" for name, why in inv.absent.items()))
 
     ai = facts.build(inv, Fingerprinter(), clock.strftime("%Y-%m-%dT%H:%M:%SZ"),
                      max_age_days, DEFAULT_ALLOW + list(allow_subjects or []))
@@ -113,7 +116,7 @@ Installs are found by the chart's labels (app.kubernetes.io/part-of=aifactory, h
 and by the Claude credentials mount itself (hand-written workloads too).
 
 rules:
-  AIF001-AIF008  the manifest rules, run on live workloads, ConfigMaps, Secret metadata (annotations),
+  AIF001-AIF009  the manifest rules, run on live workloads, ConfigMaps, Secret metadata (annotations),
                  running pods (when their owner is not already flagged for the same rule) and every
                  revision of every Helm release record (helm.sh/release.v1: values, chart values, manifest)
   AIF201  the same login in two Secrets (keyed fingerprint, per-run HMAC key; or same aifactory.dev/fingerprint)
@@ -125,6 +128,10 @@ rules:
           broker's Lease and the access token it published (down: warning until that token expires)
   AIF206  one credentials Secret mounted by two running pods (broker mode: the agents on the access
           Secret hold nothing, the replicas of one broker are one holder)
+  AIF207  a controller re-asserts the Secret of a writeBack or broker install: its marks on the Secret
+          (ownerReferences, External Secrets/Sealed Secrets/VSO/CSI labels, Argo CD's tracking-id,
+          Flux's labels) and the ExternalSecret, SealedSecret, VSO and SecretProviderClass objects
+          (an API that is not served: that controller is not installed, noted)
 
 default --allow-subject (Kind:name, ServiceAccount:namespace:name, globs): """ + ", ".join(DEFAULT_ALLOW) + """,
 and the install's own write-back binding (a Role labelled app.kubernetes.io/component=credentials-writeback
