@@ -191,6 +191,24 @@ def test_expired_access_token_is_a_warning_not_a_refusal(tmp_path, kube, run):
     assert r.code == 0 and "WARNING" in r.err and "already expired" in r.err
 
 
+NO_SESSIONS = ["user:inference", "user:profile"]
+
+
+def test_a_login_without_the_sessions_scope_is_stored_with_a_warning(tmp_path, kube, run):
+    """Claude Code accepts it locally (measured: tests/test_credentials_real_claude.py); Remote Control
+    is reported to fail with it later, so create-secret warns and stores it."""
+    r = run(*BASE, "--from-file", write_creds(tmp_path, creds(scopes=NO_SESSIONS)))
+    assert r.code == 0, r.err
+    assert "WARNING" in r.err and "lacks `user:sessions:claude_code`" in r.err and "#92529" in r.err
+    assert kube.secrets[(NS, "claude-remote-credentials")]["metadata"]["annotations"]["aifactory.dev/scopes"] == \
+        "user:inference user:profile"
+
+
+def test_a_full_login_gets_no_scope_warning(tmp_path, kube, run):
+    r = run(*BASE, "--from-file", write_creds(tmp_path, creds()))
+    assert r.code == 0 and "lacks `user:sessions:claude_code`" not in r.err and "user:sessions:claude_code" in r.err
+
+
 def test_missing_file_cannot_evaluate(tmp_path, kube, run):
     r = run(*BASE, "--from-file", tmp_path / "nope.json")
     assert r.code == 2 and "no such file" in r.err
@@ -361,6 +379,14 @@ def test_login_with_inference_only_scopes_is_refused(tmp_path, kube, run, monkey
     prepend_path(monkeypatch, tmp_path / "bin")
     r = run("credentials", "login", "--install", "aifactory", "-n", NS)
     assert r.code == 1 and "claude auth login: `claudeAiOauth.scopes`" in r.err and kube.secrets == {}
+
+
+def test_login_without_the_sessions_scope_warns(tmp_path, kube, run, monkeypatch):
+    fake_claude(tmp_path / "bin", creds(scopes=NO_SESSIONS), ACCOUNT, tmp_path / "claude-saw.json")
+    prepend_path(monkeypatch, tmp_path / "bin")
+    r = run("credentials", "login", "--install", "aifactory", "-n", NS)
+    assert r.code == 0, r.err
+    assert "WARNING: claude auth login: `claudeAiOauth.scopes`" in r.err and "user:sessions:claude_code" in r.err
 
 
 def test_login_checks_the_cluster_side_before_the_interactive_login(tmp_path, kube, run, monkeypatch):

@@ -270,3 +270,15 @@ def test_status_of_a_login_no_workload_uses_is_not_called_healthy(tmp_path, kube
                "--from-file", write_creds(tmp_path, creds(expires_in_s=-7200), "spare.json")).code == 0
     row = json.loads(run("credentials", "status", "-n", NS, "--format", "json").out)["installs"][0]
     assert row["health"] == "not in use (no workload mounts it)" and row["problems"] == []
+
+
+def test_status_warns_about_a_login_without_the_sessions_scope(tmp_path, installed, run):
+    _store(installed, creds(scopes=["user:inference", "user:profile"]))
+    r = run("credentials", "status", "-n", NS, "--format", "json")
+    assert r.code == 0, r.out   # a warning: Claude Code itself accepts the login
+    doc = json.loads(r.out)
+    [warning] = doc["installs"][0]["warnings"]
+    assert "lacks `user:sessions:claude_code`" in warning
+    assert [f["severity"] for f in doc["findings"]] == ["warning"]
+    text = run("credentials", "status", "-n", NS).out
+    assert "no user:sessions:claude_code: see the warning" in text and "WARNING:       `claudeAiOauth.scopes`" in text

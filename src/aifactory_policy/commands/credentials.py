@@ -36,7 +36,9 @@ Owner convention: a service account, never a person. --owner takes
 Validation (Claude Code's own rules, measured offline): JSON {"claudeAiOauth": {accessToken,
   refreshToken, expiresAt (ms), scopes}}; scopes must hold user:inference AND user:profile
   (without user:profile, e.g. a `claude setup-token` login, Claude Code refuses Remote Control:
-  "requires a full-scope login token"); a non-empty refresh token."""
+  "requires a full-scope login token"); a non-empty refresh token. A login without
+  user:sessions:claude_code is stored with a warning (reported to make Remote Control fail later;
+  status and the audit warn about it too)."""
 
 MAIN_EPILOG = f"""commands:
   login          run `claude auth login` in a fresh temporary config dir (a token family of the

@@ -28,6 +28,7 @@ from . import fingerprint as fpmod
 from . import secret as sec
 from .kube import Kube
 from .rotate import CREDENTIALS_MODE, CREDENTIALS_SECRET, template_annotations
+from .scopes import SESSIONS, sessions_warning
 from .store import fingerprint_key, live_fingerprint
 from .validate import inspect
 
@@ -122,7 +123,7 @@ def describe(secret: dict, workloads: list, fp_key: Optional[bytes], preferred_k
         if any(w["mode"] in CANNOT_KEEP_A_REFRESH for w in row["workloads"]):
             row["note"] = (f"{row['mode']}: the pod cannot keep a refreshed login; it works until the stored access "
                            "token expires, then every task fails (measured). mode=writeBack keeps it working")
-    row["warnings"] = []
+    row["warnings"] = [sessions_warning(login.scopes)] if login is not None and sessions_warning(login.scopes) else []
     if brokered:
         problem = judge_broker(row, *brokered, ann, now)
     else:
@@ -229,7 +230,8 @@ def render_text(rows: list) -> str:
                     "(the broker refreshes it ahead of its expiry: see its health below)" if r.get("broker") else
                     "(Claude Code refreshes it on use; only writeBack keeps the new pair)")
                 lines.append(f"  access token:  expires {r['expiresAt']} ({when})")
-                lines.append(f"  scopes:        {' '.join(r['scopes'])} (full-scope: Remote Control accepts it)")
+                lines.append(f"  scopes:        {' '.join(r['scopes'])} (full-scope: Remote Control accepts it"
+                             + ("" if SESSIONS in r["scopes"] else f"; no {SESSIONS}: see the warning") + ")")
             lines.append(f"  fingerprint:   {r.get('fingerprint')}: {r.get('fingerprintMatch')}")
         lines.append(f"  mode:          {r['mode']}" + "".join(f"  deployment/{w['deployment']}" for w in r.get("workloads", [])))
         if r.get("broker"):
