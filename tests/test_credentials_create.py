@@ -209,6 +209,39 @@ def test_a_full_login_gets_no_scope_warning(tmp_path, kube, run):
     assert r.code == 0 and "lacks `user:sessions:claude_code`" not in r.err and "user:sessions:claude_code" in r.err
 
 
+def _ends_in(days):
+    import time
+    return int((time.time() + days * 86400) * 1000)
+
+
+def test_the_login_end_is_said_and_recorded_beside_the_login(tmp_path, kube, run):
+    end = _ends_in(30)
+    r = run(*BASE, "--from-file", write_creds(tmp_path, creds(refreshTokenExpiresAt=end)))
+    assert r.code == 0, r.err
+    import time
+    iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(end / 1000))
+    assert f"login ends: {iso} (in 29 days; claudeAiOauth.refreshTokenExpiresAt" in r.err
+    ann = kube.secrets[(NS, "claude-remote-credentials")]["metadata"]["annotations"]
+    assert ann["aifactory.dev/refresh-token-expires-at"] == iso
+
+
+def test_a_login_without_a_stored_end_is_unknown_not_estimated(tmp_path, kube, run):
+    r = run(*BASE, "--from-file", write_creds(tmp_path, creds()))
+    assert r.code == 0 and "login ends: unknown (the login holds no claudeAiOauth.refreshTokenExpiresAt" in r.err
+    assert "aifactory.dev/refresh-token-expires-at" not in \
+        kube.secrets[(NS, "claude-remote-credentials")]["metadata"]["annotations"]
+
+
+def test_a_login_ending_soon_is_stored_with_a_warning(tmp_path, kube, run):
+    r = run(*BASE, "--from-file", write_creds(tmp_path, creds(refreshTokenExpiresAt=_ends_in(3))))
+    assert r.code == 0 and "WARNING" in r.err and "within the 7-day warning" in r.err
+
+
+def test_a_login_past_its_end_is_refused(tmp_path, kube, run):
+    r = run(*BASE, "--from-file", write_creds(tmp_path, creds(refreshTokenExpiresAt=_ends_in(-1))))
+    assert r.code == 1 and "the login ended at" in r.err and "Fix:" in r.err and kube.secrets == {}
+
+
 def test_missing_file_cannot_evaluate(tmp_path, kube, run):
     r = run(*BASE, "--from-file", tmp_path / "nope.json")
     assert r.code == 2 and "no such file" in r.err

@@ -13,6 +13,7 @@ What the pinned CLI was measured to do (docs/facts.md, "A login's end"):
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -156,3 +157,41 @@ def test_a_refresh_with_a_stored_end_in_the_past_is_still_tried(endpoint, holder
     assert [r["outcome"] for r in endpoint.refreshes()] == ["issued"]
     assert oauth(agent)["refreshTokenExpiresAt"] == end
     assert json.loads(agent.credentials.read_text())["claudeAiOauth"]["refreshToken"]
+
+
+@pytest.mark.parametrize("endpoint", [Switches()], indirect=True, ids=["not-announced"])
+def test_credentials_login_records_the_end_claude_code_stored(claude_cli, endpoint, tmp_path, monkeypatch, capfd):
+    """`aifactory-policy credentials login` runs the real `claude auth login` (its own fresh
+    CLAUDE_CONFIG_DIR, the fake browser approving): the Secret carries the end Claude Code stored,
+    and `credentials status` reads it back."""
+    import shlex
+    from aifactory_policy.cli import main
+    from aifactory_policy.commands import credentials as creds_cli
+    from claude_sandbox import _IN_NAMESPACE, clean_environ
+    from fake_kube_and_tools import NS, FakeKube
+    kube = FakeKube()
+    monkeypatch.setattr(creds_cli, "_api_kube", lambda args: kube)
+    for k in set(os.environ) - set(clean_environ()):   # nothing that gives Claude Code another identity
+        monkeypatch.delenv(k)
+    monkeypatch.setenv("NODE_EXTRA_CA_CERTS", str(endpoint.ca))
+    monkeypatch.setenv("BROWSER", BROWSER)
+    wrapper = tmp_path / "claude"   # the CLI in a mount namespace whose /etc/hosts names the fake
+    wrapper.write_text("#!/bin/sh\nexec unshare -m sh -c " + shlex.quote(_IN_NAMESPACE) + " sh "
+                       + f"{shlex.quote(str(endpoint.hosts_file))} /nonexistent 0 {shlex.quote(claude_cli)} \"$@\"\n")
+    wrapper.chmod(0o755)
+    t0 = time.time()
+    code = main(["credentials", "login", "--install", "aifactory", "-n", NS, "--claude", str(wrapper)])
+    out = capfd.readouterr()
+    assert code == 0, out.err
+    assert "sk-ant-" not in out.out + out.err
+    [exchange] = endpoint.authority.sign_ins()
+    assert exchange["status"] == 200 and "refresh_token_expires_in" not in exchange
+    stored = json.loads(kube.secret_json(NS, "claude-remote-credentials")["credentials.json"])["claudeAiOauth"]
+    assert days_from(stored["refreshTokenExpiresAt"], t0) == pytest.approx(30, abs=0.01)
+    end_iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stored["refreshTokenExpiresAt"] / 1000))
+    ann = kube.secrets[(NS, "claude-remote-credentials")]["metadata"]["annotations"]
+    assert ann["aifactory.dev/refresh-token-expires-at"] == end_iso
+    assert f"login ends: {end_iso} (in 29 days" in out.err
+    assert main(["credentials", "status", "-n", NS, "--format", "json"]) == 0
+    row = json.loads(capfd.readouterr().out)["installs"][0]
+    assert row["loginEndsAt"] == end_iso and row["loginEndState"] == "ok"

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from ..findings import Refusal
+from . import deadline
+from .deadline import LoginEnd, of as login_end_of
 from .scopes import check as scopes_check
 
 MAX_BYTES = 1 << 20  # a Secret holds at most 1 MiB
@@ -34,6 +36,7 @@ class Login:
     scopes: tuple = ()
     subscription: Optional[str] = None
     warnings: tuple = ()
+    end: LoginEnd = LoginEnd(None)    # when the token family ends (deadline.py)
 
     @property
     def expires_at(self) -> float:
@@ -93,12 +96,20 @@ def validate(raw: bytes, source: str, now: Optional[float] = None) -> Login:
     if checked.refusal:
         raise _refuse(source, checked.refusal)
     warnings = list(checked.warnings)
+    end = login_end_of(oauth)
+    if end.known and end.at <= now:
+        raise _refuse(source, f"the login ended at {deadline.rfc3339(end.at)} (`claudeAiOauth.refreshTokenExpiresAt`): "
+                              "the token endpoint refuses its refresh (measured with Claude Code 2.1.330)")
+    judged = deadline.judge(end, now)
+    if judged.warning:
+        warnings.append(judged.warning)
     if expires / 1000.0 <= now:
         warnings.append("the access token has already expired; Claude Code refreshes it with the refresh "
                         "token on first use (fine if this login is not used anywhere else)")
     sub = oauth.get("subscriptionType")
     return Login(raw=raw, refresh_token=refresh, expires_at_ms=expires, scopes=tuple(scopes),
-                 subscription=sub if isinstance(sub, str) else None, warnings=tuple(warnings))
+                 subscription=sub if isinstance(sub, str) else None, warnings=tuple(warnings),
+                 end=end)
 
 
 def inspect(raw: Optional[bytes]) -> tuple[Optional[Login], str]:
