@@ -263,6 +263,8 @@ def test_the_sidecar_and_the_cli_name_the_login_state_the_same(tmp_path):
     from test_writeback_sidecar import wb
     assert (wb.LOGIN_STATE, wb.LOGIN_STATE_AT, wb.REFRESH_REFUSED, wb.ROTATED_AT, wb.ROTATED_BY) == \
         (sec.LOGIN_STATE, sec.LOGIN_STATE_AT, sec.REFRESH_REFUSED, sec.ROTATED_AT, sec.ROTATED_BY)
+    from aifactory_policy.credentials import deadline
+    assert (wb.LOGIN_ENDS_AT, wb.LOGIN_WARN_DAYS) == (deadline.ANNOTATION, deadline.DEFAULT_WARN_DAYS)
 
 
 def test_status_of_a_login_no_workload_uses_is_not_called_healthy(tmp_path, kube, run):
