@@ -43,7 +43,7 @@ PLANTED = sorted([
     ("AIF001", "team-k/Secret/api-key"),                # last-applied annotation carries the key
     ("AIF205", "team-l/Secret/claude-l"),               # warning: the login ends in 3 days (refreshTokenExpiresAt)
     ("AIF205", "team-q/Secret/claude-q"),               # error: the login ended a day ago
-    ("AIF207", "team-r/Secret/claude-r"),               # scopes without user:sessions:claude_code
+    ("AIF208", "team-r/Secret/claude-r"),               # scopes without user:sessions:claude_code
 ])
 
 

@@ -239,8 +239,8 @@ def test_the_login_end_claude_code_stored_is_judged(cli, tmp_path):
 def test_a_login_without_the_sessions_scope_is_a_warning(cli, tmp_path):
     _, report = findings(cli, tmp_path)
     [(rule, severity, message)] = by_target(report, "team-r/Secret/claude-r")
-    assert (rule, severity) == ("AIF207", "warning") and "lack user:sessions:claude_code" in message
-    assert not [f for f in report["findings"] if f["rule"] == "AIF207" and f["file"] != "team-r/Secret/claude-r"]
+    assert (rule, severity) == ("AIF208", "warning") and "lack user:sessions:claude_code" in message
+    assert not [f for f in report["findings"] if f["rule"] == "AIF208" and f["file"] != "team-r/Secret/claude-r"]
 
 
 def test_a_negative_login_warn_days_cannot_evaluate(cli):

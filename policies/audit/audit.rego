@@ -1,5 +1,5 @@
 # METADATA
-# title: Live-cluster audit of AIFactory installs (AIF201-AIF207)
+# title: Live-cluster audit of AIFactory installs (AIF201-AIF208)
 # description: >-
 #   Decides over facts that `aifactory-policy audit` gathered from a cluster (never credential
 #   content: tokens arrive as per-run keyed fingerprints). input = {"documents": [batch documents,
@@ -72,7 +72,7 @@
 #       replicas of one broker Deployment are one holder (its Lease elects the one refresher).
 #     remediation: >-
 #       Run one pod per login: replicas 1, strategy Recreate, no second workload on the Secret.
-#   - id: AIF207
+#   - id: AIF208
 #     severity: warning
 #     short_title: A login without the user:sessions:claude_code scope
 #     rationale: >-
@@ -625,7 +625,7 @@ broker_note(holders) := " or, in broker mode, let the broker alone hold it (the 
 	startswith(h, "broker ")
 } else := ""
 
-# (h) AIF207: a login without the user:sessions:claude_code scope ----------------------------
+# (h) AIF208: a login without the user:sessions:claude_code scope ----------------------------
 # Claude Code accepts it locally (tests/test_credentials_real_claude.py); reported to fail later.
 
 sessions_scope := "user:sessions:claude_code"
@@ -636,7 +636,7 @@ scope_sets(s) := {sc | some sc in s.material.scopes} if {
 	s.annotations["aifactory.dev/scopes"] != ""
 } else := set()
 
-findings contains finding("AIF207", "warning", secret_target(s), msg) if {
+findings contains finding("AIF208", "warning", secret_target(s), msg) if {
 	some s in credentials_secrets
 	some scopes in scope_sets(s)
 	not sessions_scope in scopes

@@ -112,9 +112,9 @@ test_login_end_messages if {
 	startswith(error, "Secret team/claude-remote-credentials (used by install team/agent) holds a login that ended at 2026-12-01T11:59:59Z (claudeAiOauth.refreshTokenExpiresAt, stored by Claude Code): the token endpoint refuses its refresh")
 }
 
-# AIF207: the scopes of the login, else the Secret's annotation.
+# AIF208: the scopes of the login, else the Secret's annotation.
 
-scope_findings(c) := {f.msg | some f in audit.findings with input as audit_input(c); f.rule == "AIF207"; f.severity == "warning"}
+scope_findings(c) := {f.msg | some f in audit.findings with input as audit_input(c); f.rule == "AIF208"; f.severity == "warning"}
 
 test_a_full_login_has_no_scope_warning if count(scope_findings(cases.read_only_valid)) == 0
 

@@ -309,7 +309,7 @@ CATALOGUE = {'AIF001': {'id': 'AIF001',
             'folder': None,
             'readme': None,
             'parts': []},
- 'AIF207': {'id': 'AIF207',
+ 'AIF208': {'id': 'AIF208',
             'severity': 'warning',
             'short_title': 'A login without the user:sessions:claude_code scope',
             'rationale': 'Claude Code accepts a login with user:inference and user:profile for Remote '

@@ -131,7 +131,7 @@ rules:
           that token expires)
   AIF206  one credentials Secret mounted by two running pods (broker mode: the agents on the access
           Secret hold nothing, the replicas of one broker are one holder)
-  AIF207  a login without the user:sessions:claude_code scope (warning: reported to make Remote
+  AIF208  a login without the user:sessions:claude_code scope (warning: reported to make Remote
           Control fail although Claude Code accepts it locally)
 
 default --allow-subject (Kind:name, ServiceAccount:namespace:name, globs): """ + ", ".join(DEFAULT_ALLOW) + """,
