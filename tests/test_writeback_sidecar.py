@@ -555,3 +555,58 @@ def test_https_with_a_wrong_ca_is_refused_and_retried(pki, in_process):
             assert api.value() == OLD and s.running()
         finally:
             assert s.stop() == 0
+
+
+# ---------------------------------------------------------------- the login's end
+
+DAY_MS = 86_400_000
+
+
+def _iso(ms: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms / 1000))
+
+
+def test_a_refused_file_that_kept_its_end_is_still_the_refused_shape():
+    """Measured (tests/test_login_end_real_claude.py): refused past its end, Claude Code blanks both
+    tokens and keeps refreshTokenExpiresAt."""
+    doc = json.loads(REFUSED)
+    doc["claudeAiOauth"]["refreshTokenExpiresAt"] = NOW_MS - 60_000
+    assert wb.refused_by_server(raw(doc))
+
+
+@pytest.mark.parametrize("ends,said", [
+    (None, None), (NOW_MS + 20 * DAY_MS, None),
+    (NOW_MS + 3 * DAY_MS - 60_000, "the login ends at {iso} (in 2 days, 23 h; claudeAiOauth.refreshTokenExpiresAt)"),
+    (NOW_MS - 60_000, "the login ended at {iso} (claudeAiOauth.refreshTokenExpiresAt): the token endpoint refuses"),
+])
+def test_end_warning(ends, said):
+    got = wb.end_warning(ends, now=NOW_MS / 1000)
+    assert (got is None) if said is None else (said.format(iso=_iso(ends)) in got and "credentials login" in got)
+
+
+@pytest.mark.parametrize("value", ["soon", True, 0, -5, float("nan"), None])
+def test_a_login_end_that_is_not_a_time_is_unknown(value):
+    assert wb.login_end({"refreshTokenExpiresAt": value}) is None
+    assert wb.end_text(None) == "login end unknown (no refreshTokenExpiresAt)"
+
+
+def test_run_writes_the_login_end_beside_the_login_and_warns_in_its_log(api, in_process):
+    soon = NOW_MS + 5 * DAY_MS
+    api.replace(login(NOW_MS, "OLD", refreshTokenExpiresAt=soon))
+    s = in_process(api)
+    try:
+        assert s.logged(f"WARNING: the login ends at {_iso(soon)} (in 4 days, 23 h"), s.output()
+        newer = login(NOW_MS + 3_600_000, "NEW", refreshTokenExpiresAt=soon)
+        s.write(newer)
+        assert wait_for(lambda: api.value() == newer, timeout=5, step=0.01), s.output()
+        assert api.secret["metadata"]["annotations"]["aifactory.dev/refresh-token-expires-at"] == _iso(soon)
+        assert f"login ends {_iso(soon)}" in s.output()
+        unknown = login(NOW_MS + 7_200_000, "NO-END")        # a login without one (made by hand)
+        s.write(unknown)
+        assert wait_for(lambda: api.value() == unknown, timeout=5, step=0.01), s.output()
+        assert "aifactory.dev/refresh-token-expires-at" not in api.secret["metadata"]["annotations"]
+        assert s.logged("login end unknown (no refreshTokenExpiresAt)")
+        assert api.polled(3)
+    finally:
+        assert s.stop() == 0
+    assert s.output().count("WARNING: the login ends at") == 1, "warned once, not at every pass"

@@ -1,10 +1,10 @@
 # METADATA
-# title: Live-cluster audit of AIFactory installs (AIF201-AIF207)
+# title: Live-cluster audit of AIFactory installs (AIF201-AIF208)
 # description: >-
 #   Decides over facts that `aifactory-policy audit` gathered from a cluster (never credential
 #   content: tokens arrive as per-run keyed fingerprints). input = {"documents": [batch documents,
-#   each with "origin"], "facts": {now, max_age_days, allow_subjects, secrets, pods, roles,
-#   bindings, release_docs, brokers, syncers}}. data.audit.findings is a set of {rule, severity, msg, target, path};
+#   each with "origin"], "facts": {now, max_age_days, login_warn_days, allow_subjects, secrets, pods,
+#   roles, bindings, release_docs, brokers, syncers}}. data.audit.findings is a set of {rule, severity, msg, target, path};
 #   data.audit.installs lists the installs found by chart labels or by the credentials mount.
 # custom:
 #   rules:
@@ -44,10 +44,13 @@
 #       dedicated login, not a person's.
 #   - id: AIF205
 #     severity: error
-#     short_title: The login in the Secret is dead, or expired and not written back
+#     short_title: The login in the Secret is dead, ends soon, or expired and not written back
 #     rationale: >-
 #       A read-only copy works until its access token expires, then every task fails with 401
-#       (measured); a refused refresh is recorded by the write-back sidecar. An access token
+#       (measured); a refused refresh is recorded by the write-back sidecar. A login has a fixed
+#       end that refreshing does not move, claudeAiOauth.refreshTokenExpiresAt as Claude Code
+#       stores it at sign-in (measured): past it the refresh is refused, an error; within
+#       --login-warn-days (default 7) of it, a warning; a login without it is not judged. An access token
 #       expired for over 15 minutes with no write-back since is reported with severity warning
 #       (an idle agent, or a dead login). In broker mode the broker's state decides: its Lease,
 #       the access token it published to the agents, a refusal it recorded. A broker that is down
@@ -55,8 +58,10 @@
 #       the agents stop working; down with that token expired, or a refused refresh, is an error.
 #     remediation: >-
 #       A read-only mode cannot keep a refreshed login: log in again, rotate, and use
-#       remoteControl.mode=writeBack. A broker that is down: bring it back (kubectl rollout status
-#       and logs of the F-credentials-broker Deployment) before the agents' access token expires.
+#       remoteControl.mode=writeBack. A login that ends: log in again for the install
+#       (aifactory-policy credentials login, or credentials rotate --from-login) before the end.
+#       A broker that is down: bring it back (kubectl rollout status and logs of the
+#       F-credentials-broker Deployment) before the agents' access token expires.
 #   - id: AIF206
 #     severity: error
 #     short_title: One credentials Secret held by two running pods
@@ -82,6 +87,17 @@
 #       and remove its marks, or seed it once (ExternalSecret creationPolicy Orphan, refreshPolicy
 #       CreatedOnce); take it out of the GitOps source (docs/credentials.md, "Controllers that undo a
 #       refreshed login").
+#   - id: AIF208
+#     severity: warning
+#     short_title: A login without the user:sessions:claude_code scope
+#     rationale: >-
+#       Claude Code accepts a login with user:inference and user:profile for Remote Control
+#       (measured), but Remote Control is reported to fail with logins that lack
+#       user:sessions:claude_code (anthropics/claude-code #92529, #33105). The scopes are read from
+#       the login's claudeAiOauth.scopes, else the Secret's aifactory.dev/scopes annotation.
+#     remediation: >-
+#       Log in again for the install (aifactory-policy credentials login) and check that the new
+#       login's scopes hold user:sessions:claude_code; then rotate.
 package audit
 
 import data.lib.syncers
@@ -432,6 +448,36 @@ findings contains finding("AIF205", "warning", secret_target(s), msg) if {
 	msg := sprintf("Secret %s%s holds an access token that expired %s and nothing wrote a refreshed login back since: an idle agent refreshes it on its next task, but if tasks ran since, the login is dead (see the write-back sidecar's log, or `aifactory-policy credentials status`)", [sref(s), used_by(s), date(expires)])
 }
 
+# The login's end, claudeAiOauth.refreshTokenExpiresAt as Claude Code stored it: at sign-in, from the
+# token endpoint or its own 30 days; a refresh keeps the earlier end (tests/test_login_end_real_claude.py).
+# Past it the endpoint refuses the refresh. A login without it is not judged: never estimated.
+
+login_warn_days := object.get(input.facts, "login_warn_days", 7)
+
+login_end(s) := min(ends) * 1000000 if {
+	ends := object.get(s.material, "refresh_expires_at_ms", [])
+	count(ends) > 0
+}
+
+renew_login := "log in again for this install (`aifactory-policy credentials login`, or `aifactory-policy credentials rotate --from-login`): refreshing does not move the end"
+
+findings contains finding("AIF205", "error", secret_target(s), msg) if {
+	some s in credentials_secrets
+	not refused(s)
+	end := login_end(s)
+	end <= now_ns
+	msg := sprintf("Secret %s%s holds a login that ended at %s (claudeAiOauth.refreshTokenExpiresAt, stored by Claude Code): the token endpoint refuses its refresh, and every Claude Code task fails once the access token expires (measured); %s", [sref(s), used_by(s), date(end), renew_login])
+}
+
+findings contains finding("AIF205", "warning", secret_target(s), msg) if {
+	some s in credentials_secrets
+	not refused(s)
+	end := login_end(s)
+	end > now_ns
+	end - now_ns <= login_warn_days * day_ns
+	msg := sprintf("Secret %s%s holds a login that ends at %s (in %d days; claudeAiOauth.refreshTokenExpiresAt, stored by Claude Code), within the %d-day warning (--login-warn-days): %s, before then", [sref(s), used_by(s), date(end), floor((end - now_ns) / day_ns), login_warn_days, renew_login])
+}
+
 # expiresAt of the credentials JSON, else the aifactory.dev/expires-at annotation (issue 7).
 expiry(s) := max(s.material.expires_at_ms) * 1000000 if {
 	count(s.material.expires_at_ms) > 0
@@ -594,6 +640,24 @@ broker_note(holders) := " or, in broker mode, let the broker alone hold it (the 
 	some h in holders
 	startswith(h, "broker ")
 } else := ""
+
+# (h) AIF208: a login without the user:sessions:claude_code scope ----------------------------
+# Claude Code accepts it locally (tests/test_credentials_real_claude.py); reported to fail later.
+
+sessions_scope := "user:sessions:claude_code"
+
+scope_sets(s) := {sc | some sc in s.material.scopes} if {
+	count(object.get(s.material, "scopes", [])) > 0
+} else := {split(s.annotations["aifactory.dev/scopes"], " ")} if {
+	s.annotations["aifactory.dev/scopes"] != ""
+} else := set()
+
+findings contains finding("AIF208", "warning", secret_target(s), msg) if {
+	some s in credentials_secrets
+	some scopes in scope_sets(s)
+	not sessions_scope in scopes
+	msg := sprintf("Secret %s%s holds a login whose scopes (%s) lack %s: Claude Code accepts it locally, but Remote Control is reported to fail with such logins (anthropics/claude-code #92529, #33105); log in again for this install (`aifactory-policy credentials login`), check the new login's scopes, and rotate", [sref(s), used_by(s), concat(" ", scopes), sessions_scope])
+}
 
 # (d) running pods whose credentials mount differs from policy -----------------------------
 # Pods the caller marks "evaluate": false (identical to their owner's template, or top-level and

@@ -299,20 +299,24 @@ CATALOGUE = {'AIF001': {'id': 'AIF001',
             'parts': []},
  'AIF205': {'id': 'AIF205',
             'severity': 'error',
-            'short_title': 'The login in the Secret is dead, or expired and not written back',
+            'short_title': 'The login in the Secret is dead, ends soon, or expired and not written back',
             'rationale': 'A read-only copy works until its access token expires, then every task fails with '
-                         '401 (measured); a refused refresh is recorded by the write-back sidecar. An access '
-                         'token expired for over 15 minutes with no write-back since is reported with '
-                         "severity warning (an idle agent, or a dead login). In broker mode the broker's "
-                         'state decides: its Lease, the access token it published to the agents, a refusal '
-                         "it recorded. A broker that is down while the agents' access token still works is "
-                         'reported with severity warning and the time the agents stop working; down with '
-                         'that token expired, or a refused refresh, is an error.',
+                         '401 (measured); a refused refresh is recorded by the write-back sidecar. A login '
+                         'has a fixed end that refreshing does not move, claudeAiOauth.refreshTokenExpiresAt '
+                         'as Claude Code stores it at sign-in (measured): past it the refresh is refused, an '
+                         'error; within --login-warn-days (default 7) of it, a warning; a login without it '
+                         'is not judged. An access token expired for over 15 minutes with no write-back '
+                         'since is reported with severity warning (an idle agent, or a dead login). In '
+                         "broker mode the broker's state decides: its Lease, the access token it published "
+                         "to the agents, a refusal it recorded. A broker that is down while the agents' "
+                         'access token still works is reported with severity warning and the time the agents '
+                         'stop working; down with that token expired, or a refused refresh, is an error.',
             'remediation': 'A read-only mode cannot keep a refreshed login: log in again, rotate, and use '
-                           'remoteControl.mode=writeBack. A broker that is down: bring it back (kubectl '
-                           'rollout status and logs of the F-credentials-broker Deployment) before the '
-                           "agents' access token expires.",
-            'title': 'The login in the Secret is dead, or expired and not written back',
+                           'remoteControl.mode=writeBack. A login that ends: log in again for the install '
+                           '(aifactory-policy credentials login, or credentials rotate --from-login) before '
+                           'the end. A broker that is down: bring it back (kubectl rollout status and logs '
+                           "of the F-credentials-broker Deployment) before the agents' access token expires.",
+            'title': 'The login in the Secret is dead, ends soon, or expired and not written back',
             'description': None,
             'source': 'policies/audit/audit.rego',
             'package': 'audit',
@@ -351,6 +355,23 @@ CATALOGUE = {'AIF001': {'id': 'AIF001',
                            'creationPolicy Orphan, refreshPolicy CreatedOnce); take it out of the GitOps '
                            'source (docs/credentials.md, "Controllers that undo a refreshed login").',
             'title': 'A controller re-asserts a Secret that writeBack or the broker keeps fresh',
+            'description': None,
+            'source': 'policies/audit/audit.rego',
+            'package': 'audit',
+            'folder': None,
+            'readme': None,
+            'parts': []},
+ 'AIF208': {'id': 'AIF208',
+            'severity': 'warning',
+            'short_title': 'A login without the user:sessions:claude_code scope',
+            'rationale': 'Claude Code accepts a login with user:inference and user:profile for Remote '
+                         'Control (measured), but Remote Control is reported to fail with logins that lack '
+                         'user:sessions:claude_code (anthropics/claude-code #92529, #33105). The scopes are '
+                         "read from the login's claudeAiOauth.scopes, else the Secret's aifactory.dev/scopes "
+                         'annotation.',
+            'remediation': 'Log in again for the install (aifactory-policy credentials login) and check that '
+                           "the new login's scopes hold user:sessions:claude_code; then rotate.",
+            'title': 'A login without the user:sessions:claude_code scope',
             'description': None,
             'source': 'policies/audit/audit.rego',
             'package': 'audit',

@@ -52,7 +52,7 @@ SPENT = "aifactory.dev/spent-refresh-tokens"      # space-separated SHA-256 pref
 ACCESS_EXPIRES_AT = "aifactory.dev/access-expires-at"
 PUBLISHED_AT = "aifactory.dev/published-at"
 REFRESHED_AT = "aifactory.dev/refreshed-at"
-REFRESH_TOKEN_EXPIRES_AT = "aifactory.dev/refresh-token-expires-at"
+REFRESH_TOKEN_EXPIRES_AT = wb.LOGIN_ENDS_AT   # the login's end; patch_key keeps it with the login
 KEEP_SPENT = 8
 # What agent_service scrubs, plus what would give Claude Code another identity or endpoint.
 SCRUBBED = ("CLAUDE_CODE_OAUTH_TOKEN", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL",
@@ -89,8 +89,14 @@ class Held:
     def expires_at(self) -> int:
         return self.oauth["expiresAt"]
 
+    @property
+    def ends_at(self) -> Optional[int]:
+        """claudeAiOauth.refreshTokenExpiresAt: the login's end as Claude Code stored it (None: unknown)."""
+        return wb.login_end(self.oauth)
+
     def describe(self) -> str:
-        return f"fp {wb.fingerprint(self.refresh_token)}, expires {wb.expiry_text(self.expires_at)}"
+        return (f"fp {wb.fingerprint(self.refresh_token)}, expires {wb.expiry_text(self.expires_at)}, "
+                f"{wb.end_text(self.ends_at)}")
 
 
 def held(raw: Optional[bytes]) -> tuple[Optional[Held], str]:
@@ -243,6 +249,7 @@ class Broker:
         self.syncer: Optional[secret_syncers.Owner] = None   # a controller that re-asserts the source Secret
         self.skipped_for: Optional[str] = None   # spent id of the login whose due refresh that controller stopped
         self._last = ""
+        self._end_said: Optional[str] = None
 
     def say(self, message: str) -> None:
         if message != self._last:
@@ -314,9 +321,6 @@ class Broker:
             if predecessor is not None:
                 spent = [i for i in spent if i != spent_id(predecessor.refresh_token)] + [spent_id(predecessor.refresh_token)]
             extra = {SPENT: " ".join(spent[-KEEP_SPENT:]) or None, REFRESHED_AT: wb.rfc3339()}
-            rte = new.oauth.get("refreshTokenExpiresAt")
-            if isinstance(rte, int) and rte > 0:
-                extra[REFRESH_TOKEN_EXPIRES_AT] = wb.rfc3339(rte / 1000)
             rv = (self.source_obj.get("metadata") or {}).get("resourceVersion", "")
             try:
                 self.source_obj = self.source.patch_key(self.args.key, new.raw, rv, extra)
@@ -458,8 +462,17 @@ class Broker:
         elif self.due() and self.lease.fresh(self.args.claude_timeout + 2):
             self.refresh()
         if self.login is not None:
-            ends = self.login.oauth.get("refreshTokenExpiresAt")
-            self.metrics.held(True, self.login.expires_at, ends if isinstance(ends, int) else None)
+            self.say_end()
+            self.metrics.held(True, self.login.expires_at, self.login.ends_at)
+
+    def say_end(self) -> None:
+        """The login's end in the log, once per change; a WARNING within wb.LOGIN_WARN_DAYS and past it
+        (Claude Code keeps the earlier end at each refresh: measured; the metric carries the same value)."""
+        warning = wb.end_warning(self.login.ends_at)
+        said = f"WARNING: {warning}" if warning else wb.end_text(self.login.ends_at)
+        if said != self._end_said:
+            self._end_said = said
+            log(said)
 
 
 def run(args: argparse.Namespace, stop: wb.StopSignal) -> int:

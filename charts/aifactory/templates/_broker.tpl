@@ -113,7 +113,7 @@ groups:
           severity: warning
         annotations:
           summary: "The Claude Code login of {{ .Release.Namespace }}/{{ .Release.Name }} ends within {{ $m.loginEndsWithinDays }} days"
-          description: "A login ends about 30 days after `claude auth login`, whatever refreshes happen. Log in again for this install (aifactory-policy credentials login --install {{ .Release.Name }} -n {{ .Release.Namespace }}), then aifactory-policy credentials rotate: the broker adopts the new login at once (docs/credentials.md, section Alerts)."
+          description: "A login ends at the time Claude Code stored at sign-in (claudeAiOauth.refreshTokenExpiresAt), whatever refreshes happen. Log in again for this install (aifactory-policy credentials login --install {{ .Release.Name }} -n {{ .Release.Namespace }}), then aifactory-policy credentials rotate: the broker adopts the new login at once (docs/credentials.md, section Alerts)."
       - alert: AIFactoryClaudeRefreshRefused
         expr: max by (namespace, service) (aifactory_broker_login_refused{ {{- $sel -}} }) == 1
         labels:

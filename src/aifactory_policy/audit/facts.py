@@ -188,7 +188,8 @@ def broker_facts(inv: Inventory, roots: list[dict], now: str) -> list[dict]:
     return out
 
 
-def build(inv: Inventory, fp: Fingerprinter, now: str, max_age_days: int, allow_subjects: list[str]) -> AuditInput:
+def build(inv: Inventory, fp: Fingerprinter, now: str, max_age_days: int, allow_subjects: list[str],
+          login_warn_days: int = 7) -> AuditInput:
     out = AuditInput()
     idx = _index(inv)
 
@@ -242,7 +243,7 @@ def build(inv: Inventory, fp: Fingerprinter, now: str, max_age_days: int, allow_
                          "evaluate": False})
 
     out.facts = {
-        "now": now, "max_age_days": max_age_days, "allow_subjects": allow_subjects,
+        "now": now, "max_age_days": max_age_days, "login_warn_days": login_warn_days, "allow_subjects": allow_subjects,
         "secrets": secrets, "pods": pods, "release_docs": release_docs,
         "roles": [_role_fact(r) for r in inv.get("roles") + inv.get("clusterroles")],
         "bindings": [_binding_fact(b) for b in inv.get("rolebindings") + inv.get("clusterrolebindings")],

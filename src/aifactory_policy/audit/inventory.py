@@ -10,7 +10,7 @@ from .source import RESOURCES, ClusterSource, Unavailable
 # What each list is for, so a missing permission is reported with its consequence.
 NEEDED = {
     "namespaces": "namespace count only",
-    "secrets": "credentials Secrets: sharing, age, owner, token expiry, Helm release history (AIF201-AIF205, AIF001)",
+    "secrets": "credentials Secrets: sharing, age, owner, token expiry, login end, scopes, Helm release history (AIF201-AIF205, AIF208, AIF001)",
     "configmaps": "credentials in ConfigMaps (AIF001)",
     "pods": "running pods: mounts and holders (AIF002-AIF007 on pods, AIF206)",
     "deployments": "installs and their workloads (AIF001-AIF009)",
