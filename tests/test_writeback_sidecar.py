@@ -574,12 +574,14 @@ def test_a_refused_file_that_kept_its_end_is_still_the_refused_shape():
     assert wb.refused_by_server(raw(doc))
 
 
-@pytest.mark.parametrize("ends,said", [
-    (None, None), (NOW_MS + 20 * DAY_MS, None),
-    (NOW_MS + 3 * DAY_MS - 60_000, "the login ends at {iso} (in 2 days, 23 h; claudeAiOauth.refreshTokenExpiresAt)"),
-    (NOW_MS - 60_000, "the login ended at {iso} (claudeAiOauth.refreshTokenExpiresAt): the token endpoint refuses"),
+# Offsets from now, not times: parameters must be the same in every pytest-xdist worker.
+@pytest.mark.parametrize("offset,said", [
+    (None, None), (20 * DAY_MS, None),
+    (3 * DAY_MS - 60_000, "the login ends at {iso} (in 2 days, 23 h; claudeAiOauth.refreshTokenExpiresAt)"),
+    (-60_000, "the login ended at {iso} (claudeAiOauth.refreshTokenExpiresAt): the token endpoint refuses"),
 ])
-def test_end_warning(ends, said):
+def test_end_warning(offset, said):
+    ends = None if offset is None else NOW_MS + offset
     got = wb.end_warning(ends, now=NOW_MS / 1000)
     assert (got is None) if said is None else (said.format(iso=_iso(ends)) in got and "credentials login" in got)
 
