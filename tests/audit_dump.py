@@ -21,6 +21,9 @@ FRESH = "2025-06-20T09:00:00Z"        # 10 days before NOW
 OLD = "2025-03-01T09:00:00Z"          # 121 days before NOW
 EXPIRES_FUTURE = 1751371200000        # 2025-07-01T12:00:00Z in ms
 EXPIRES_PAST = 1748736000000          # 2025-06-01T00:00:00Z in ms
+ENDS_IN_3_DAYS = 1751544000000        # 2025-07-03T12:00:00Z in ms: a login's refreshTokenExpiresAt
+ENDED_A_DAY_AGO = 1751198400000       # 2025-06-29T12:00:00Z in ms
+SCOPES = ["user:inference", "user:profile", "user:sessions:claude_code"]   # what `claude auth login` gives
 
 # (rule, target namespace/Kind/name) of every problem planted below, and nothing else.
 PLANTED = sorted([
@@ -38,6 +41,9 @@ PLANTED = sorted([
     ("AIF206", "team-j/Secret/claude-j"),               # ... while the new pod holds the same Secret
     ("AIF003", "team-k/Deployment/rc-k"),               # ANTHROPIC_API_KEY on an RC workload
     ("AIF001", "team-k/Secret/api-key"),                # last-applied annotation carries the key
+    ("AIF205", "team-l/Secret/claude-l"),               # warning: the login ends in 3 days (refreshTokenExpiresAt)
+    ("AIF205", "team-q/Secret/claude-q"),               # error: the login ended a day ago
+    ("AIF208", "team-r/Secret/claude-r"),               # scopes without user:sessions:claude_code
 ])
 
 
@@ -47,10 +53,12 @@ def tok(kind: str, tag: str) -> str:
     return f"sk-ant-{word}-{body}{tag}forTESTSonly0123456789"
 
 
-def creds(tag: str, expires: int = EXPIRES_FUTURE) -> str:
-    return json.dumps({"claudeAiOauth": {"accessToken": tok("access", tag), "refreshToken": tok("refresh", tag),
-                                         "expiresAt": expires, "scopes": ["user:inference", "user:profile"],
-                                         "subscriptionType": "max"}})
+def creds(tag: str, expires: int = EXPIRES_FUTURE, scopes=SCOPES, ends=None) -> str:
+    oauth = {"accessToken": tok("access", tag), "refreshToken": tok("refresh", tag), "expiresAt": expires,
+             "scopes": scopes, "subscriptionType": "max"}
+    if ends is not None:
+        oauth["refreshTokenExpiresAt"] = ends
+    return json.dumps({"claudeAiOauth": oauth})
 
 
 def b64(s: str | bytes) -> str:
@@ -72,7 +80,8 @@ def owned(owner="svc-aifactory", rotated=FRESH, **extra):
 
 def cred_secret(ns, name, tag, **kw):
     ann = kw.pop("annotations", None) or owned(f"svc-aifactory-{ns}")
-    return secret(ns, name, {"credentials.json": creds(tag, kw.pop("expires", EXPIRES_FUTURE))}, annotations=ann, **kw)
+    login = creds(tag, kw.pop("expires", EXPIRES_FUTURE), kw.pop("scopes", SCOPES), kw.pop("ends", None))
+    return secret(ns, name, {"credentials.json": login}, annotations=ann, **kw)
 
 
 RESTRICTED_POD = {"runAsNonRoot": True, "runAsUser": 65532, "runAsGroup": 65532, "fsGroup": 65532,
@@ -228,6 +237,14 @@ def build() -> dict[str, dict]:
     secrets.append(secret("team-k", "api-key", {"key": "sk-ant-api03-FAKEapiKEYforTESTSonly0123456789"},
                           annotations={"kubectl.kubernetes.io/last-applied-configuration": applied,
                                        **owned("svc-aifactory-team-k")}))
+    # a login's end, as Claude Code stores it: within the 7-day warning, and past it
+    add_install("team-l", "rc-l", "claude-l", mode="writeBack")
+    secrets.append(cred_secret("team-l", "claude-l", "L", ends=ENDS_IN_3_DAYS))
+    add_install("team-q", "rc-q", "claude-q", mode="writeBack")
+    secrets.append(cred_secret("team-q", "claude-q", "Q", ends=ENDED_A_DAY_AGO))
+    # a login without user:sessions:claude_code (Claude Code accepts it; Remote Control reported to fail)
+    add_install("team-r", "rc-r", "claude-r", mode="writeBack")
+    secrets.append(cred_secret("team-r", "claude-r", "R", scopes=["user:inference", "user:profile"]))
     # noise every cluster has
     secrets.append(secret("kube-system", "bootstrap-token-abcdef", {"token-id": "abcdef"}, type_="bootstrap.kubernetes.io/token"))
     secrets.append(secret("team-a", "tls", {"tls.crt": "CERT", "tls.key": "KEY"}, type_="kubernetes.io/tls"))

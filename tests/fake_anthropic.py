@@ -11,18 +11,22 @@ It emulates what is *reported* of the real server (docs/facts.md), each part a s
 - a spent refresh token presented again is answered `400 invalid_grant` and, with
   `revoke_family_on_reuse`, every token of its family dies with it;
 - with `revoke_access_on_refresh`, a refresh revokes the access tokens the family issued before it;
-- with `family_lifetime_s`, a family ends that long after enrollment (`refresh_token_expires_in`
-  is returned with each refresh, counting down), and a refresh past the end is `invalid_grant`;
+- with `family_lifetime_s`, a family ends that long after enrollment, and a refresh past the end is
+  `invalid_grant`; each refresh then returns `refresh_token_expires_in` (seconds left, counting
+  down: the field the 2.1.332 binary reads into `refreshTokenExpiresAt`), unless
+  `announce_family_end` is off (a server that ends families without saying when);
 - with `tool_sleep_s`, a conversation's first `/v1/messages` turn is a `Bash` tool use
   (`sleep N`), so one task spans that many seconds and two API calls.
 
-It is also the authorization server of `claude auth login`'s code-paste flow (the URL and the
-exchange as Claude Code 2.1.330 builds them, read from its binary and run against this fake):
+It is also the authorization server of `claude auth login` (the URL and the exchange as Claude
+Code 2.1.330 builds them, read from its binary and run against this fake). The code-paste flow:
 `GET /oauth/authorize` (claude.ai's short link `?<scope bits><code_challenge>`, or the full query
 with `code_challenge`, `state`, `redirect_uri`) stands for the person signing in: it answers the
 code the callback page would show, `<code>#<state>`; `POST /v1/oauth/token` with
 `grant_type: authorization_code` checks the code (single use), `redirect_uri` and the PKCE
-`code_verifier` (S256), and enrolls a new token family.
+`code_verifier` (S256), and enrolls a new token family. The local-callback flow: a browser
+stand-in (BROWSER=tests/fake_browser.py) sends BROWSER_CODE to the CLI's callback, and its
+exchange starts a new family unchecked.
 
 Every request is recorded (method, host, path, status, outcome, and which token by a keyed
 fingerprint, never the token itself). Logins the fake should know are enrolled up front; an
@@ -30,7 +34,7 @@ unknown refresh or access token is refused, as the real server would.
 
     python3 fake_anthropic.py --cert C --key K [--port 8443] [--enroll logins.json]
         [--access-lifetime 240] [--no-single-use] [--revoke-family-on-reuse]
-        [--revoke-access-on-refresh] [--family-lifetime S] [--tool-sleep S]
+        [--revoke-access-on-refresh] [--family-lifetime S] [--no-announce-family-end] [--tool-sleep S]
         [--record records.jsonl] [--fingerprint-key HEX]
 """
 from __future__ import annotations
@@ -55,6 +59,7 @@ HOSTS = ("platform.claude.com", "api.anthropic.com")   # what Claude Code itself
 SIGN_IN_HOSTS = ("claude.ai", "claude.com")
 TOKEN_PATH = "/v1/oauth/token"
 AUTHORIZE_PATHS = ("/oauth/authorize", "/cai/oauth/authorize")   # claude.ai's short link, claude.com's full one
+BROWSER_CODE = "FAKE-code"   # what tests/fake_browser.py sends to the CLI's local callback
 MANUAL_REDIRECT_URI = "https://platform.claude.com/oauth/code/callback"   # the code-paste flow's redirect
 PROFILE_PATH = "/api/oauth/profile"
 MESSAGES_PATH = "/v1/messages"
@@ -70,6 +75,7 @@ class Switches:
     revoke_access_on_refresh: bool = False
     family_lifetime_s: int = 0     # 0: families never end
     tool_sleep_s: int = 0          # 0: every turn is a plain text answer
+    announce_family_end: bool = True   # send refresh_token_expires_in when families end
 
 
 @dataclass
@@ -133,20 +139,39 @@ class Authority:
                 return 400, _error("invalid_grant", "refresh token already used"), "reused", family.id
             if self.switches.single_use:
                 family.spent.add(token)
-            new_refresh = f"sk-ant-ort01-FAKE-{family.id}-{secrets.token_urlsafe(24)}"
-            new_access = f"sk-ant-oat01-FAKE-{family.id}-{secrets.token_urlsafe(24)}"
-            family.current_refresh = new_refresh
             if self.switches.revoke_access_on_refresh:
                 for old in family.access:
                     family.access[old] = 0.0
-            family.access[new_access] = time.time() + self.switches.access_lifetime_s
-            self.by_refresh[new_refresh] = family
-            self.by_access[new_access] = family
-            body = {"access_token": new_access, "refresh_token": new_refresh,
-                    "expires_in": self.switches.access_lifetime_s, "scope": SCOPES, "token_type": "Bearer"}
-            if family.ends_at:
-                body["refresh_token_expires_in"] = max(0, int(family.ends_at - time.time()))
-            return 200, body, "issued", family.id
+            return 200, self._issue(family), "issued", family.id
+
+    def sign_in(self, code: str) -> tuple[int, dict, str, str]:
+        """The authorization-code exchange that ends `claude auth login`: any non-empty code starts a
+        new family (the fake has no browser sign-in to check it against)."""
+        if not code:
+            return 400, _error("invalid_grant", "no authorization code"), "no-code", ""
+        with self.lock:
+            family = _Family(id=f"f{len(self.families) + 1}")
+            if self.switches.family_lifetime_s:
+                family.ends_at = time.time() + self.switches.family_lifetime_s
+            self.families[family.id] = family
+            body = self._issue(family)
+            body["account"] = {"uuid": PROFILE["account"]["uuid"], "email_address": PROFILE["account"]["email"]}
+            body["organization"] = {"uuid": PROFILE["organization"]["uuid"], "name": PROFILE["organization"]["name"]}
+            return 200, body, "signed-in", family.id
+
+    def _issue(self, family: _Family) -> dict:
+        """A new pair of `family` (lock held): the token endpoint's answer."""
+        new_refresh = f"sk-ant-ort01-FAKE-{family.id}-{secrets.token_urlsafe(24)}"
+        new_access = f"sk-ant-oat01-FAKE-{family.id}-{secrets.token_urlsafe(24)}"
+        family.current_refresh = new_refresh
+        family.access[new_access] = time.time() + self.switches.access_lifetime_s
+        self.by_refresh[new_refresh] = family
+        self.by_access[new_access] = family
+        body = {"access_token": new_access, "refresh_token": new_refresh,
+                "expires_in": self.switches.access_lifetime_s, "scope": SCOPES, "token_type": "Bearer"}
+        if family.ends_at and self.switches.announce_family_end:
+            body["refresh_token_expires_in"] = max(0, int(family.ends_at - time.time()))
+        return body
 
     def authorize(self, challenge: str, redirect_uri: str, state: str) -> str:
         """The person signed in: a single-use code for this PKCE challenge, as `<code>#<state>`."""
@@ -156,8 +181,14 @@ class Authority:
         return f"{code}#{state or secrets.token_urlsafe(12)}"
 
     def exchange(self, form: dict) -> tuple[int, dict, str, str]:
-        """`grant_type: authorization_code`: (status, body, outcome, family id). A new family on success."""
+        """`grant_type: authorization_code`: (status, body, outcome, family id). A new family on success.
+        A code from GET /oauth/authorize (the code-paste flow) is checked: single use, redirect_uri,
+        PKCE. The browser stand-in's BROWSER_CODE (tests/fake_browser.py: the local-callback flow,
+        whose sign-in page the fake never serves) is taken as it is."""
         code, verifier = str(form.get("code") or ""), str(form.get("code_verifier") or "")
+        if code == BROWSER_CODE:
+            status, body, _, family = self.sign_in(code)
+            return status, body, "issued", family
         with self.lock:
             grant = self.codes.get(code)
             if grant is None:
@@ -172,16 +203,7 @@ class Authority:
         digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
         if digest != grant["challenge"]:
             return 400, _error("invalid_grant", "code_verifier does not match"), "pkce-mismatch", ""
-        stamp = secrets.token_urlsafe(24)
-        login = {"accessToken": f"sk-ant-oat01-FAKE-login-{stamp}", "refreshToken": f"sk-ant-ort01-FAKE-login-{stamp}",
-                 "expiresAt": int((time.time() + self.switches.access_lifetime_s) * 1000)}
-        family = self.enroll(login)
-        body = {"access_token": login["accessToken"], "refresh_token": login["refreshToken"],
-                "expires_in": self.switches.access_lifetime_s, "scope": SCOPES, "token_type": "Bearer",
-                "account": {"uuid": PROFILE["account"]["uuid"], "email_address": PROFILE["account"]["email"]},
-                "organization": {"uuid": PROFILE["organization"]["uuid"], "name": PROFILE["organization"]["name"]}}
-        if self.switches.family_lifetime_s:
-            body["refresh_token_expires_in"] = self.switches.family_lifetime_s
+        status, body, _, family = self.sign_in(code)
         return 200, body, "issued", family
 
     def logins(self) -> list[dict]:
@@ -215,6 +237,10 @@ class Authority:
         with self.lock:
             return [r for r in self.records if r["path"] == TOKEN_PATH and r["method"] == "POST"
                     and r.get("grant_type") != "authorization_code"]
+
+    def sign_ins(self) -> list[dict]:
+        """The authorization-code exchanges, as recorded (the same as logins())."""
+        return self.logins()
 
 
 def parse_authorize(url: str) -> tuple[str, str, str]:
@@ -337,17 +363,18 @@ class _Handler(BaseHTTPRequestHandler):
             grant = form.get("grant_type", "")
             if grant == "authorization_code":
                 status, body, outcome, family = a.exchange(form)
-                issued = a.fingerprint(body["refresh_token"]) if status == 200 else ""
-                a.record(self._entry(status, grant_type=grant, outcome=outcome, family=family, issued_refresh=issued))
-                return self._send(status, body)
-            if grant != "refresh_token":
+                token = ""
+            elif grant == "refresh_token":
+                token = str(form.get("refresh_token") or "")
+                status, body, outcome, family = a.refresh(token)
+            else:
                 a.record(self._entry(400, grant_type=grant, outcome="unsupported_grant"))
-                return self._send(400, _error("unsupported_grant_type", "only refresh_token is faked"))
-            token = str(form.get("refresh_token") or "")
-            status, body, outcome, family = a.refresh(token)
+                return self._send(400, _error("unsupported_grant_type", "only refresh_token and authorization_code are faked"))
             issued = a.fingerprint(body["refresh_token"]) if status == 200 else ""
-            a.record(self._entry(status, grant_type=grant, refresh=a.fingerprint(token), outcome=outcome,
-                                 family=family, issued_refresh=issued))
+            announced = {"refresh_token_expires_in": body["refresh_token_expires_in"]} \
+                if "refresh_token_expires_in" in body else {}
+            a.record(self._entry(status, grant_type=grant, refresh=a.fingerprint(token) if token else "", outcome=outcome,
+                                 family=family, issued_refresh=issued, **announced))
             return self._send(status, body)
         if path == MESSAGES_PATH:
             ok, outcome, family = a.access_ok(self._bearer())
@@ -435,12 +462,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--revoke-family-on-reuse", action="store_true")
     p.add_argument("--revoke-access-on-refresh", action="store_true")
     p.add_argument("--family-lifetime", type=int, default=0, help="seconds a login lives after enrollment (0: forever)")
+    p.add_argument("--no-announce-family-end", action="store_true",
+                   help="with --family-lifetime: end families without sending refresh_token_expires_in")
     p.add_argument("--tool-sleep", type=int, default=0, help="first turn of each task: a Bash `sleep N` tool use")
     p.add_argument("--record", help="append every request as one JSON line to this file")
     p.add_argument("--fingerprint-key", help="hex key of the token fingerprints (the tests compute the same)")
     args = p.parse_args(argv)
     authority = Authority(Switches(args.access_lifetime, not args.no_single_use, args.revoke_family_on_reuse,
-                                   args.revoke_access_on_refresh, args.family_lifetime, args.tool_sleep),
+                                   args.revoke_access_on_refresh, args.family_lifetime, args.tool_sleep,
+                                   not args.no_announce_family_end),
                           bytes.fromhex(args.fingerprint_key) if args.fingerprint_key else None)
     if args.enroll:
         with open(args.enroll, encoding="utf-8") as f:

@@ -214,3 +214,35 @@ def test_shards_follow_the_cpus_and_the_size():
     from aifactory_policy.audit.evaluate import shard_count
     assert shard_count(500, cpus=8) == 1 and shard_count(50_000, cpus=1) == 1
     assert shard_count(20_000, cpus=2) == 2 and shard_count(200_000, cpus=64) == 8
+
+
+def by_target(report, target):
+    return [(f["rule"], f["severity"], f["message"]) for f in report["findings"] if f["file"] == target]
+
+
+def test_the_login_end_claude_code_stored_is_judged(cli, tmp_path):
+    """AIF205 reads claudeAiOauth.refreshTokenExpiresAt from the Secret's data (never its content
+    otherwise): a warning within --login-warn-days (default 7), an error past it."""
+    _, report = findings(cli, tmp_path)
+    [(rule, severity, message)] = by_target(report, "team-l/Secret/claude-l")
+    assert (rule, severity) == ("AIF205", "warning")
+    assert "ends at 2025-07-03T12:00:00Z (in 3 days; claudeAiOauth.refreshTokenExpiresAt" in message
+    [(rule, severity, message)] = by_target(report, "team-q/Secret/claude-q")
+    assert (rule, severity) == ("AIF205", "error") and "ended at 2025-06-29T12:00:00Z" in message
+    _, narrow = findings(cli, tmp_path, "--login-warn-days", "2")
+    assert by_target(narrow, "team-l/Secret/claude-l") == []
+    assert [r[:2] for r in by_target(narrow, "team-q/Secret/claude-q")] == [("AIF205", "error")]
+    _, early = findings(cli, tmp_path, "--now", "2025-06-20T12:00:00Z")
+    assert by_target(early, "team-l/Secret/claude-l") == [] and by_target(early, "team-q/Secret/claude-q") == []
+
+
+def test_a_login_without_the_sessions_scope_is_a_warning(cli, tmp_path):
+    _, report = findings(cli, tmp_path)
+    [(rule, severity, message)] = by_target(report, "team-r/Secret/claude-r")
+    assert (rule, severity) == ("AIF208", "warning") and "lack user:sessions:claude_code" in message
+    assert not [f for f in report["findings"] if f["rule"] == "AIF208" and f["file"] != "team-r/Secret/claude-r"]
+
+
+def test_a_negative_login_warn_days_cannot_evaluate(cli):
+    res = audit(cli, "--login-warn-days", "-1")
+    assert res.code == 2 and "--login-warn-days -1: must be 0 or more" in res.err

@@ -27,7 +27,7 @@ def test_version_names_the_policy_set(cli):
     r = cli("--version")
     first, policies = r.out.splitlines()
     assert r.code == 0 and first == f"aifactory-policy {__version__}"
-    assert "AIF001-AIF008" in policies and f"sha256:{policy_digest(REPO / 'policies')[:16]}" in policies
+    assert "AIF001-AIF009" in policies and f"sha256:{policy_digest(REPO / 'policies')[:16]}" in policies
     assert str(REPO / "policies") in policies
 
 

@@ -15,6 +15,7 @@ from broker_rig import ACCESS, KEY, SOURCE, BrokerRig, file_mode, wait_until
 from claude_sandbox import login
 from fake_anthropic import Switches
 from lifecycle_fixtures import endpoint, tls  # noqa: F401  (fixtures)
+from test_broker_alerts import promtool  # noqa: F401  (fixture)
 
 SINGLE_USE = Switches(access_lifetime_s=3600, single_use=True, revoke_family_on_reuse=True)
 REVOKING = Switches(access_lifetime_s=3600, single_use=True, revoke_family_on_reuse=True,
@@ -369,8 +370,8 @@ def scrape(port: int) -> dict[str, float]:
 @pytest.mark.parametrize("endpoint", [SINGLE_USE], indirect=True)
 def test_metrics_say_what_the_broker_did(rig):
     """The broker's Prometheus endpoint (the official client) after one refresh and one refusal; the
-    login's end stays absent: Claude Code 2.1.330 and 2.1.332 stored no refreshTokenExpiresAt
-    (measured with the fake returning refresh_token_expires_in), and the broker never guesses it."""
+    login's end stays absent: this login was stored without refreshTokenExpiresAt, a refresh never
+    adds one (measured: tests/test_login_end_real_claude.py), and the broker never guesses it."""
     due_login(rig, "metrics", 30)
     port = free_port()
     broker = rig.broker("metrics", "--metrics-port", str(port))
@@ -394,3 +395,47 @@ def test_metrics_say_what_the_broker_did(rig):
     assert scrape(port)['aifactory_broker_refreshes_total{result="refused"}'] == 1
     assert "sk-ant" not in json.dumps(scrape(port))
     broker.stop()
+
+
+ANNOUNCING = Switches(access_lifetime_s=3600, single_use=True, revoke_family_on_reuse=True,
+                     family_lifetime_s=30 * 86400)
+
+
+@pytest.mark.parametrize("endpoint", [ANNOUNCING], indirect=True)
+def test_the_login_end_reaches_the_metric_the_secret_and_the_log(rig, promtool, tmp_path):
+    """A login that ends in 5 days (as `claude auth login` stores it), refreshed by the real Claude Code
+    against an endpoint announcing 30: the earlier end stays (measured), and the broker exports it as
+    aifactory_broker_login_end_timestamp_seconds, writes it beside the login, logs a WARNING; that very
+    value makes the chart's AIFactoryClaudeLoginEndsSoon fire in the real promtool."""
+    from test_broker_alerts import SEL, alert, run as promtool_run
+    first = login("ends", 61)
+    ends_ms = int((time.time() + 5 * 86400) * 1000)
+    first["claudeAiOauth"]["refreshTokenExpiresAt"] = ends_ms
+    rig.install(first)
+    port = free_port()
+    broker = rig.broker("ends", "--metrics-port", str(port))
+    wait_until(lambda: len(rig.endpoint.refreshes()) == 1, 20, "the refresh")
+    [refresh] = rig.endpoint.refreshes()
+    assert refresh["outcome"] == "issued" and refresh["refresh_token_expires_in"] > 29 * 86400
+    stored = wait_until(lambda: (o := oauth(rig.source_login())).get("refreshToken") != oauth(first)["refreshToken"]
+                        and o, 20, "the new pair in the Secret")
+    assert stored["refreshTokenExpiresAt"] == ends_ms
+    ends = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ends_ms / 1000))
+    assert rig.kube.store.get("secrets", SOURCE)["metadata"]["annotations"]["aifactory.dev/refresh-token-expires-at"] == ends
+    scraped_at = time.time()
+    value = wait_until(lambda: scrape(port).get("aifactory_broker_login_end_timestamp_seconds"), 10, "the login end")
+    assert value == ends_ms / 1000
+    log = wait_until(lambda: "WARNING: the login ends at" in broker.text() and broker.text(), 10, "the log")
+    assert f"the login ends at {ends} (in 4 days, 23 h" in log and "credentials login" in log
+    broker.stop()
+    # promtool's clock starts at 0: the series is the scraped value shifted by the scrape time.
+    left = int(value - scraped_at)
+    tests = {"rule_files": ["rules.yaml"], "evaluation_interval": "1m", "tests": [
+        {"name": "the broker's own value", "interval": "1m",
+         "input_series": [{"series": f"aifactory_broker_login_end_timestamp_seconds{{{SEL}}}", "values": f"{left}x30"}],
+         "alert_rule_test": [
+             {"eval_time": "9m", "alertname": "AIFactoryClaudeLoginEndsSoon", "exp_alerts": []},
+             {"eval_time": "10m", "alertname": "AIFactoryClaudeLoginEndsSoon",
+              "exp_alerts": [alert("AIFactoryClaudeLoginEndsSoon", "warning")]}]}]}
+    proc = promtool_run(promtool, tmp_path, tests)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

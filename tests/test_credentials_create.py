@@ -191,6 +191,57 @@ def test_expired_access_token_is_a_warning_not_a_refusal(tmp_path, kube, run):
     assert r.code == 0 and "WARNING" in r.err and "already expired" in r.err
 
 
+NO_SESSIONS = ["user:inference", "user:profile"]
+
+
+def test_a_login_without_the_sessions_scope_is_stored_with_a_warning(tmp_path, kube, run):
+    """Claude Code accepts it locally (measured: tests/test_credentials_real_claude.py); Remote Control
+    is reported to fail with it later, so create-secret warns and stores it."""
+    r = run(*BASE, "--from-file", write_creds(tmp_path, creds(scopes=NO_SESSIONS)))
+    assert r.code == 0, r.err
+    assert "WARNING" in r.err and "lacks `user:sessions:claude_code`" in r.err and "#92529" in r.err
+    assert kube.secrets[(NS, "claude-remote-credentials")]["metadata"]["annotations"]["aifactory.dev/scopes"] == \
+        "user:inference user:profile"
+
+
+def test_a_full_login_gets_no_scope_warning(tmp_path, kube, run):
+    r = run(*BASE, "--from-file", write_creds(tmp_path, creds()))
+    assert r.code == 0 and "lacks `user:sessions:claude_code`" not in r.err and "user:sessions:claude_code" in r.err
+
+
+def _ends_in(days):
+    import time
+    return int((time.time() + days * 86400) * 1000)
+
+
+def test_the_login_end_is_said_and_recorded_beside_the_login(tmp_path, kube, run):
+    end = _ends_in(30)
+    r = run(*BASE, "--from-file", write_creds(tmp_path, creds(refreshTokenExpiresAt=end)))
+    assert r.code == 0, r.err
+    import time
+    iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(end / 1000))
+    assert f"login ends: {iso} (in 29 days; claudeAiOauth.refreshTokenExpiresAt" in r.err
+    ann = kube.secrets[(NS, "claude-remote-credentials")]["metadata"]["annotations"]
+    assert ann["aifactory.dev/refresh-token-expires-at"] == iso
+
+
+def test_a_login_without_a_stored_end_is_unknown_not_estimated(tmp_path, kube, run):
+    r = run(*BASE, "--from-file", write_creds(tmp_path, creds()))
+    assert r.code == 0 and "login ends: unknown (the login holds no claudeAiOauth.refreshTokenExpiresAt" in r.err
+    assert "aifactory.dev/refresh-token-expires-at" not in \
+        kube.secrets[(NS, "claude-remote-credentials")]["metadata"]["annotations"]
+
+
+def test_a_login_ending_soon_is_stored_with_a_warning(tmp_path, kube, run):
+    r = run(*BASE, "--from-file", write_creds(tmp_path, creds(refreshTokenExpiresAt=_ends_in(3))))
+    assert r.code == 0 and "WARNING" in r.err and "within the 7-day warning" in r.err
+
+
+def test_a_login_past_its_end_is_refused(tmp_path, kube, run):
+    r = run(*BASE, "--from-file", write_creds(tmp_path, creds(refreshTokenExpiresAt=_ends_in(-1))))
+    assert r.code == 1 and "the login ended at" in r.err and "Fix:" in r.err and kube.secrets == {}
+
+
 def test_missing_file_cannot_evaluate(tmp_path, kube, run):
     r = run(*BASE, "--from-file", tmp_path / "nope.json")
     assert r.code == 2 and "no such file" in r.err
@@ -361,6 +412,14 @@ def test_login_with_inference_only_scopes_is_refused(tmp_path, kube, run, monkey
     prepend_path(monkeypatch, tmp_path / "bin")
     r = run("credentials", "login", "--install", "aifactory", "-n", NS)
     assert r.code == 1 and "claude auth login: `claudeAiOauth.scopes`" in r.err and kube.secrets == {}
+
+
+def test_login_without_the_sessions_scope_warns(tmp_path, kube, run, monkeypatch):
+    fake_claude(tmp_path / "bin", creds(scopes=NO_SESSIONS), ACCOUNT, tmp_path / "claude-saw.json")
+    prepend_path(monkeypatch, tmp_path / "bin")
+    r = run("credentials", "login", "--install", "aifactory", "-n", NS)
+    assert r.code == 0, r.err
+    assert "WARNING: claude auth login: `claudeAiOauth.scopes`" in r.err and "user:sessions:claude_code" in r.err
 
 
 def test_login_checks_the_cluster_side_before_the_interactive_login(tmp_path, kube, run, monkeypatch):

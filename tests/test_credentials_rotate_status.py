@@ -263,6 +263,8 @@ def test_the_sidecar_and_the_cli_name_the_login_state_the_same(tmp_path):
     from test_writeback_sidecar import wb
     assert (wb.LOGIN_STATE, wb.LOGIN_STATE_AT, wb.REFRESH_REFUSED, wb.ROTATED_AT, wb.ROTATED_BY) == \
         (sec.LOGIN_STATE, sec.LOGIN_STATE_AT, sec.REFRESH_REFUSED, sec.ROTATED_AT, sec.ROTATED_BY)
+    from aifactory_policy.credentials import deadline
+    assert (wb.LOGIN_ENDS_AT, wb.LOGIN_WARN_DAYS) == (deadline.ANNOTATION, deadline.DEFAULT_WARN_DAYS)
 
 
 def test_status_of_a_login_no_workload_uses_is_not_called_healthy(tmp_path, kube, run):
@@ -270,3 +272,69 @@ def test_status_of_a_login_no_workload_uses_is_not_called_healthy(tmp_path, kube
                "--from-file", write_creds(tmp_path, creds(expires_in_s=-7200), "spare.json")).code == 0
     row = json.loads(run("credentials", "status", "-n", NS, "--format", "json").out)["installs"][0]
     assert row["health"] == "not in use (no workload mounts it)" and row["problems"] == []
+
+
+def test_status_warns_about_a_login_without_the_sessions_scope(tmp_path, installed, run):
+    _store(installed, creds(scopes=["user:inference", "user:profile"]))
+    r = run("credentials", "status", "-n", NS, "--format", "json")
+    assert r.code == 0, r.out   # a warning: Claude Code itself accepts the login
+    doc = json.loads(r.out)
+    [warning] = doc["installs"][0]["warnings"]
+    assert "lacks `user:sessions:claude_code`" in warning
+    assert [f["severity"] for f in doc["findings"]] == ["warning"]
+    text = run("credentials", "status", "-n", NS).out
+    assert "no user:sessions:claude_code: see the warning" in text and "WARNING:       `claudeAiOauth.scopes`" in text
+
+
+def _ends_in(days):
+    import time
+    return int((time.time() + days * 86400) * 1000)
+
+
+@pytest.mark.parametrize("end,flags,state,severities,code,shown", [
+    (30, (), "ok", [], 0, "(in 29 days; claudeAiOauth.refreshTokenExpiresAt, stored by Claude Code)"),
+    (5, (), "ends soon", ["warning"], 0, "(in 4 days; claudeAiOauth.refreshTokenExpiresAt"),
+    (5, ("--warn-days", "3"), "ok", [], 0, "(in 4 days;"),
+    (0.25, ("--warn-days", "0"), "ok", [], 0, "(in 5 hours;"),
+    (-2, (), "ended", ["error"], 1, "(ENDED 2 days ago;"),
+    (None, (), "unknown", [], 0, "unknown (the login holds no claudeAiOauth.refreshTokenExpiresAt"),
+    ("soon", (), "unknown", [], 0, "unknown (claudeAiOauth.refreshTokenExpiresAt is not a positive number"),
+], ids=["30d", "5d", "5d-warn-3", "6h-warn-0", "ended", "not-stored", "malformed"])
+def test_status_reads_the_login_end(tmp_path, installed, run, end, flags, state, severities, code, shown):
+    """The end is what Claude Code stored (measured: tests/test_login_end_real_claude.py); a login
+    without it is unknown, never estimated."""
+    stored = None if end is None else end if isinstance(end, str) else _ends_in(end)
+    _store(installed, creds() if stored is None else creds(refreshTokenExpiresAt=stored))
+    r = run("credentials", "status", "-n", NS, "--format", "json", *flags)
+    doc = json.loads(r.out)
+    row = doc["installs"][0]
+    assert (r.code, row["loginEndState"], [f["severity"] for f in doc["findings"]]) == (code, state, severities), row
+    if isinstance(stored, int):
+        assert row["loginEndsAt"] == time_of(stored) and row["loginEndUnknown"] is None
+        assert abs(row["loginEndsInSeconds"] - end * 86400) < 60
+    else:
+        assert row["loginEndsAt"] is None and row["loginEndsInSeconds"] is None and row["loginEndUnknown"]
+    if state == "ends soon":
+        assert "within the 7-day warning" in row["warnings"][0] and "credentials login" in row["warnings"][0]
+    if state == "ended":
+        assert row["problems"][0].startswith("the login ended at ")
+    text = run("credentials", "status", "-n", NS, *flags).out
+    assert "  login ends:    " in text and shown in text, text
+
+
+def time_of(ms):
+    import time
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms / 1000))
+
+
+def test_status_rejects_a_bad_warn_days(installed, run):
+    r = run("credentials", "status", "-n", NS, "--warn-days", "soon")
+    assert r.code == 2 and "--warn-days" in r.err and "not a number of days" in r.err
+
+
+def test_a_refused_login_past_its_end_is_one_problem(tmp_path, installed, run):
+    _store(installed, creds(refreshTokenExpiresAt=_ends_in(-1)))
+    installed.secrets[(NS, SECRET)]["metadata"]["annotations"].update(
+        {"aifactory.dev/login-state": "refresh-refused", "aifactory.dev/login-state-at": "2026-12-01T05:00:00Z"})
+    row = json.loads(run("credentials", "status", "-n", NS, "--format", "json").out)["installs"][0]
+    assert len(row["problems"]) == 1 and row["problems"][0].startswith("DEAD: Claude Code's refresh")

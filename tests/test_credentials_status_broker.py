@@ -236,3 +236,16 @@ def test_the_broker_script_and_the_cli_name_its_annotations_the_same():
     from aifactory_policy.credentials import secret as sec
     assert (mod.wb.LOGIN_STATE, mod.wb.REFRESH_REFUSED, mod.wb.ROTATED_BY) == \
         (sec.LOGIN_STATE, sec.REFRESH_REFUSED, sec.ROTATED_BY)
+
+
+def test_the_login_end_of_a_broker_install_is_the_source_secrets(brokered, run):
+    """The agents' access-only file carries no end; the broker's login in the source Secret does."""
+    ends = int((time.time() + 3 * 86400) * 1000)
+    s = brokered.secrets[(NS, SECRET)]
+    s["data"]["credentials.json"] = base64.b64encode(json.dumps(
+        creds(refresh=other_refresh("BROKER"), expires_in_s=7200, refreshTokenExpiresAt=ends)).encode()).decode()
+    r = run("credentials", "status", "-n", NS, "--format", "json")
+    row = json.loads(r.out)["installs"][0]
+    assert r.code == 0 and row["health"] == "healthy" and row["loginEndState"] == "ends soon", row
+    assert row["loginEndsAt"] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ends / 1000))
+    assert any("the login ends at" in w for w in row["warnings"])

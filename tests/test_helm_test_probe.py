@@ -8,6 +8,8 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from claude_sandbox import clean_environ, login
 from helpers import REPO, yaml_docs
 from lifecycle_fixtures import EXPIRED, endpoint, refresh_outcomes, tls  # noqa: F401
@@ -142,6 +144,7 @@ def test_broker_probe_accepts_the_access_only_login_behind_the_link(endpoint, cl
     assert probe.returncode == 0, probe.stdout + probe.stderr
     assert "file behind a link into a read-only mount owned by 65532:65532" in probe.stdout
     assert "claude.ai, loggedIn" in probe.stdout and endpoint.refreshes() == []
+    assert "login end: not in the agents' file (the broker holds the login)" in probe.stdout
 
 
 def test_broker_probe_refuses_a_refresh_token_in_the_agent(endpoint, claude_cli, helm_bin, tmp_path):
@@ -156,3 +159,39 @@ def test_broker_probe_refuses_a_writable_access_volume(endpoint, claude_cli, hel
     seed = access_only("broker-rw", 3600)
     probe = run_broker_probe(endpoint, claude_cli, tmp_path, helm_bin, seed, read_only=False)
     assert probe.returncode == 1 and "is not a read-only mount in the agent" in probe.stdout, probe.stdout
+
+
+DAY_MS = 86400000
+
+
+def _iso(ms: int) -> str:
+    import time
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms // 1000))
+
+
+@pytest.mark.parametrize("days,values,code,said", [
+    (20, (), 0, "login ends at {iso} (in 19 days; claudeAiOauth.refreshTokenExpiresAt)"),
+    (3, (), 0, "WARN: the login ends at {iso} (in 2 days, 23 h; claudeAiOauth.refreshTokenExpiresAt)"),
+    (3, ("--set", "tests.loginEndsWithinDays=2"), 0, "login ends at {iso} (in 2 days;"),
+    (-1, (), 1, "FAIL: the login ended at {iso} (claudeAiOauth.refreshTokenExpiresAt)"),
+    (None, (), 0, "login end: unknown (the login holds no claudeAiOauth.refreshTokenExpiresAt"),
+], ids=["20d", "3d", "3d-warn-2", "ended", "not-stored"])
+def test_probe_reads_the_login_end(endpoint, claude_cli, helm_bin, tmp_path, days, values, code, said):
+    """The end Claude Code stored at sign-in (measured: tests/test_login_end_real_claude.py): said,
+    warned about within tests.loginEndsWithinDays, a failure past it (before any Claude Code runs)."""
+    import time
+    script, env = rendered_probe(helm_bin, *values)
+    seed = login("probe-end", 3600)
+    end = None if days is None else int(time.time() * 1000) + days * DAY_MS - 60000   # a minute short: whole days
+    if end is not None:
+        seed["claudeAiOauth"]["refreshTokenExpiresAt"] = end
+    endpoint.authority.enroll(seed)
+    probe = run_probe(endpoint, claude_cli, tmp_path, script, env, seed)
+    assert probe.returncode == code, probe.stdout + probe.stderr
+    assert said.format(iso=_iso(end) if end else "") in probe.stdout, probe.stdout
+    if "WARN" not in said:
+        assert "WARN: the login ends" not in probe.stdout
+    if code:
+        assert "credentials login --install aifactory -n default" in probe.stdout
+        assert endpoint.authority.records == [] and "claude.ai, loggedIn" not in probe.stdout
+    assert endpoint.refreshes() == []

@@ -445,11 +445,70 @@ def test_in_cluster_server_url(monkeypatch):
 
 
 def test_stdlib_only():
+    """The standard library and secret_syncers.py (shipped beside it in the ConfigMap; stdlib only too:
+    tests/test_secret_syncers.py)."""
     import ast
     tree = ast.parse(SCRIPT.read_text())
     mods = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     mods |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
-    assert mods <= set(sys.stdlib_module_names) | {"__future__"}, mods - set(sys.stdlib_module_names)
+    assert mods <= set(sys.stdlib_module_names) | {"__future__", "secret_syncers"}, mods - set(sys.stdlib_module_names)
+
+
+# ---------------------------------------------------------------- a controller that re-asserts the Secret
+
+ES_OWNER = [{"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret", "name": "claude-login",
+             "uid": "0b7c6f3e-1d2a-4c55-9f1e-2b8e0d6a7c11", "controller": True, "blockOwnerDeletion": True}]
+
+
+def test_run_never_writes_to_a_secret_an_external_secret_owns_and_says_why_once(tmp_path, api):
+    """The shipped script (with secret_syncers.py beside it, as in the ConfigMap): an ExternalSecret
+    with creationPolicy Owner would sync its spent copy back, so the newer login is not written; once
+    the controller lets the Secret go, the sidecar writes it."""
+    api.secret["metadata"]["ownerReferences"] = ES_OWNER
+    api.secret["metadata"]["labels"] = {"reconcile.external-secrets.io/managed": "true"}
+    s = Sidecar(tmp_path, api)
+    try:
+        s.write(NEW)
+        assert s.logged("not writing the login: External Secrets owns Secret agents/creds "
+                        "(ownerReference ExternalSecret/claude-login)"), s.output()
+        assert api.polled(5)
+        assert not api.of("PATCH") and api.value() == OLD
+        out = s.output()
+        assert out.count("not writing the login") == 1, "said once, not at every pass"
+        assert "kubectl delete externalsecret claude-login --cascade=orphan" in out
+        with api.lock:   # `kubectl delete externalsecret claude-login --cascade=orphan` and the label removed
+            del api.secret["metadata"]["ownerReferences"]
+            del api.secret["metadata"]["labels"]
+            api.bump()
+        assert wait_for(lambda: api.value() == NEW, timeout=5, step=0.01), s.output()
+    finally:
+        assert s.stop() == 0
+    assert not leaked(s.output())
+
+
+@pytest.mark.parametrize("labels,annotations,writes,said", [
+    ({"reconcile.external-secrets.io/managed": "true"}, {}, True, "warning: External Secrets owns Secret agents/creds"),
+    ({}, {"argocd.argoproj.io/tracking-id": "creds-app:/Secret:agents/creds"}, False, "Argo CD owns Secret agents/creds"),
+    ({"secrets-store.csi.k8s.io/managed": "true"}, {}, False, "Secrets Store CSI driver owns"),
+    ({"kustomize.toolkit.fluxcd.io/name": "apps"}, {"kustomize.toolkit.fluxcd.io/ssa": "IfNotPresent"}, True, "wrote Secret key"),
+])
+def test_run_marks_of_other_controllers(api, in_process, labels, annotations, writes, said):
+    """Argo CD and the CSI driver refuse the write like an ExternalSecret owner; the managed label alone
+    (an Orphan or Merge ExternalSecret: only the audit can tell) is a warning, said once; Flux with
+    ssa: IfNotPresent never applies the Secret again."""
+    api.secret["metadata"]["labels"] = labels
+    api.secret["metadata"]["annotations"].update(annotations)
+    s = in_process(api)
+    try:
+        s.write(NEW)
+        assert s.logged(said), s.output()
+        if writes:
+            assert wait_for(lambda: api.value() == NEW, timeout=5, step=0.01), s.output()
+        else:
+            assert api.polled(5) and not api.of("PATCH")
+    finally:
+        s.stop()
+    assert s.output().count(said) == 1
 
 
 # ---------------------------------------------------------------- TLS with the projected ca.crt
@@ -496,3 +555,60 @@ def test_https_with_a_wrong_ca_is_refused_and_retried(pki, in_process):
             assert api.value() == OLD and s.running()
         finally:
             assert s.stop() == 0
+
+
+# ---------------------------------------------------------------- the login's end
+
+DAY_MS = 86_400_000
+
+
+def _iso(ms: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms / 1000))
+
+
+def test_a_refused_file_that_kept_its_end_is_still_the_refused_shape():
+    """Measured (tests/test_login_end_real_claude.py): refused past its end, Claude Code blanks both
+    tokens and keeps refreshTokenExpiresAt."""
+    doc = json.loads(REFUSED)
+    doc["claudeAiOauth"]["refreshTokenExpiresAt"] = NOW_MS - 60_000
+    assert wb.refused_by_server(raw(doc))
+
+
+# Offsets from now, not times: parameters must be the same in every pytest-xdist worker.
+@pytest.mark.parametrize("offset,said", [
+    (None, None), (20 * DAY_MS, None),
+    (3 * DAY_MS - 60_000, "the login ends at {iso} (in 2 days, 23 h; claudeAiOauth.refreshTokenExpiresAt)"),
+    (-60_000, "the login ended at {iso} (claudeAiOauth.refreshTokenExpiresAt): the token endpoint refuses"),
+])
+def test_end_warning(offset, said):
+    ends = None if offset is None else NOW_MS + offset
+    got = wb.end_warning(ends, now=NOW_MS / 1000)
+    assert (got is None) if said is None else (said.format(iso=_iso(ends)) in got and "credentials login" in got)
+
+
+@pytest.mark.parametrize("value", ["soon", True, 0, -5, float("nan"), None])
+def test_a_login_end_that_is_not_a_time_is_unknown(value):
+    assert wb.login_end({"refreshTokenExpiresAt": value}) is None
+    assert wb.end_text(None) == "login end unknown (no refreshTokenExpiresAt)"
+
+
+def test_run_writes_the_login_end_beside_the_login_and_warns_in_its_log(api, in_process):
+    soon = NOW_MS + 5 * DAY_MS
+    api.replace(login(NOW_MS, "OLD", refreshTokenExpiresAt=soon))
+    s = in_process(api)
+    try:
+        assert s.logged(f"WARNING: the login ends at {_iso(soon)} (in 4 days, 23 h"), s.output()
+        newer = login(NOW_MS + 3_600_000, "NEW", refreshTokenExpiresAt=soon)
+        s.write(newer)
+        assert wait_for(lambda: api.value() == newer, timeout=5, step=0.01), s.output()
+        assert api.secret["metadata"]["annotations"]["aifactory.dev/refresh-token-expires-at"] == _iso(soon)
+        assert f"login ends {_iso(soon)}" in s.output()
+        unknown = login(NOW_MS + 7_200_000, "NO-END")        # a login without one (made by hand)
+        s.write(unknown)
+        assert wait_for(lambda: api.value() == unknown, timeout=5, step=0.01), s.output()
+        assert "aifactory.dev/refresh-token-expires-at" not in api.secret["metadata"]["annotations"]
+        assert s.logged("login end unknown (no refreshTokenExpiresAt)")
+        assert api.polled(3)
+    finally:
+        assert s.stop() == 0
+    assert s.output().count("WARNING: the login ends at") == 1, "warned once, not at every pass"

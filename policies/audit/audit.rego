@@ -1,10 +1,10 @@
 # METADATA
-# title: Live-cluster audit of AIFactory installs (AIF201-AIF206)
+# title: Live-cluster audit of AIFactory installs (AIF201-AIF208)
 # description: >-
 #   Decides over facts that `aifactory-policy audit` gathered from a cluster (never credential
 #   content: tokens arrive as per-run keyed fingerprints). input = {"documents": [batch documents,
-#   each with "origin"], "facts": {now, max_age_days, allow_subjects, secrets, pods, roles,
-#   bindings, release_docs, brokers}}. data.audit.findings is a set of {rule, severity, msg, target, path};
+#   each with "origin"], "facts": {now, max_age_days, login_warn_days, allow_subjects, secrets, pods,
+#   roles, bindings, release_docs, brokers, syncers}}. data.audit.findings is a set of {rule, severity, msg, target, path};
 #   data.audit.installs lists the installs found by chart labels or by the credentials mount.
 # custom:
 #   rules:
@@ -44,10 +44,13 @@
 #       dedicated login, not a person's.
 #   - id: AIF205
 #     severity: error
-#     short_title: The login in the Secret is dead, or expired and not written back
+#     short_title: The login in the Secret is dead, ends soon, or expired and not written back
 #     rationale: >-
 #       A read-only copy works until its access token expires, then every task fails with 401
-#       (measured); a refused refresh is recorded by the write-back sidecar. An access token
+#       (measured); a refused refresh is recorded by the write-back sidecar. A login has a fixed
+#       end that refreshing does not move, claudeAiOauth.refreshTokenExpiresAt as Claude Code
+#       stores it at sign-in (measured): past it the refresh is refused, an error; within
+#       --login-warn-days (default 7) of it, a warning; a login without it is not judged. An access token
 #       expired for over 15 minutes with no write-back since is reported with severity warning
 #       (an idle agent, or a dead login). In broker mode the broker's state decides: its Lease,
 #       the access token it published to the agents, a refusal it recorded. A broker that is down
@@ -55,8 +58,10 @@
 #       the agents stop working; down with that token expired, or a refused refresh, is an error.
 #     remediation: >-
 #       A read-only mode cannot keep a refreshed login: log in again, rotate, and use
-#       remoteControl.mode=writeBack. A broker that is down: bring it back (kubectl rollout status
-#       and logs of the F-credentials-broker Deployment) before the agents' access token expires.
+#       remoteControl.mode=writeBack. A login that ends: log in again for the install
+#       (aifactory-policy credentials login, or credentials rotate --from-login) before the end.
+#       A broker that is down: bring it back (kubectl rollout status and logs of the
+#       F-credentials-broker Deployment) before the agents' access token expires.
 #   - id: AIF206
 #     severity: error
 #     short_title: One credentials Secret held by two running pods
@@ -67,8 +72,35 @@
 #       replicas of one broker Deployment are one holder (its Lease elects the one refresher).
 #     remediation: >-
 #       Run one pod per login: replicas 1, strategy Recreate, no second workload on the Secret.
+#   - id: AIF207
+#     severity: error
+#     short_title: A controller re-asserts a Secret that writeBack or the broker keeps fresh
+#     rationale: >-
+#       An External Secrets, Sealed Secrets, Vault Secrets Operator or Secrets Store CSI sync, or an
+#       Argo CD or Flux application, that writes its own copy of the Secret puts back a refresh token
+#       already exchanged; the next start presents it and the login family is revoked. Judged from
+#       the Secret's ownerReferences, labels and annotations and from the controllers' own objects
+#       (an API that is not served: that controller is not installed). The sidecar and the broker
+#       refuse to write such a Secret.
+#     remediation: >-
+#       Let no controller write the credentials Secret: kubectl delete <kind> <name> --cascade=orphan
+#       and remove its marks, or seed it once (ExternalSecret creationPolicy Orphan, refreshPolicy
+#       CreatedOnce); take it out of the GitOps source (docs/credentials.md, "Controllers that undo a
+#       refreshed login").
+#   - id: AIF208
+#     severity: warning
+#     short_title: A login without the user:sessions:claude_code scope
+#     rationale: >-
+#       Claude Code accepts a login with user:inference and user:profile for Remote Control
+#       (measured), but Remote Control is reported to fail with logins that lack
+#       user:sessions:claude_code (anthropics/claude-code #92529, #33105). The scopes are read from
+#       the login's claudeAiOauth.scopes, else the Secret's aifactory.dev/scopes annotation.
+#     remediation: >-
+#       Log in again for the install (aifactory-policy credentials login) and check that the new
+#       login's scopes hold user:sessions:claude_code; then rotate.
 package audit
 
+import data.lib.syncers
 import data.lib.workloads
 
 day_ns := 86400000000000
@@ -416,6 +448,36 @@ findings contains finding("AIF205", "warning", secret_target(s), msg) if {
 	msg := sprintf("Secret %s%s holds an access token that expired %s and nothing wrote a refreshed login back since: an idle agent refreshes it on its next task, but if tasks ran since, the login is dead (see the write-back sidecar's log, or `aifactory-policy credentials status`)", [sref(s), used_by(s), date(expires)])
 }
 
+# The login's end, claudeAiOauth.refreshTokenExpiresAt as Claude Code stored it: at sign-in, from the
+# token endpoint or its own 30 days; a refresh keeps the earlier end (tests/test_login_end_real_claude.py).
+# Past it the endpoint refuses the refresh. A login without it is not judged: never estimated.
+
+login_warn_days := object.get(input.facts, "login_warn_days", 7)
+
+login_end(s) := min(ends) * 1000000 if {
+	ends := object.get(s.material, "refresh_expires_at_ms", [])
+	count(ends) > 0
+}
+
+renew_login := "log in again for this install (`aifactory-policy credentials login`, or `aifactory-policy credentials rotate --from-login`): refreshing does not move the end"
+
+findings contains finding("AIF205", "error", secret_target(s), msg) if {
+	some s in credentials_secrets
+	not refused(s)
+	end := login_end(s)
+	end <= now_ns
+	msg := sprintf("Secret %s%s holds a login that ended at %s (claudeAiOauth.refreshTokenExpiresAt, stored by Claude Code): the token endpoint refuses its refresh, and every Claude Code task fails once the access token expires (measured); %s", [sref(s), used_by(s), date(end), renew_login])
+}
+
+findings contains finding("AIF205", "warning", secret_target(s), msg) if {
+	some s in credentials_secrets
+	not refused(s)
+	end := login_end(s)
+	end > now_ns
+	end - now_ns <= login_warn_days * day_ns
+	msg := sprintf("Secret %s%s holds a login that ends at %s (in %d days; claudeAiOauth.refreshTokenExpiresAt, stored by Claude Code), within the %d-day warning (--login-warn-days): %s, before then", [sref(s), used_by(s), date(end), floor((end - now_ns) / day_ns), login_warn_days, renew_login])
+}
+
 # expiresAt of the credentials JSON, else the aifactory.dev/expires-at annotation (issue 7).
 expiry(s) := max(s.material.expires_at_ms) * 1000000 if {
 	count(s.material.expires_at_ms) > 0
@@ -579,6 +641,24 @@ broker_note(holders) := " or, in broker mode, let the broker alone hold it (the 
 	startswith(h, "broker ")
 } else := ""
 
+# (h) AIF208: a login without the user:sessions:claude_code scope ----------------------------
+# Claude Code accepts it locally (tests/test_credentials_real_claude.py); reported to fail later.
+
+sessions_scope := "user:sessions:claude_code"
+
+scope_sets(s) := {sc | some sc in s.material.scopes} if {
+	count(object.get(s.material, "scopes", [])) > 0
+} else := {split(s.annotations["aifactory.dev/scopes"], " ")} if {
+	s.annotations["aifactory.dev/scopes"] != ""
+} else := set()
+
+findings contains finding("AIF208", "warning", secret_target(s), msg) if {
+	some s in credentials_secrets
+	some scopes in scope_sets(s)
+	not sessions_scope in scopes
+	msg := sprintf("Secret %s%s holds a login whose scopes (%s) lack %s: Claude Code accepts it locally, but Remote Control is reported to fail with such logins (anthropics/claude-code #92529, #33105); log in again for this install (`aifactory-policy credentials login`), check the new login's scopes, and rotate", [sref(s), used_by(s), concat(" ", scopes), sessions_scope])
+}
+
 # (d) running pods whose credentials mount differs from policy -----------------------------
 # Pods the caller marks "evaluate": false (identical to their owner's template, or top-level and
 # already a workload document) would only repeat their owner's findings, which are suppressed.
@@ -626,4 +706,132 @@ findings contains f if {
 		"msg": sprintf("Helm release %s/%s revision %d (%s, stored in Secret %s; `helm history` keeps it after later upgrades): %s; then delete the old revision records or uninstall and reinstall the release", [d.namespace, d.release, d.revision, d.part, d.secret, r.msg]),
 		"path": object.get(r, "path", null),
 	}
+}
+
+# (h) AIF207: a controller re-asserts a Secret that writeBack or the broker keeps fresh ---------
+# The marks each controller leaves on the Secrets it writes, as read in its source (the same list as
+# charts/aifactory/files/secret_syncers.py, which the sidecar and the broker judge with), and the
+# controllers' objects that name the Secret (lib/syncers, as AIF009 judges manifests).
+
+kept_modes := {"writeBack", "broker"}
+
+kept_secret(s) if count(modes(s) & kept_modes) > 0
+
+keeper(s) := "credentials broker" if "broker" in modes(s)
+
+else := "writeBack sidecar"
+
+api_group(ref) := g if {
+	parts := split(object.get(ref, "apiVersion", ""), "/")
+	count(parts) == 2
+	g := parts[0]
+} else := ""
+
+marks(s) := object.get(s, "marks", {})
+
+mark_labels(s) := object.get(marks(s), "labels", {})
+
+mark_annotations(s) := object.get(marks(s), "annotations", {})
+
+owner_refs(s, group, kinds) := [r | some r in object.get(marks(s), "owner_references", []); api_group(r) == group; r.kind in kinds]
+
+eso_why := "with creationPolicy Owner it syncs the provider's copy back as soon as the Secret's data no longer matches its reconcile.external-secrets.io/data-hash annotation, whatever the refreshInterval or refreshPolicy"
+
+re_asserted contains [s, "External Secrets", sprintf("ownerReference ExternalSecret/%s", [r.name]), eso_why, sprintf("`kubectl delete externalsecret %s --cascade=orphan`, then remove its label reconcile.external-secrets.io/managed", [r.name])] if {
+	some s in input.facts.secrets
+	some r in owner_refs(s, "external-secrets.io", {"ExternalSecret"})
+}
+
+re_asserted contains [s, "External Secrets", "label reconcile.external-secrets.io/created-by", eso_why, "delete the ExternalSecret with --cascade=orphan, then remove its labels"] if {
+	some s in input.facts.secrets
+	mark_labels(s)["reconcile.external-secrets.io/created-by"]
+	count(owner_refs(s, "external-secrets.io", {"ExternalSecret"})) == 0
+}
+
+sealed_why := "the sealed-secrets controller unseals the SealedSecret of the same name again at every controller start and every change of the SealedSecret"
+
+sealed_fix(s) := sprintf("`kubectl delete sealedsecret %s --cascade=orphan`, then remove the sealedsecrets.bitnami.com annotations", [s.name])
+
+re_asserted contains [s, "Sealed Secrets", sprintf("ownerReference SealedSecret/%s", [r.name]), sealed_why, sealed_fix(s)] if {
+	some s in input.facts.secrets
+	some r in owner_refs(s, "bitnami.com", {"SealedSecret"})
+}
+
+re_asserted contains [s, "Sealed Secrets", sprintf("annotation %s", [a]), sealed_why, sealed_fix(s)] if {
+	some s in input.facts.secrets
+	some a in ["sealedsecrets.bitnami.com/managed", "sealedsecrets.bitnami.com/patch", "sealedsecrets.bitnami.com/skip-set-owner-references"]
+	mark_annotations(s)[a] == "true"
+}
+
+vso_why := "it syncs its destination Secret from Vault at every refreshAfter and, with hmacSecretData (the default), whenever the Secret's data no longer matches the HMAC it recorded"
+
+re_asserted contains [s, "Vault Secrets Operator", sprintf("ownerReference %s/%s", [r.kind, r.name]), vso_why, sprintf("`kubectl delete %s %s --cascade=orphan`", [lower(r.kind), r.name])] if {
+	some s in input.facts.secrets
+	some r in owner_refs(s, "secrets.hashicorp.com", syncers.vso_kinds)
+}
+
+re_asserted contains [s, "Vault Secrets Operator", "label secrets.hashicorp.com/vso-ownerRefUID", vso_why, "delete the VSO object whose destination is this Secret with --cascade=orphan"] if {
+	some s in input.facts.secrets
+	mark_labels(s)["secrets.hashicorp.com/vso-ownerRefUID"]
+	count(owner_refs(s, "secrets.hashicorp.com", syncers.vso_kinds)) == 0
+}
+
+re_asserted contains [s, "Secrets Store CSI driver", "label secrets-store.csi.k8s.io/managed", "it writes the Secret from a SecretProviderClass's secretObjects each time a pod mounts the volume, and at every rotation poll when rotation is enabled", sprintf("remove the secretObjects entry with secretName %s, then the label", [s.name])] if {
+	some s in input.facts.secrets
+	mark_labels(s)["secrets-store.csi.k8s.io/managed"] == "true"
+}
+
+re_asserted contains [s, "Argo CD", sprintf("annotation argocd.argoproj.io/tracking-id of Application %s", [app]), "every sync of the Application (automated, self-heal, or a person's) applies its copy again, and prune deletes it once it leaves the source", sprintf("take the Secret out of Application %s's source, then remove the annotation", [app])] if {
+	some s in input.facts.secrets
+	tracking := mark_annotations(s)["argocd.argoproj.io/tracking-id"]
+	tracking != ""
+	app := split(tracking, ":")[0]
+}
+
+flux_off(s) if mark_annotations(s)["kustomize.toolkit.fluxcd.io/ssa"] in {"IfNotPresent", "Ignore"}
+
+flux_off(s) if lower(object.get(mark_annotations(s), "kustomize.toolkit.fluxcd.io/reconcile", "")) == "disabled"
+
+flux_off(s) if lower(object.get(mark_labels(s), "kustomize.toolkit.fluxcd.io/reconcile", "")) == "disabled"
+
+flux_ref(labels, group) := trim_prefix(sprintf("%s/%s", [object.get(labels, concat("", [group, "/namespace"]), ""), labels[concat("", [group, "/name"])]]), "/")
+
+re_asserted contains [s, "Flux", sprintf("label kustomize.toolkit.fluxcd.io/name of Kustomization %s", [flux_ref(mark_labels(s), "kustomize.toolkit.fluxcd.io")]), "kustomize-controller applies its copy again at every interval (drift correction)", "annotate the Secret in the source with kustomize.toolkit.fluxcd.io/ssa: IfNotPresent, or take it out of the source"] if {
+	some s in input.facts.secrets
+	mark_labels(s)["kustomize.toolkit.fluxcd.io/name"]
+	not flux_off(s)
+}
+
+re_asserted contains [s, "Flux", sprintf("label helm.toolkit.fluxcd.io/name of HelmRelease %s", [flux_ref(mark_labels(s), "helm.toolkit.fluxcd.io")]), "helm-controller renders it from a chart: every upgrade applies the chart's copy again, and so does drift correction", "render no credentials Secret from a chart: create it out of band with `aifactory-policy credentials create-secret`"] if {
+	some s in input.facts.secrets
+	mark_labels(s)["helm.toolkit.fluxcd.io/name"]
+}
+
+syncer_controller := {
+	"ExternalSecret": "External Secrets", "ClusterExternalSecret": "External Secrets", "SealedSecret": "Sealed Secrets",
+	"VaultStaticSecret": "Vault Secrets Operator", "VaultDynamicSecret": "Vault Secrets Operator",
+	"VaultPKISecret": "Vault Secrets Operator", "HCPVaultSecretsApp": "Vault Secrets Operator",
+	"SecretProviderClass": "Secrets Store CSI driver",
+}
+
+re_asserted contains [s, syncer_controller[o.kind], w.what, w.why, w.fix] if {
+	some o in object.get(input.facts, "syncers", [])
+	some w in syncers.writes(o)
+	some s in input.facts.secrets
+	s.name == w.name
+	syncers.same_namespace(s.namespace, w.namespace)
+}
+
+# Grouped once per Secret and controller: the mark and the object of one controller are one finding.
+re_asserted_by[[s.namespace, s.name, controller]] contains [evidence, why, fix] if some [s, controller, evidence, why, fix] in re_asserted
+
+re_asserted_index := re_asserted_by
+
+findings contains finding("AIF207", "error", secret_target(s), msg) if {
+	some s in credentials_secrets
+	kept_secret(s)
+	some [ns, name, controller], reasons in re_asserted_index
+	[ns, name] == [s.namespace, s.name]
+	listed := sort(reasons)
+	msg := sprintf("Secret %s%s is kept at the newest login by the %s, and %s re-asserts it: %s. Each time it puts back a login whose refresh token was already exchanged, and the next start presents that token, which revokes the whole login family; the %s refuses to write the Secret meanwhile. Fix: %s", [sref(s), used_by(s), keeper(s), controller, concat("; ", [sprintf("%s (%s)", [r[0], r[1]]) | some r in listed]), keeper(s), listed[0][2]])
 }

@@ -28,15 +28,21 @@ BATCH_DOCUMENTS = 2000           # and documents per `opa eval` (OPA's memory gr
 
 # Kinds the cross-document rules join on besides workloads; of the workloads, scan keeps only those
 # batch.cross_holders names (the ones holding the Claude credentials).
-CROSS_JOIN_KINDS = frozenset({"HorizontalPodAutoscaler", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"})
+# The objects of the controllers that write a Secret, and Secrets, are AIF009's (lib/syncers).
+SYNCER_KINDS = frozenset({"Secret", "ExternalSecret", "ClusterExternalSecret", "SealedSecret", "VaultStaticSecret",
+                          "VaultDynamicSecret", "VaultPKISecret", "HCPVaultSecretsApp", "SecretProviderClass",
+                          "Application", "Kustomization"})
+CROSS_JOIN_KINDS = frozenset({"HorizontalPodAutoscaler", "Role", "ClusterRole", "RoleBinding",
+                              "ClusterRoleBinding"}) | SYNCER_KINDS
 
 # What the cross-document rules (cross_document := true) read from the combined input: workloads
-# (lib/workloads template_keys) for AIF005-AIF008, autoscalers (AIF006), Roles, ClusterRoles
-# and their bindings (AIF007, AIF008). A document whose content is a list is flattened by
-# workloads.combined_documents, so it is kept too.
+# (lib/workloads template_keys) for AIF005-AIF009, autoscalers (AIF006), Roles, ClusterRoles
+# and their bindings (AIF007, AIF008), Secrets and the objects of the controllers that write them
+# (AIF009). A document whose content is a list is flattened by workloads.combined_documents, so it
+# is kept too.
 CROSS_KINDS = frozenset({"Pod", "PodTemplate", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
                          "ReplicationController", "Job", "CronJob", "HorizontalPodAutoscaler",
-                         "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"})
+                         "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"}) | SYNCER_KINDS
 
 
 def entry(i: int, d: InputDoc) -> dict:

@@ -207,6 +207,37 @@ CATALOGUE = {'AIF001': {'id': 'AIF001',
             'folder': 'broker_isolation',
             'readme': 'policies/rules/broker_isolation/README.md',
             'parts': []},
+ 'AIF009': {'id': 'AIF009',
+            'severity': 'error',
+            'short_title': 'A controller re-asserts a Secret that writeBack or the broker keeps fresh',
+            'title': 'Nothing re-asserts a Secret that writeBack or the broker keeps fresh',
+            'description': 'Cross-document (conftest --combine): the credentials Secret of an install in '
+                           'writeBack or broker mode (pod annotation aifactory.dev/credentials-mode, the '
+                           "credentials-writeback container, or the broker's annotation; the Secret named by "
+                           'aifactory.dev/credentials-secret or mounted as the credentials) written by an '
+                           'ExternalSecret or ClusterExternalSecret that puts its copy back (creationPolicy '
+                           'Owner, Merge or CreateOrMerge; Orphan with refreshPolicy OnChange or a non-zero '
+                           'refreshInterval), a SealedSecret of the same name, a Vault Secrets Operator '
+                           'object whose spec.destination.name is the Secret, or a SecretProviderClass whose '
+                           'secretObjects name it; and the Secret itself in the manifest set beside an Argo '
+                           'CD Application with automated sync or a Flux Kustomization (unless the Secret '
+                           "opts out of Flux's apply). A namespace missing on either side matches any.",
+            'rationale': 'The writeBack sidecar and the broker keep the newest login in the Secret; refresh '
+                         "tokens are single-use (measured against the fake endpoint's model, reported for "
+                         "Anthropic's). A controller that writes its own copy back puts a refresh token that "
+                         'was already exchanged into the Secret, and the next start presents it: the server '
+                         'refuses it and revokes the whole login family.',
+            'remediation': 'Create the credentials Secret out of band (aifactory-policy credentials '
+                           'create-secret) and let no controller write it: remove the ExternalSecret, '
+                           'SealedSecret, VSO object or secretObjects entry (or seed it once: ExternalSecret '
+                           'creationPolicy Orphan with refreshPolicy CreatedOnce), and take the Secret out '
+                           'of the GitOps source (or annotate it kustomize.toolkit.fluxcd.io/ssa: '
+                           'IfNotPresent for Flux).',
+            'source': 'policies/rules/syncers/policy.rego',
+            'package': 'rules.syncers',
+            'folder': 'syncers',
+            'readme': 'policies/rules/syncers/README.md',
+            'parts': []},
  'AIF201': {'id': 'AIF201',
             'severity': 'error',
             'short_title': 'The same login in two Secrets',
@@ -268,20 +299,24 @@ CATALOGUE = {'AIF001': {'id': 'AIF001',
             'parts': []},
  'AIF205': {'id': 'AIF205',
             'severity': 'error',
-            'short_title': 'The login in the Secret is dead, or expired and not written back',
+            'short_title': 'The login in the Secret is dead, ends soon, or expired and not written back',
             'rationale': 'A read-only copy works until its access token expires, then every task fails with '
-                         '401 (measured); a refused refresh is recorded by the write-back sidecar. An access '
-                         'token expired for over 15 minutes with no write-back since is reported with '
-                         "severity warning (an idle agent, or a dead login). In broker mode the broker's "
-                         'state decides: its Lease, the access token it published to the agents, a refusal '
-                         "it recorded. A broker that is down while the agents' access token still works is "
-                         'reported with severity warning and the time the agents stop working; down with '
-                         'that token expired, or a refused refresh, is an error.',
+                         '401 (measured); a refused refresh is recorded by the write-back sidecar. A login '
+                         'has a fixed end that refreshing does not move, claudeAiOauth.refreshTokenExpiresAt '
+                         'as Claude Code stores it at sign-in (measured): past it the refresh is refused, an '
+                         'error; within --login-warn-days (default 7) of it, a warning; a login without it '
+                         'is not judged. An access token expired for over 15 minutes with no write-back '
+                         'since is reported with severity warning (an idle agent, or a dead login). In '
+                         "broker mode the broker's state decides: its Lease, the access token it published "
+                         "to the agents, a refusal it recorded. A broker that is down while the agents' "
+                         'access token still works is reported with severity warning and the time the agents '
+                         'stop working; down with that token expired, or a refused refresh, is an error.',
             'remediation': 'A read-only mode cannot keep a refreshed login: log in again, rotate, and use '
-                           'remoteControl.mode=writeBack. A broker that is down: bring it back (kubectl '
-                           'rollout status and logs of the F-credentials-broker Deployment) before the '
-                           "agents' access token expires.",
-            'title': 'The login in the Secret is dead, or expired and not written back',
+                           'remoteControl.mode=writeBack. A login that ends: log in again for the install '
+                           '(aifactory-policy credentials login, or credentials rotate --from-login) before '
+                           'the end. A broker that is down: bring it back (kubectl rollout status and logs '
+                           "of the F-credentials-broker Deployment) before the agents' access token expires.",
+            'title': 'The login in the Secret is dead, ends soon, or expired and not written back',
             'description': None,
             'source': 'policies/audit/audit.rego',
             'package': 'audit',
@@ -299,6 +334,44 @@ CATALOGUE = {'AIF001': {'id': 'AIF001',
             'remediation': 'Run one pod per login: replicas 1, strategy Recreate, no second workload on the '
                            'Secret.',
             'title': 'One credentials Secret held by two running pods',
+            'description': None,
+            'source': 'policies/audit/audit.rego',
+            'package': 'audit',
+            'folder': None,
+            'readme': None,
+            'parts': []},
+ 'AIF207': {'id': 'AIF207',
+            'severity': 'error',
+            'short_title': 'A controller re-asserts a Secret that writeBack or the broker keeps fresh',
+            'rationale': 'An External Secrets, Sealed Secrets, Vault Secrets Operator or Secrets Store CSI '
+                         'sync, or an Argo CD or Flux application, that writes its own copy of the Secret '
+                         'puts back a refresh token already exchanged; the next start presents it and the '
+                         "login family is revoked. Judged from the Secret's ownerReferences, labels and "
+                         "annotations and from the controllers' own objects (an API that is not served: that "
+                         'controller is not installed). The sidecar and the broker refuse to write such a '
+                         'Secret.',
+            'remediation': 'Let no controller write the credentials Secret: kubectl delete <kind> <name> '
+                           '--cascade=orphan and remove its marks, or seed it once (ExternalSecret '
+                           'creationPolicy Orphan, refreshPolicy CreatedOnce); take it out of the GitOps '
+                           'source (docs/credentials.md, "Controllers that undo a refreshed login").',
+            'title': 'A controller re-asserts a Secret that writeBack or the broker keeps fresh',
+            'description': None,
+            'source': 'policies/audit/audit.rego',
+            'package': 'audit',
+            'folder': None,
+            'readme': None,
+            'parts': []},
+ 'AIF208': {'id': 'AIF208',
+            'severity': 'warning',
+            'short_title': 'A login without the user:sessions:claude_code scope',
+            'rationale': 'Claude Code accepts a login with user:inference and user:profile for Remote '
+                         'Control (measured), but Remote Control is reported to fail with logins that lack '
+                         'user:sessions:claude_code (anthropics/claude-code #92529, #33105). The scopes are '
+                         "read from the login's claudeAiOauth.scopes, else the Secret's aifactory.dev/scopes "
+                         'annotation.',
+            'remediation': 'Log in again for the install (aifactory-policy credentials login) and check that '
+                           "the new login's scopes hold user:sessions:claude_code; then rotate.",
+            'title': 'A login without the user:sessions:claude_code scope',
             'description': None,
             'source': 'policies/audit/audit.rego',
             'package': 'audit',

@@ -27,7 +27,8 @@ def creds(tag: str) -> str:
     exp = int((NOW + dt.timedelta(days=1)).timestamp() * 1000)
     return json.dumps({"claudeAiOauth": {"accessToken": f"sk-ant-oat01-FAKEaccessTOKEN{tag}forTESTS0123",
                                          "refreshToken": f"sk-ant-ort01-FAKErefreshTOKEN{tag}forTESTS0123",
-                                         "expiresAt": exp, "scopes": ["user:inference", "user:profile"]}})
+                                         "expiresAt": exp,
+                                         "scopes": ["user:inference", "user:profile", "user:sessions:claude_code"]}})
 
 
 def secret(ns, name, tag, **annotations):

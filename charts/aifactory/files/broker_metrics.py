@@ -7,10 +7,15 @@ Timestamps, not countdowns (Prometheus' convention): an alert computes `metric -
                                                         absent while unknown (never guessed)
   aifactory_broker_last_refresh_timestamp_seconds       the last refresh attempt's time
   aifactory_broker_last_refresh_success                 1 if it gave a new pair, else 0
-  aifactory_broker_refreshes_total{result}              issued | refused | no-pair
+  aifactory_broker_refreshes_total{result}              issued | refused | no-pair | secret_owned_by_syncer
+                                                        (a due refresh not made: a controller re-asserts
+                                                        the source Secret; counted once per login)
   aifactory_broker_login_refused                        1 once the server refused this login
   aifactory_broker_last_publish_timestamp_seconds       when the agents last got a new token
   aifactory_broker_source_secret_present                0 while the source Secret is missing
+  aifactory_broker_source_secret_owned_by_syncer        1 while a controller (External Secrets, Sealed
+                                                        Secrets, Vault Secrets Operator, Secrets Store
+                                                        CSI, Argo CD, Flux) owns the source Secret
 Without prometheus_client installed the broker runs without metrics and says so once.
 """
 from __future__ import annotations
@@ -43,8 +48,10 @@ class Metrics:
         self.refused = g("login_refused", "1 once the token endpoint refused this login's refresh")
         self.last_publish = g("last_publish_timestamp_seconds", "When the agents last got a new access token")
         self.source_present = g("source_secret_present", "0 while the source Secret is missing")
+        self.source_owned = g("source_secret_owned_by_syncer",
+                              "1 while a controller that re-asserts it owns the source Secret: no write, no refresh")
         self.refreshes = prom.Counter(PREFIX + "refreshes", "Refresh attempts by result", ["result"], registry=registry)
-        for result in ("issued", "refused", "no-pair"):
+        for result in ("issued", "refused", "no-pair", "secret_owned_by_syncer"):
             self.refreshes.labels(result)
         self.source_present.set(1)
         prom.start_http_server(port, registry=registry)
@@ -65,6 +72,8 @@ class Metrics:
         if not self.enabled:
             return
         self.refreshes.labels(result).inc()
+        if result == "secret_owned_by_syncer":   # no attempt made: the last attempt's gauges stay
+            return
         self.last_refresh.set(at)
         self.last_success.set(1 if result == "issued" else 0)
         self.refused.set(1 if result == "refused" else 0)
@@ -76,3 +85,7 @@ class Metrics:
     def source(self, present: bool) -> None:
         if self.enabled:
             self.source_present.set(1 if present else 0)
+
+    def owned_by_syncer(self, owned: bool) -> None:
+        if self.enabled:
+            self.source_owned.set(1 if owned else 0)

@@ -12,6 +12,10 @@ Never two refreshers: the broker's replicas elect one with a coordination.k8s.io
 the holder of a freshly renewed lease refreshes. A refresh token the broker has seen exchanged is
 recorded (SHA-256 prefix, on the Secret and in the private HOME) and never presented again, even
 when something puts it back into the Secret (a restore, a syncer re-asserting an old value).
+A source Secret that such a controller owns (secret_syncers.py: an ExternalSecret, SealedSecret,
+Vault Secrets Operator object, Secrets Store CSI sync, Argo CD or Flux) is never written and its
+login never refreshed: the controller would put the spent pair back. The broker says which controller
+and the fix, and the agents keep the access token they hold until it expires.
 
 Claude Code refreshes on its own when its access token is within about 5 minutes of expiry
 (measured); to refresh earlier the broker gives its private copy an `expiresAt` in the past and
@@ -38,6 +42,7 @@ from typing import Optional
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import credentials_writeback as wb  # noqa: E402  (beside this file in the ConfigMap)
 from broker_metrics import Metrics  # noqa: E402
+import secret_syncers  # noqa: E402
 
 wb.LOG_NAME = "credentials-broker"
 log = wb.log
@@ -46,7 +51,7 @@ SPENT = wb.SPENT                                  # space-separated SHA-256 pref
 ACCESS_EXPIRES_AT = "aifactory.dev/access-expires-at"
 PUBLISHED_AT = "aifactory.dev/published-at"
 REFRESHED_AT = "aifactory.dev/refreshed-at"
-REFRESH_TOKEN_EXPIRES_AT = "aifactory.dev/refresh-token-expires-at"
+REFRESH_TOKEN_EXPIRES_AT = wb.LOGIN_ENDS_AT   # the login's end; patch_key keeps it with the login
 KEEP_SPENT = 8
 # What agent_service scrubs, plus what would give Claude Code another identity or endpoint.
 SCRUBBED = ("CLAUDE_CODE_OAUTH_TOKEN", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL",
@@ -81,8 +86,14 @@ class Held:
     def expires_at(self) -> int:
         return self.oauth["expiresAt"]
 
+    @property
+    def ends_at(self) -> Optional[int]:
+        """claudeAiOauth.refreshTokenExpiresAt: the login's end as Claude Code stored it (None: unknown)."""
+        return wb.login_end(self.oauth)
+
     def describe(self) -> str:
-        return f"fp {wb.fingerprint(self.refresh_token)}, expires {wb.expiry_text(self.expires_at)}"
+        return (f"fp {wb.fingerprint(self.refresh_token)}, expires {wb.expiry_text(self.expires_at)}, "
+                f"{wb.end_text(self.ends_at)}")
 
 
 def held(raw: Optional[bytes]) -> tuple[Optional[Held], str]:
@@ -232,7 +243,11 @@ class Broker:
         self.source_obj: dict = {}
         self.published: Optional[bytes] = None
         self.refused_for: Optional[str] = None   # spent id of a login the server refused
+        self.no_pair_streak = 0                  # refreshes in a row that made no pair
+        self.syncer: Optional[secret_syncers.Owner] = None   # a controller that re-asserts the source Secret
+        self.skipped_for: Optional[str] = None   # spent id of the login whose due refresh that controller stopped
         self._last = ""
+        self._end_said: Optional[str] = None
 
     def say(self, message: str) -> None:
         if message != self._last:
@@ -257,6 +272,8 @@ class Broker:
                 return
             raise
         self.metrics.source(True)
+        self.syncer = secret_syncers.certain_owner(self.source_obj)
+        self.metrics.owned_by_syncer(self.syncer is not None)
         in_secret, why = held(wb.secret_value(self.source_obj, self.args.key))
         private, _ = held(self.home.read())
         spent = self.spent_ids()
@@ -295,17 +312,22 @@ class Broker:
         self.login = new
         self.home.store(new.raw)
 
+    def owned_message(self) -> str:
+        where = f"{self.args.namespace}/{self.args.secret}"
+        return (f"not writing to the source Secret and not refreshing: {self.syncer.describe(where)}. The agents keep "
+                "the access token they hold until it expires")
+
     def persist(self, new: Held, predecessor: Optional[Held]) -> None:
         """Writes `new` to the source Secret, conditional on the object read last; retried, never forced."""
+        if self.syncer is not None:
+            self.say(self.owned_message())
+            return
         delay = 0.1
         while True:
             spent = annotations(self.source_obj).get(SPENT, "").split()
             if predecessor is not None:
                 spent = [i for i in spent if i != spent_id(predecessor.refresh_token)] + [spent_id(predecessor.refresh_token)]
             extra = {SPENT: " ".join(spent[-KEEP_SPENT:]) or None, REFRESHED_AT: wb.rfc3339()}
-            rte = new.oauth.get("refreshTokenExpiresAt")
-            if isinstance(rte, int) and rte > 0:
-                extra[REFRESH_TOKEN_EXPIRES_AT] = wb.rfc3339(rte / 1000)
             rv = (self.source_obj.get("metadata") or {}).get("resourceVersion", "")
             try:
                 self.source_obj = self.source.patch_key(self.args.key, new.raw, rv, extra)
@@ -373,7 +395,7 @@ class Broker:
         log(f"refreshing ({old.describe()}; lead {self.args.lead_seconds}s)")
         started = time.monotonic()
         proc = subprocess.Popen([self.args.claude, "auth", "status"], env=self.claude_env(), cwd=self.home.root,
-                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         new = None
         # Poll the file while Claude Code runs: the new pair is in it before the process exits, and
         # every millisecond until the agents have it counts if the server revokes the old token.
@@ -396,12 +418,14 @@ class Broker:
             log(f"refreshed in {time.monotonic() - started:.3f}s: {old.describe()} -> {new.describe()}")
             self.metrics.refresh("issued", time.time())
         try:
-            _, err = proc.communicate(timeout=max(1.0, self.args.claude_timeout - (time.monotonic() - started)))
+            # stdout is the status report (it names the account: never logged); stderr explains a failure.
+            out, err = proc.communicate(timeout=max(1.0, self.args.claude_timeout - (time.monotonic() - started)))
         except subprocess.TimeoutExpired:
             proc.kill()
-            _, err = proc.communicate()
+            out, err = proc.communicate()
             self.home.clear_locks()
         if new is not None:
+            self.no_pair_streak = 0
             return
         after = self.home.read()
         if wb.refused_by_server(after):
@@ -417,13 +441,22 @@ class Broker:
                      f"token they hold until {wb.expiry_text(old.expires_at)}. Log in again for this install and run "
                      "`aifactory-policy credentials rotate` (the broker picks the new login up by itself)")
             return
-        # No new pair and no refusal (the token endpoint unreachable, Claude Code killed): the old pair
-        # goes back as it was and the refresh is tried again after a pause.
+        # No new pair and no refusal. Most often `auth status` ended before Claude Code's background
+        # refresh began: measured with 2.1.330, 8 of 30 runs at rest ended in about 0.25 s with no request
+        # to the token endpoint (it counted exactly the 22 pairs that came back), more under load. Also
+        # the token endpoint unreachable, or Claude Code killed. The old pair goes back as it was; the
+        # next try follows soon (1, 2, 4, 8 s, then every --retry-seconds) so a few such runs in a row
+        # cannot outlast the lead time.
         self.home.store(old.raw)
+        self.no_pair_streak += 1
         self.metrics.refresh("no-pair", time.time())
-        self.say(f"refresh made no new pair (claude exit {proc.returncode}: "
-                 f"{redact(err.decode('utf-8', 'replace'))[-300:].strip() or 'no message'}); retrying")
-        self.stop.wait(self.args.retry_seconds)
+        streak = self.no_pair_streak
+        if streak <= 4 or streak % 10 == 0:
+            logged_in = '"loggedIn": true' in out.decode("utf-8", "replace")
+            log(f"refresh made no new pair (try {streak}; claude exit {proc.returncode}, "
+                f"{'still logged in' if logged_in else 'not logged in'}: "
+                f"{redact(err.decode('utf-8', 'replace'))[-300:].strip() or 'no message'}); retrying")
+        self.stop.wait(min(self.args.retry_seconds, 2.0 ** (streak - 1)))
 
     # -- the loop ----------------------------------------------------------------------------
     def tick(self) -> None:
@@ -437,11 +470,26 @@ class Broker:
         self.publish()
         # Renewed this pass; a standby waits a whole lease without a renewal before taking over, so a
         # refresh that ends within the margin can never overlap another replica's.
-        if self.due() and self.lease.fresh(self.args.claude_timeout + 2):
+        if self.due() and self.syncer is not None:
+            # A refresh now would be undone: its pair could be kept nowhere the controller leaves alone.
+            if self.skipped_for != spent_id(self.login.refresh_token):
+                self.skipped_for = spent_id(self.login.refresh_token)
+                self.metrics.refresh("secret_owned_by_syncer", time.time())
+            self.say(self.owned_message())
+        elif self.due() and self.lease.fresh(self.args.claude_timeout + 2):
             self.refresh()
         if self.login is not None:
-            ends = self.login.oauth.get("refreshTokenExpiresAt")
-            self.metrics.held(True, self.login.expires_at, ends if isinstance(ends, int) else None)
+            self.say_end()
+            self.metrics.held(True, self.login.expires_at, self.login.ends_at)
+
+    def say_end(self) -> None:
+        """The login's end in the log, once per change; a WARNING within wb.LOGIN_WARN_DAYS and past it
+        (Claude Code keeps the earlier end at each refresh: measured; the metric carries the same value)."""
+        warning = wb.end_warning(self.login.ends_at)
+        said = f"WARNING: {warning}" if warning else wb.end_text(self.login.ends_at)
+        if said != self._end_said:
+            self._end_said = said
+            log(said)
 
 
 def run(args: argparse.Namespace, stop: wb.StopSignal) -> int:
@@ -494,7 +542,8 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     p.add_argument("--lease-seconds", type=float, default=45.0,
                    help="leaseDurationSeconds; must exceed --claude-timeout by a few seconds")
     p.add_argument("--claude-timeout", type=float, default=20.0, help="longest a refresh by Claude Code may take")
-    p.add_argument("--retry-seconds", type=float, default=10.0, help="pause after a refresh that made no new pair")
+    p.add_argument("--retry-seconds", type=float, default=10.0,
+                   help="longest pause after a refresh that made no new pair (the pauses grow 1, 2, 4, 8 s up to it)")
     p.add_argument("--token-file", required=True, help="service account token, re-read for every request")
     p.add_argument("--ca-file", help="CA bundle of the API server (default: ca.crt beside --token-file)")
     p.add_argument("--api-server", help="API server URL (default: from KUBERNETES_SERVICE_HOST/PORT)")

@@ -14,12 +14,17 @@ so the next pod starts from the newest pair.
           overwritten: the pod is about to be restarted onto the new login
   live:   its refresh token is not in the Secret's aifactory.dev/spent-refresh-tokens (the family
           a rotate or renew retired, the broker's exchanged tokens): never written back
+  free:   no controller re-asserts the Secret (secret_syncers.py: an ExternalSecret, SealedSecret,
+          Vault Secrets Operator object, Secrets Store CSI sync, Argo CD or Flux owns it): it would
+          put its spent copy back, so the sidecar writes nothing and says which controller and the fix
 
-Standard library only (the chart delivers this file through a ConfigMap). The API token is
+Standard library only (the chart delivers this file and secret_syncers.py through a ConfigMap). The API token is
 re-read before every request (a projected, rotating token); ca.crt is read beside it. One log
 line per decision, never a token: fingerprints are HMAC-SHA256 under a key drawn at start, so
-they only compare within this process's log. API errors back off exponentially. SIGTERM: one
-last sync, then exit 0.
+they only compare within this process's log. The login's end (claudeAiOauth.refreshTokenExpiresAt,
+when Claude Code stored it) is logged, with a WARNING within LOGIN_WARN_DAYS and past it, and kept
+in the Secret's aifactory.dev/refresh-token-expires-at on each write. API errors back off
+exponentially. SIGTERM: one last sync, then exit 0.
 """
 from __future__ import annotations
 
@@ -41,6 +46,9 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Optional
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import secret_syncers  # noqa: E402  (beside this file in the ConfigMap)
+
 FIELD_MANAGER = "aifactory-credentials-writeback"
 ROTATED_AT = "aifactory.dev/rotated-at"
 ROTATED_BY = "aifactory.dev/rotated-by"
@@ -53,6 +61,11 @@ REFRESH_REFUSED = "refresh-refused"
 # Refresh tokens never to present again: 16 hex of SHA-256 each (spent_id), space-separated. The
 # broker keeps the list; `credentials rotate`/`renew` add the family they replace.
 SPENT = "aifactory.dev/spent-refresh-tokens"
+# The login's end as Claude Code stores it (claudeAiOauth.refreshTokenExpiresAt, ms): set at sign-in,
+# never moved later by a refresh; past it the refresh is refused (measured:
+# tests/test_login_end_real_claude.py). Kept beside the login on every write; never estimated.
+LOGIN_ENDS_AT = "aifactory.dev/refresh-token-expires-at"
+LOGIN_WARN_DAYS = 7     # the log warns this long before the end (credentials status --warn-days' default)
 MAX_FILE_BYTES = 1 << 20
 _LOG_KEY = secrets.token_bytes(32)
 # The broker and the receiver import this module (same ConfigMap) and log under their own name.
@@ -87,9 +100,38 @@ def expiry_text(expires_at_ms: Optional[int]) -> str:
 class Login:
     refresh_token: str
     expires_at: int  # ms since the epoch
+    ends_at: Optional[int] = None   # claudeAiOauth.refreshTokenExpiresAt (ms); None: not stored
 
     def describe(self) -> str:
-        return f"fp {fingerprint(self.refresh_token)}, expires {expiry_text(self.expires_at)}"
+        return f"fp {fingerprint(self.refresh_token)}, expires {expiry_text(self.expires_at)}, {end_text(self.ends_at)}"
+
+
+def login_end(oauth: dict) -> Optional[int]:
+    """claudeAiOauth.refreshTokenExpiresAt when it is a positive number of ms, else None (unknown)."""
+    value = oauth.get("refreshTokenExpiresAt")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value <= 0:
+        return None
+    return int(value)
+
+
+def end_text(ends_at: Optional[int]) -> str:
+    return "login ends " + expiry_text(ends_at) if ends_at else "login end unknown (no refreshTokenExpiresAt)"
+
+
+def end_warning(ends_at: Optional[int], now: Optional[float] = None) -> Optional[str]:
+    """A log line when the login ends within LOGIN_WARN_DAYS or has ended, else None."""
+    if not ends_at:
+        return None
+    left = ends_at / 1000 - (time.time() if now is None else now)
+    renew = ("log in again for this install (`aifactory-policy credentials login`, or `credentials rotate "
+             "--from-login`): refreshing does not move the end")
+    if left <= 0:
+        return (f"the login ended at {expiry_text(ends_at)} (claudeAiOauth.refreshTokenExpiresAt): the token endpoint "
+                f"refuses its refresh, and every task fails once the access token expires; {renew}")
+    if left <= LOGIN_WARN_DAYS * 86400:
+        return (f"the login ends at {expiry_text(ends_at)} (in {int(left // 86400)} days, "
+                f"{int(left % 86400 // 3600)} h; claudeAiOauth.refreshTokenExpiresAt): {renew}, before then")
+    return None
 
 
 def parse_login(raw: Optional[bytes]) -> tuple[Optional[Login], str]:
@@ -112,7 +154,7 @@ def parse_login(raw: Optional[bytes]) -> tuple[Optional[Login], str]:
         return None, "empty access token"
     if isinstance(expires, bool) or not isinstance(expires, int) or expires <= 0:
         return None, "expiresAt is not a positive integer"
-    return Login(refresh, expires), ""
+    return Login(refresh, expires, login_end(oauth)), ""
 
 
 def refused_by_server(raw: Optional[bytes]) -> bool:
@@ -239,10 +281,14 @@ class SecretClient:
                              query=f"?fieldManager={self.field_manager}")
 
     def patch_key(self, key: str, raw: bytes, resource_version: str, annotations: Optional[dict] = None) -> dict:
-        # resourceVersion makes the patch conditional: a concurrent replacement answers 409.
+        # resourceVersion makes the patch conditional: a concurrent replacement answers 409. The login's
+        # end goes with the login (None removes a stale one: a login without it).
+        login, _ = parse_login(raw)
+        ends = login.ends_at if login is not None else None
         return self.patch({"metadata": {"resourceVersion": resource_version,
                                         "annotations": {ROTATED_AT: rfc3339(), ROTATED_BY: self.field_manager,
                                                         LOGIN_STATE: None, LOGIN_STATE_AT: None,
+                                                        LOGIN_ENDS_AT: rfc3339(ends / 1000) if ends else None,
                                                         **(annotations or {})}},
                            "data": {key: base64.b64encode(raw).decode("ascii")}})
 
@@ -279,11 +325,28 @@ class Syncer:
         self.client, self.path, self.key = client, path, key
         self.ours: Optional[list] = None  # see decide(); kept in memory only
         self._last_logged = ""
+        self._warned: set = set()
+        self._end_said: Optional[str] = None
 
     def _say(self, message: str) -> None:
         if message != self._last_logged:
             log(message)
             self._last_logged = message
+
+    def owned_by_syncer(self, secret: dict) -> bool:
+        """True (and said once) when a controller re-asserts the Secret; an uncertain one is a warning."""
+        where = f"{self.client.collection.rsplit('/', 2)[-2]}/{self.client.name}"
+        found = secret_syncers.owners(secret)
+        owner = next((o for o in found if o.certain), None)
+        if owner is not None:
+            self._say(f"not writing the login: {owner.describe(where)}. Until then a refreshed "
+                      "login lives only in this pod, and the next start presents the spent one (the login family is revoked)")
+            return True
+        for o in found:
+            if o.evidence not in self._warned:   # once: it does not change from tick to tick
+                self._warned.add(o.evidence)
+                log(f"warning: {o.describe(where)}")
+        return False
 
     def sync_once(self) -> bool:
         """Raises ApiError; returns True when the Secret was patched."""
@@ -292,6 +355,7 @@ class Syncer:
         if self.ours is None:
             self.ours = [held]
         file_raw = read_file(self.path)
+        self._say_end(file_raw, held)
         if refused_by_server(file_raw):
             marked = ((secret.get("metadata") or {}).get("annotations") or {}).get(LOGIN_STATE) == REFRESH_REFUSED
             if not marked:
@@ -299,6 +363,8 @@ class Syncer:
             self._say("Claude Code's refresh was refused (invalid_grant): this login is dead and the Secret's "
                       f"copy cannot be refreshed either; recorded {LOGIN_STATE}={REFRESH_REFUSED} on the Secret. "
                       "Log in again for this install and run `aifactory-policy credentials rotate`")
+            return False
+        if self.owned_by_syncer(secret):
             return False
         spent = tuple((((secret.get("metadata") or {}).get("annotations") or {}).get(SPENT) or "").split())
         decision = decide(file_raw, held, self.ours, spent)
@@ -310,6 +376,18 @@ class Syncer:
         self.client.patch_key(self.key, file_raw, rv)
         self._say(f"wrote Secret key {self.key!r}: {decision.reason}")
         return True
+
+
+    def _say_end(self, file_raw: Optional[bytes], held: Optional[bytes]) -> None:
+        """The login's end, once per change: within LOGIN_WARN_DAYS or past it (file first, else Secret)."""
+        login = parse_login(file_raw)[0] or parse_login(held)[0]
+        if login is None:
+            return
+        warning = end_warning(login.ends_at)
+        said = warning or end_text(login.ends_at)
+        if said != self._end_said:
+            self._end_said = said
+            log(f"WARNING: {warning}" if warning else said)
 
 
 class StopSignal:

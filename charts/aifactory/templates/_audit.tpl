@@ -17,6 +17,20 @@ Shared by the audit ClusterRole (audit.rbac.create) and the CronJob's own (audit
 - apiGroups: ["coordination.k8s.io"]
   resources: ["leases"]
   verbs: ["get", "list"]
+# Controllers that re-assert a writeBack or broker install's Secret (AIF207); an API that is not
+# served (the CRD is not installed) is noted, not an error.
+- apiGroups: ["external-secrets.io"]
+  resources: ["externalsecrets", "clusterexternalsecrets"]
+  verbs: ["get", "list"]
+- apiGroups: ["bitnami.com"]
+  resources: ["sealedsecrets"]
+  verbs: ["get", "list"]
+- apiGroups: ["secrets.hashicorp.com"]
+  resources: ["vaultstaticsecrets", "vaultdynamicsecrets", "vaultpkisecrets", "hcpvaultsecretsapps"]
+  verbs: ["get", "list"]
+- apiGroups: ["secrets-store.csi.x-k8s.io"]
+  resources: ["secretproviderclasses"]
+  verbs: ["get", "list"]
 {{- end }}
 
 {{- define "aifactory.auditCronJobName" -}}

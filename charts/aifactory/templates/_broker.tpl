@@ -113,7 +113,7 @@ groups:
           severity: warning
         annotations:
           summary: "The Claude Code login of {{ .Release.Namespace }}/{{ .Release.Name }} ends within {{ $m.loginEndsWithinDays }} days"
-          description: "A login ends about 30 days after `claude auth login`, whatever refreshes happen. Renew it before then: aifactory-policy credentials renew --install {{ .Release.Name }} -n {{ .Release.Namespace }} (a new claude auth login, no browser needed on that machine; the broker adopts it at once, no restart: docs/credentials.md, section Renewal)."
+          description: "A login ends at the time Claude Code stored at sign-in (claudeAiOauth.refreshTokenExpiresAt), whatever refreshes happen. Renew it before then: aifactory-policy credentials renew --install {{ .Release.Name }} -n {{ .Release.Namespace }} (a new claude auth login, no browser needed on that machine; the broker adopts it at once, no restart: docs/credentials.md, section Renewal)."
       - alert: AIFactoryClaudeRefreshRefused
         expr: max by (namespace, service) (aifactory_broker_login_refused{ {{- $sel -}} }) == 1
         labels:

@@ -7,7 +7,7 @@ from typing import Any, Optional
 from ..credentials import broker
 from ..credentials.secret import parse_rfc3339
 from ..documents import InputDoc, resource_of
-from . import helm_release
+from . import helm_release, syncers
 from .inventory import Inventory
 from .material import Fingerprinter, secret_material
 
@@ -143,7 +143,7 @@ def secret_fact(secret: dict, fp: Fingerprinter) -> dict:
             "created": m.get("creationTimestamp") or "1970-01-01T00:00:00Z",
             "annotations": _aifactory_annotations(secret),
             "labels": {k: v for k, v in (m.get("labels") or {}).items() if k.startswith("aifactory.dev/")},
-            "material": secret_material(secret, fp).facts()}
+            "material": secret_material(secret, fp).facts(), "marks": syncers.marks(secret)}
 
 
 def secret_metadata_doc(secret: dict) -> dict:
@@ -188,7 +188,8 @@ def broker_facts(inv: Inventory, roots: list[dict], now: str) -> list[dict]:
     return out
 
 
-def build(inv: Inventory, fp: Fingerprinter, now: str, max_age_days: int, allow_subjects: list[str]) -> AuditInput:
+def build(inv: Inventory, fp: Fingerprinter, now: str, max_age_days: int, allow_subjects: list[str],
+          login_warn_days: int = 7) -> AuditInput:
     out = AuditInput()
     idx = _index(inv)
 
@@ -242,10 +243,11 @@ def build(inv: Inventory, fp: Fingerprinter, now: str, max_age_days: int, allow_
                          "evaluate": False})
 
     out.facts = {
-        "now": now, "max_age_days": max_age_days, "allow_subjects": allow_subjects,
+        "now": now, "max_age_days": max_age_days, "login_warn_days": login_warn_days, "allow_subjects": allow_subjects,
         "secrets": secrets, "pods": pods, "release_docs": release_docs,
         "roles": [_role_fact(r) for r in inv.get("roles") + inv.get("clusterroles")],
         "bindings": [_binding_fact(b) for b in inv.get("rolebindings") + inv.get("clusterrolebindings")],
         "brokers": broker_facts(inv, roots, now),
+        "syncers": syncers.objects_of(inv.objects),
     }
     return out

@@ -4,15 +4,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
+from . import syncers
 from .source import RESOURCES, ClusterSource, Unavailable
 
 # What each list is for, so a missing permission is reported with its consequence.
 NEEDED = {
     "namespaces": "namespace count only",
-    "secrets": "credentials Secrets: sharing, age, owner, token expiry, Helm release history (AIF201-AIF205, AIF001)",
+    "secrets": "credentials Secrets: sharing, age, owner, token expiry, login end, scopes, Helm release history (AIF201-AIF205, AIF208, AIF001)",
     "configmaps": "credentials in ConfigMaps (AIF001)",
     "pods": "running pods: mounts and holders (AIF002-AIF007 on pods, AIF206)",
-    "deployments": "installs and their workloads (AIF001-AIF008)",
+    "deployments": "installs and their workloads (AIF001-AIF009)",
     "statefulsets": "installs and their workloads",
     "daemonsets": "installs and their workloads",
     "replicasets": "installs and their workloads, pod owners",
@@ -26,13 +27,14 @@ NEEDED = {
 }
 # Lists only some installs need: missing, they leave a note, and they block --publish only when such
 # an install is there (the audit ClusterRole of older charts has no leases).
-NEEDED_BY = {"leases": "broker"}
+NEEDED_BY = {"leases": "broker", **{n: "kept" for n in syncers.APIS}}
 
 
 @dataclass
 class Inventory:
     objects: dict[str, list[dict]] = field(default_factory=dict)
     unavailable: dict[str, str] = field(default_factory=dict)
+    absent: dict[str, str] = field(default_factory=dict)   # APIs the cluster does not serve (CRDs not installed)
 
     def get(self, resource: str) -> list[dict]:
         return self.objects.get(resource, [])
@@ -43,9 +45,20 @@ def _broker_mode(inv: Inventory) -> bool:
     return any(is_broker_mode(o) for o in inv.get("deployments"))
 
 
+def _kept(inv: Inventory) -> bool:
+    """An install whose Secret the writeBack sidecar or the broker keeps fresh (AIF207 judges it)."""
+    from ..credentials.broker import template_annotations
+    return any(template_annotations(o).get("aifactory.dev/credentials-mode") in ("writeBack", "broker")
+               for o in inv.get("deployments"))
+
+
+def purpose(name: str) -> str:
+    return NEEDED.get(name) or syncers.PURPOSE
+
+
 def blocking(inv: Inventory) -> dict[str, str]:
     """The lists that were unavailable and that this cluster's installs need (see NEEDED_BY)."""
-    needs = {"broker": _broker_mode(inv)}
+    needs = {"broker": _broker_mode(inv), "kept": _kept(inv)}
     return {n: why for n, why in inv.unavailable.items() if needs.get(NEEDED_BY.get(n, ""), True)}
 
 
@@ -67,4 +80,5 @@ def collect(source: ClusterSource, namespaces: Optional[list[str]],
             (item.get("metadata") or {}).pop("managedFields", None)
         inv.objects[name] = items
         progress(f"{name}: {len(items)}")
+    syncers.collect(source, namespaces, progress, inv.objects, inv.unavailable, inv.absent)
     return inv

@@ -2,7 +2,8 @@
 
 Facts only: which tokens a blob holds, as keyed fingerprints (HMAC-SHA256 with a random key made
 once per run, so a fingerprint means nothing outside this run and cannot be brute-forced offline),
-plus the access token's non-secret `expiresAt`. Never the content, never an unkeyed hash.
+plus the non-secret fields beside them: the access token's `expiresAt`, the login's end
+`refreshTokenExpiresAt` when Claude Code stored one, and the `scopes`. Never the content, never an unkeyed hash.
 """
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ class Material:
     access: set[str] = field(default_factory=set)    # keyed fingerprints of access tokens
     api_keys: set[str] = field(default_factory=set)
     expires_at_ms: list[int] = field(default_factory=list)
+    refresh_expires_at_ms: list[int] = field(default_factory=list)   # claudeAiOauth.refreshTokenExpiresAt
+    scopes: list[tuple] = field(default_factory=list)                 # one entry per claudeAiOauth object
     credentials_json: bool = False                   # a claudeAiOauth object (by structure)
     oauth_account: bool = False                      # a .claude.json with oauthAccount
 
@@ -43,12 +46,16 @@ class Material:
         self.access |= other.access
         self.api_keys |= other.api_keys
         self.expires_at_ms += other.expires_at_ms
+        self.refresh_expires_at_ms += other.refresh_expires_at_ms
+        self.scopes += other.scopes
         self.credentials_json |= other.credentials_json
         self.oauth_account |= other.oauth_account
 
     def facts(self) -> dict:
         return {"refresh": sorted(self.refresh), "access": sorted(self.access), "api_keys": sorted(self.api_keys),
-                "expires_at_ms": sorted(set(self.expires_at_ms)), "credentials_json": self.credentials_json}
+                "expires_at_ms": sorted(set(self.expires_at_ms)),
+                "refresh_expires_at_ms": sorted(set(self.refresh_expires_at_ms)),
+                "scopes": [list(s) for s in sorted(set(self.scopes))], "credentials_json": self.credentials_json}
 
 
 class Fingerprinter:
@@ -61,6 +68,10 @@ class Fingerprinter:
         return hmac.new(self._key, value, hashlib.sha256).hexdigest()[:24]
 
 
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _walk_json(obj, m: Material, fp: Fingerprinter) -> None:
     if isinstance(obj, dict):
         oauth = obj.get(D.CREDENTIALS_KEY)
@@ -70,8 +81,13 @@ def _walk_json(obj, m: Material, fp: Fingerprinter) -> None:
             for key, bucket in ((refresh, m.refresh), (access, m.access)):
                 if isinstance(oauth.get(key), str) and oauth[key]:
                     bucket.add(fp(oauth[key].encode()))
-            if isinstance(oauth.get("expiresAt"), (int, float)) and not isinstance(oauth.get("expiresAt"), bool):
+            if _number(oauth.get("expiresAt")):
                 m.expires_at_ms.append(int(oauth["expiresAt"]))
+            if _number(oauth.get("refreshTokenExpiresAt")) and oauth["refreshTokenExpiresAt"] > 0:
+                m.refresh_expires_at_ms.append(int(oauth["refreshTokenExpiresAt"]))
+            scopes = oauth.get("scopes")
+            if isinstance(scopes, list) and all(isinstance(x, str) for x in scopes):
+                m.scopes.append(tuple(scopes))
         if isinstance(obj.get("oauthAccount"), dict):
             m.oauth_account = True
         for v in obj.values():

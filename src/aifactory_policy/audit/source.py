@@ -51,7 +51,12 @@ RESOURCES = {r.name: r for r in (
 
 
 class Unavailable(Exception):
-    """A list the source cannot give (RBAC forbids it, or the dump does not hold it)."""
+    """A list the source cannot give (RBAC forbids it, or the dump does not hold it). `status`: the
+    API's answer (404: the API is not served, e.g. a CRD that is not installed), 0 for a dump."""
+
+    def __init__(self, message: str, status: int = 0):
+        super().__init__(message)
+        self.status = status
 
 
 class ClusterSource(Protocol):
@@ -135,7 +140,7 @@ class LiveSource:
                 raise EvaluationError(f"listing {resource.name}: cannot reach the API server ({type(exc).__name__}: "
                                       f"{str(exc)[:200]}); check --kubeconfig/--context") from None
             if status in (401, 403, 404):
-                raise Unavailable(f"{status} {reason}")
+                raise Unavailable(f"{status} {reason}", status)
             if not 200 <= status < 300:
                 raise EvaluationError(f"listing {resource.name}: API error {status} {reason}")
             body = json.loads(data)

@@ -20,6 +20,7 @@ DEFAULT_ALLOW = [
     "ServiceAccount:kube-system:*",          # kube-system controllers
 ]
 DEFAULT_MAX_AGE_DAYS = 30
+DEFAULT_LOGIN_WARN_DAYS = 7   # credentials status --warn-days, the chart's loginEndsWithinDays
 PROGRESS_EVERY = 500
 
 
@@ -55,6 +56,7 @@ def _count(message: str) -> int:
 def audit(kubeconfig: Optional[str] = None, context: Optional[str] = None, namespaces: Optional[list[str]] = None,
           from_dump: Optional[str] = None, now: Optional[str] = None, max_age_days: int = DEFAULT_MAX_AGE_DAYS,
           allow_subjects: Optional[list[str]] = None, waivers_file: Optional[str] = None,
+          login_warn_days: int = DEFAULT_LOGIN_WARN_DAYS,
           policies: Optional[str] = None, opa_path: Optional[str] = None, progress: Optional[bool] = None,
           summary_stream=None, complete: bool = False, for_reports: bool = False) -> Report:
     """`complete`: every list must be readable (--publish: a partial view would drop findings);
@@ -63,6 +65,8 @@ def audit(kubeconfig: Optional[str] = None, context: Optional[str] = None, names
     clock = parse_now(now)
     if max_age_days < 1:
         raise EvaluationError(f"--max-age-days {max_age_days}: must be at least 1")
+    if login_warn_days < 0:
+        raise EvaluationError(f"--login-warn-days {login_warn_days}: must be 0 or more")
     pol = policies_dir(policies)
     waiver_list = waivers.load(waivers_file) if waivers_file else []
     prog = Progress(progress)
@@ -71,7 +75,7 @@ def audit(kubeconfig: Optional[str] = None, context: Optional[str] = None, names
     report.inputs.append(source.description)
 
     inv = inventory.collect(source, namespaces, prog)
-    if len(inv.unavailable) == len(inventory.NEEDED):
+    if all(n in inv.unavailable for n in inventory.NEEDED):
         raise EvaluationError(f"{source.description}: could not list anything ({inv.unavailable.get('secrets')}); "
                               "check the identity and grant the audit ClusterRole (charts/aifactory audit.rbac.create)")
     if complete and inventory.blocking(inv):
@@ -80,10 +84,13 @@ def audit(kubeconfig: Optional[str] = None, context: Optional[str] = None, names
                               "the audit ClusterRole: charts/aifactory audit.cronJob or audit.rbac.create); "
                               "nothing was published, the previous reports are kept")
     for name, why in inv.unavailable.items():
-        report.notes.append(f"cannot list {name} ({why}): not checked: {inventory.NEEDED[name]}")
+        report.notes.append(f"cannot list {name} ({why}): not checked: {inventory.purpose(name)}")
+    if inv.absent:   # one note: most clusters run few of these controllers
+        report.notes.append("controllers' APIs absent, nothing of them to check (AIF207): "
+                            + "; ".join(f"{name} {why}" for name, why in inv.absent.items()))
 
     ai = facts.build(inv, Fingerprinter(), clock.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                     max_age_days, DEFAULT_ALLOW + list(allow_subjects or []))
+                     max_age_days, DEFAULT_ALLOW + list(allow_subjects or []), login_warn_days)
     report.notes += ai.notes
     value = evaluate.run(ai, pol, opa_path)
     found = evaluate.findings(value, ai)
@@ -113,18 +120,26 @@ Installs are found by the chart's labels (app.kubernetes.io/part-of=aifactory, h
 and by the Claude credentials mount itself (hand-written workloads too).
 
 rules:
-  AIF001-AIF008  the manifest rules, run on live workloads, ConfigMaps, Secret metadata (annotations),
+  AIF001-AIF009  the manifest rules, run on live workloads, ConfigMaps, Secret metadata (annotations),
                  running pods (when their owner is not already flagged for the same rule) and every
                  revision of every Helm release record (helm.sh/release.v1: values, chart values, manifest)
   AIF201  the same login in two Secrets (keyed fingerprint, per-run HMAC key; or same aifactory.dev/fingerprint)
   AIF202  credentials older than --max-age-days (aifactory.dev/rotated-at, else creationTimestamp)
   AIF203  a subject beyond the allow list can get/list/watch the credentials Secret (RBAC)
   AIF204  no aifactory.dev/owner, or an owner not marked as a service account (a person's login)
-  AIF205  the login is dead (read-only mode past its access token's expiry, or a refused refresh)
-          or expired and not written back (writeBack: idle agent or dead login); broker mode: the
-          broker's Lease and the access token it published (down: warning until that token expires)
+  AIF205  the login is dead (read-only mode past its access token's expiry, a refused refresh, or
+          past its end: claudeAiOauth.refreshTokenExpiresAt) or expired and not written back
+          (writeBack: idle agent or dead login); a warning --login-warn-days before the end;
+          broker mode: the broker's Lease and the access token it published (down: warning until
+          that token expires)
   AIF206  one credentials Secret mounted by two running pods (broker mode: the agents on the access
           Secret hold nothing, the replicas of one broker are one holder)
+  AIF207  a controller re-asserts the Secret of a writeBack or broker install: its marks on the Secret
+          (ownerReferences, External Secrets/Sealed Secrets/VSO/CSI labels, Argo CD's tracking-id,
+          Flux's labels) and the ExternalSecret, SealedSecret, VSO and SecretProviderClass objects
+          (an API that is not served: that controller is not installed, noted)
+  AIF208  a login without the user:sessions:claude_code scope (warning: reported to make Remote
+          Control fail although Claude Code accepts it locally)
 
 default --allow-subject (Kind:name, ServiceAccount:namespace:name, globs): """ + ", ".join(DEFAULT_ALLOW) + """,
 and the install's own write-back binding (a Role labelled app.kubernetes.io/component=credentials-writeback
@@ -142,7 +157,7 @@ Without list on secrets the audit cannot see sharing, age, owners, expiry or Hel
 examples:
   aifactory-policy audit --all-namespaces
   aifactory-policy audit --context prod -n team-a --format json --output audit.json
-  aifactory-policy audit --max-age-days 14 --allow-subject 'Group:platform-admins' --waivers waivers.yaml
+  aifactory-policy audit --max-age-days 14 --login-warn-days 10 --allow-subject 'Group:platform-admins' --waivers waivers.yaml
   aifactory-policy audit --from-dump tests/data/audit/planted --now 2025-06-30T12:00:00Z
 
 PolicyReports (docs/audit.md "PolicyReports"): --format policyreport prints them as a List for
@@ -170,6 +185,9 @@ def add_parser(sub, formatter) -> None:
                                                       "of a cluster")
     p.add_argument("--max-age-days", type=int, default=DEFAULT_MAX_AGE_DAYS, metavar="DAYS",
                    help=f"rotation cadence (default: {DEFAULT_MAX_AGE_DAYS})")
+    p.add_argument("--login-warn-days", type=int, default=DEFAULT_LOGIN_WARN_DAYS, metavar="DAYS",
+                   help="AIF205 warns this many days before a login ends (claudeAiOauth.refreshTokenExpiresAt, "
+                        f"as Claude Code stored it); past the end is an error (default: {DEFAULT_LOGIN_WARN_DAYS})")
     p.add_argument("--now", metavar="RFC3339", help="fixed clock for ages and expiry (default: now)")
     p.add_argument("--allow-subject", action="append", default=[], metavar="KIND:NAME",
                    help="may read credentials Secrets, e.g. Group:platform-admins, "
@@ -188,6 +206,7 @@ def run(args):
         raise EvaluationError("--publish writes the reports into the cluster it audited; it does not take --from-dump")
     report = audit(kubeconfig=args.kubeconfig, context=args.context, namespaces=args.namespace or None,
                    from_dump=args.from_dump, now=args.now, max_age_days=args.max_age_days,
+                   login_warn_days=args.login_warn_days,
                    allow_subjects=args.allow_subject, waivers_file=args.waivers, policies=args.policies,
                    opa_path=args.opa, progress=args.progress, complete=args.publish,
                    for_reports=args.publish or args.format == "policyreport")

@@ -117,13 +117,13 @@ def flag_docs(merged: "MergedValues") -> list:
 
 EPILOG = f"""What is checked:
   - each -f values file as written (raw text, comments included: credential material) and as
-    parsed YAML (AIF001-AIF008 where they apply to values);
+    parsed YAML (AIF001-AIF009 where they apply to values);
   - the values --set, --set-string, --set-file and --set-json set, as one values document
-    (AIF001-AIF008 where they apply to values), whatever the chart does with them;
+    (AIF001-AIF009 where they apply to values), whatever the chart does with them;
   - the merged values (chart values.yaml <- -f files <- --set-json <- --set <- --set-string <-
     --set-file, as Helm merges them) against the chart's values.schema.json: AIF100 with the key,
     file and line (or flag and key) that set it;
-  - the manifests `helm template` renders, reported by template file (AIF001-AIF008);
+  - the manifests `helm template` renders, reported by template file (AIF001-AIF009);
   - chart guards: a `fail "ERROR: ..."` in the templates becomes AIF101.
 
 examples:

@@ -11,11 +11,11 @@ from ..findings import EvaluationError, Report
 from . import add_report_options
 
 EXIT_CODES = """exit codes:
-  0  done (status: no problem found)
-  1  refused: the login failed validation (shape, scopes, refresh token), the owner is not a
-     service account, the Secret belongs to another install or holds the same login as another
-     install (--force overrides the last two), `helm test` failed after a rotation, `renew`
-     found no Secret for the release, or `status` found a problem
+  0  done (status: no problem found; its warnings, e.g. a login ending within --warn-days, keep 0)
+  1  refused: the login failed validation (shape, scopes, refresh token, past its end), the owner
+     is not a service account, the Secret belongs to another install or holds the same login as
+     another install (--force overrides the last two), `helm test` failed after a rotation, `renew`
+     found no Secret for the release, or `status` found a problem (e.g. a login past its end)
   2  could not evaluate: no cluster access, unreadable file, `claude`/`security`/`helm` missing
      or failing, the login failed or no code was pasted in time (nothing changed), rollout or
      broker hand-over timeout; the reason and the fix are printed on stderr
@@ -28,6 +28,8 @@ CONVENTIONS = """Secret written (server-side apply, field manager aifactory-poli
   annotations  aifactory.dev/owner       system:serviceaccount:<namespace>:<name>
                aifactory.dev/created-at  RFC3339: when this login (token family) was made
                aifactory.dev/rotated-at  RFC3339: last rotate, or the write-back sidecar's last refresh
+               aifactory.dev/refresh-token-expires-at  RFC3339: the login's end, when Claude Code
+                                         stored one (claudeAiOauth.refreshTokenExpiresAt)
                aifactory.dev/fingerprint hmac-sha256:<hex> of the refresh token, keyed with Secret
                                          aifactory-fingerprint-key (created on first use) or
                                          --fingerprint-key-file; never an unkeyed hash
@@ -38,7 +40,9 @@ Owner convention: a service account, never a person. --owner takes
 Validation (Claude Code's own rules, measured offline): JSON {"claudeAiOauth": {accessToken,
   refreshToken, expiresAt (ms), scopes}}; scopes must hold user:inference AND user:profile
   (without user:profile, e.g. a `claude setup-token` login, Claude Code refuses Remote Control:
-  "requires a full-scope login token"); a non-empty refresh token."""
+  "requires a full-scope login token"); a non-empty refresh token. A login without
+  user:sessions:claude_code is stored with a warning (reported to make Remote Control fail later;
+  status and the audit warn about it too)."""
 
 MAIN_EPILOG = f"""commands:
   login          run `claude auth login` in a fresh temporary config dir (a token family of the
@@ -48,7 +52,7 @@ MAIN_EPILOG = f"""commands:
                  and wait), retire the old family, run `helm test`
   renew          the monthly ceremony: a new `claude auth login` (no browser needed: open the URL
                  on any device, paste the code), then what rotate does, for the release's Secret
-  status         per install: family age, access-token expiry, scopes, fingerprint, mode
+  status         per install: family age, access-token expiry, login end, scopes, fingerprint, mode
 
 examples:
   aifactory-policy credentials login --install aifactory -n agents
@@ -122,6 +126,16 @@ def _sources(p: argparse.ArgumentParser, required: bool) -> None:
                    help="macOS: security find-generic-password -s \"Claude Code-credentials\" -w")
 
 
+def _days(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days") from None
+    if not 0 <= value <= 3650:
+        raise argparse.ArgumentTypeError(f"{text!r}: give 0 to 3650 days")
+    return value
+
+
 def add_parser(sub, formatter) -> None:
     creds = sub.add_parser("credentials", formatter_class=formatter, epilog=MAIN_EPILOG,
                            help="make, store, rotate and inspect the install's Claude Code login",
@@ -192,13 +206,18 @@ def add_parser(sub, formatter) -> None:
     _k8s(renew)
 
     status = csub.add_parser("status", formatter_class=formatter, epilog=f"\n{EXIT_CODES}",
-                             help="family age, expiry, scopes, fingerprint and mode per install",
+                             help="family age, expiry, login end, scopes, fingerprint and mode per install",
                              description="For every credentials Secret (label aifactory.dev/credentials=claude-code) "
                                          "and every workload using Remote Control: token family age (created-at), "
-                                         "access token expiry, scopes, fingerprint match, and the chart's mode.")
+                                         "access token expiry, when the login ends (a warning within --warn-days, "
+                                         "a problem past it), scopes, fingerprint match, and the chart's mode.")
     status.add_argument("--all-namespaces", "-A", action="store_true", help="every namespace")
     status.add_argument("--install", metavar="RELEASE", help="only this install")
     status.add_argument("--key", default="credentials.json", metavar="KEY", help="Secret key (default: credentials.json)")
+    status.add_argument("--warn-days", type=_days, default=7, metavar="N",
+                        help="warn when the login (token family) ends within N days (default: 7); past its end is a "
+                             "problem. The end is claudeAiOauth.refreshTokenExpiresAt, which `claude auth login` "
+                             "stores; a login without it is reported as unknown")
     add_report_options(status)
     _k8s(status)
 
@@ -240,7 +259,7 @@ def _dispatch(args: argparse.Namespace, kube_factory: KubeFactory) -> Report:
         kube = kube_factory(args)
         ns = None if args.all_namespaces else _namespace(args)
         from ..credentials import status
-        return status.run(kube, ns, args.fingerprint_key_file, args.key, args.install)
+        return status.run(kube, ns, args.fingerprint_key_file, args.key, args.install, warn_days=args.warn_days)
     from ..credentials.store import Target
     t = Target(namespace=_namespace(args), install=args.install, name=args.secret or "", key=args.key or "")
     common = dict(owner=args.owner, owner_is_sa=args.owner_is_service_account, key_file=args.fingerprint_key_file,

@@ -12,6 +12,9 @@ annotations:
   aifactory.dev/fingerprint: hmac-sha256:<hex> keyed fingerprint of the refresh token (fingerprint.py)
   aifactory.dev/expires-at: RFC3339            access-token expiry at write time (not secret)
   aifactory.dev/scopes: space-separated scopes
+  aifactory.dev/refresh-token-expires-at: RFC3339  the login's end, when Claude Code stored one
+                                               (claudeAiOauth.refreshTokenExpiresAt; deadline.py);
+                                               the write-back sidecar and the broker keep it current
   aifactory.dev/login-state: refresh-refused    written by the write-back sidecar when Claude Code's
   aifactory.dev/login-state-at: RFC3339        refresh was refused (the login is dead); removed by
                                                its next write-back of a new login
@@ -26,6 +29,7 @@ import re
 import time
 from typing import Optional
 
+from .deadline import ANNOTATION as LOGIN_ENDS_AT
 from .validate import Login
 
 INSTALL = "aifactory.dev/install"
@@ -78,6 +82,8 @@ def manifest(name: str, namespace: str, key: str, login: Login, *, install: str,
                    EXPIRES_AT: rfc3339(login.expires_at), SCOPES: " ".join(login.scopes)}
     if spent:
         annotations[SPENT] = spent
+    if login.end.known:
+        annotations[LOGIN_ENDS_AT] = rfc3339(login.end.at)
     if rotated_at:
         annotations[ROTATED_AT] = rotated_at
         annotations[ROTATED_BY] = MANAGER

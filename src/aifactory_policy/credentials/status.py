@@ -1,12 +1,15 @@
 """`credentials status`: per install, how old the token family is, when the access token expires,
 its scopes, whether the keyed fingerprint still matches, and the chart's mode. Never a token.
 
-Problems (exit 1): a Secret whose login Claude Code would refuse for Remote Control, a login shared
+Problems (exit 1): a Secret whose login Claude Code would refuse for Remote Control, a login past
+its end (claudeAiOauth.refreshTokenExpiresAt: deadline.py), a login shared
 by two installs, a fingerprint that changed without a recorded rotation, a workload whose Secret is
 missing, a retired login put back (its refresh token in the Secret's own spent list), and a login
 that is dead: its refresh was refused (the write-back sidecar's or the broker's
 trace), its access token expired in a mode that cannot keep a refreshed one, or the access token
-a broker gave the agents expired. Warnings (exit 0): a broker that is down while that token works.
+a broker gave the agents expired. Warnings (exit 0): a broker that is down while that token works,
+a login that ends within --warn-days, a login without user:sessions:claude_code (scopes.py).
+A login without a stored end is "unknown", never estimated.
 
 Health, from what tests/test_token_lifecycle.py and test_token_holders.py measured with the real Claude Code:
 - readOnly / ownedCopy: working until the stored access token is within REFRESH_MARGIN_S of its
@@ -25,10 +28,12 @@ from typing import Optional
 
 from ..findings import Finding, Report
 from . import broker
+from . import deadline
 from . import fingerprint as fpmod
 from . import secret as sec
 from .kube import Kube
 from .rotate import CREDENTIALS_MODE, CREDENTIALS_SECRET, template_annotations
+from .scopes import SESSIONS, sessions_warning
 from .store import fingerprint_key, live_fingerprint
 from .validate import inspect
 
@@ -80,7 +85,7 @@ def health(row: dict, now: float, written_back_at: Optional[float]) -> tuple[str
 
 
 def describe(secret: dict, workloads: list, fp_key: Optional[bytes], preferred_key: str, now: float,
-             brokered: Optional[tuple] = None) -> dict:
+             brokered: Optional[tuple] = None, warn_days: float = deadline.DEFAULT_WARN_DAYS) -> dict:
     meta, ann = secret.get("metadata") or {}, sec.annotations(secret)
     ns, name = meta.get("namespace", ""), meta.get("name", "")
     key = _key_of(secret, preferred_key)
@@ -97,6 +102,7 @@ def describe(secret: dict, workloads: list, fp_key: Optional[bytes], preferred_k
     else:
         row.update(expiresAt=sec.rfc3339(login.expires_at), expiresInSeconds=int(login.expires_at - now),
                    scopes=list(login.scopes), remoteControl=True, subscription=login.subscription)
+        row.update(login_end_fields(login.end, now))
     recorded, live = ann.get(sec.FINGERPRINT), live_fingerprint(secret, fp_key, key)
     row["fingerprint"] = fpmod.short(live or recorded)
     if fp_key is None:
@@ -128,7 +134,7 @@ def describe(secret: dict, workloads: list, fp_key: Optional[bytes], preferred_k
         if any(w["mode"] in CANNOT_KEEP_A_REFRESH for w in row["workloads"]):
             row["note"] = (f"{row['mode']}: the pod cannot keep a refreshed login; it works until the stored access "
                            "token expires, then every task fails (measured). mode=writeBack keeps it working")
-    row["warnings"] = []
+    row["warnings"] = [sessions_warning(login.scopes)] if login is not None and sessions_warning(login.scopes) else []
     if brokered:
         problem = judge_broker(row, *brokered, ann, now)
     else:
@@ -136,6 +142,13 @@ def describe(secret: dict, workloads: list, fp_key: Optional[bytes], preferred_k
         row["health"], problem = health(row, now, sec.parse_rfc3339(row["rotatedAt"]) if rotated_by_sidecar else None)
     if problem:
         problems.append(problem)
+    if login is not None:
+        judged = deadline.judge(login.end, now, warn_days)
+        row["loginEndState"] = judged.state
+        if judged.warning:
+            row["warnings"].append(judged.warning)
+        if judged.problem and row["loginState"] != sec.REFRESH_REFUSED:   # a refusal already says "dead"
+            problems.append(judged.problem)
     row["problems"] = problems
     row["live_fp"] = live
     return row
@@ -160,8 +173,18 @@ def judge_broker(row: dict, install: broker.Install, state: dict, source_annotat
     return problem
 
 
+def login_end_fields(end: deadline.LoginEnd, now: float) -> dict:
+    """The JSON fields of the login's end: when, how far, from where; or why unknown."""
+    if not end.known:
+        return {"loginEndsAt": None, "loginEndsInSeconds": None, "loginEndSource": None,
+                "loginEndUnknown": end.unknown_because}
+    return {"loginEndsAt": sec.rfc3339(end.at), "loginEndsInSeconds": int(end.at - now),
+            "loginEndSource": deadline.SOURCE, "loginEndUnknown": None}
+
+
 def collect(kube: Kube, namespace: Optional[str], key_file: Optional[str], preferred_key: str,
-            install: Optional[str] = None, now: Optional[float] = None) -> list:
+            install: Optional[str] = None, now: Optional[float] = None,
+            warn_days: float = deadline.DEFAULT_WARN_DAYS) -> list:
     now = time.time() if now is None else now
     secrets = kube.list_secrets(namespace, sec.SELECTOR)
     if install:
@@ -177,7 +200,7 @@ def collect(kube: Kube, namespace: Optional[str], key_file: Optional[str], prefe
                  and template_annotations(d).get(CREDENTIALS_SECRET) == s["metadata"]["name"]]
         brokers = broker.installs(users, ns)
         brokered = broker_state(kube, brokers[0], preferred_key, now) if brokers else None
-        rows.append(describe(s, users, keys[ns], preferred_key, now, brokered))
+        rows.append(describe(s, users, keys[ns], preferred_key, now, brokered, warn_days))
     seen: dict = {}
     for row in rows:
         if row["live_fp"]:
@@ -235,7 +258,9 @@ def render_text(rows: list) -> str:
                     "(the broker refreshes it ahead of its expiry: see its health below)" if r.get("broker") else
                     "(Claude Code refreshes it on use; only writeBack keeps the new pair)")
                 lines.append(f"  access token:  expires {r['expiresAt']} ({when})")
-                lines.append(f"  scopes:        {' '.join(r['scopes'])} (full-scope: Remote Control accepts it)")
+                lines.append(f"  login ends:    {login_end_text(r)}")
+                lines.append(f"  scopes:        {' '.join(r['scopes'])} (full-scope: Remote Control accepts it"
+                             + ("" if SESSIONS in r["scopes"] else f"; no {SESSIONS}: see the warning") + ")")
             lines.append(f"  fingerprint:   {r.get('fingerprint')}: {r.get('fingerprintMatch')}")
         lines.append(f"  mode:          {r['mode']}" + "".join(f"  deployment/{w['deployment']}" for w in r.get("workloads", [])))
         if r.get("broker"):
@@ -251,6 +276,14 @@ def render_text(rows: list) -> str:
         for w in r.get("warnings", []):
             lines.append(f"  WARNING:       {w}")
     return "\n".join(lines) + "\n"
+
+
+def login_end_text(r: dict) -> str:
+    if r.get("loginEndsAt") is None:
+        return f"unknown ({r.get('loginEndUnknown')})"
+    left = r["loginEndsInSeconds"]
+    when = deadline.until(left) if left > 0 else f"ENDED {deadline.ago(-left)}"
+    return f"{r['loginEndsAt']} ({when}; {r['loginEndSource']})"
 
 
 def broker_lines(r: dict) -> list:
@@ -275,10 +308,10 @@ def broker_lines(r: dict) -> list:
 
 
 def run(kube: Kube, namespace: Optional[str], key_file: Optional[str], preferred_key: str,
-        install: Optional[str] = None) -> Report:
+        install: Optional[str] = None, warn_days: float = deadline.DEFAULT_WARN_DAYS) -> Report:
     """The rows as the report's "installs" (json) and its text; every problem is an error finding
     (exit 1), every warning (a broker down while the agents' token still works) a warning finding."""
-    rows = collect(kube, namespace, key_file, preferred_key, install)
+    rows = collect(kube, namespace, key_file, preferred_key, install, warn_days=warn_days)
     for r in rows:
         r.pop("live_fp", None)
     findings = [Finding(rule="credentials", severity=severity, message=m, title="Credentials status problem",

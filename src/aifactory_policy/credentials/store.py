@@ -15,11 +15,13 @@ and the write-back sidecar never writes it back.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Optional
 
 from ..findings import EvaluationError, Refusal
 from . import broker
+from . import deadline
 from . import fingerprint as fpmod
 from . import owner as ownermod
 from . import secret as sec
@@ -165,6 +167,7 @@ def store(kube: Kube, obtained: Obtained, t: Target, *, owner: Optional[str], ow
         say(f"WARNING: {obtained.source}: {w}")
     say(f"login from {obtained.source}: valid, scopes {' '.join(login.scopes)}, "
         f"access token expires {sec.rfc3339(login.expires_at)}")
+    say(f"login ends: {deadline.text(login.end, time.time())}")
     default_sa = None if owner else install_service_account(kube, t)
     owner_name = ownermod.resolve(owner, t.namespace, default_sa, owner_is_sa)
     existing = kube.get_secret(t.namespace, t.name)

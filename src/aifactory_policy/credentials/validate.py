@@ -6,7 +6,8 @@ does with it"; Claude Code 2.1.197 and 2.1.330, offline):
 - Remote Control's "full-scope" check is decided by `scopes`: `user:inference` + `user:profile`
   passes; without `user:profile` (e.g. a `claude setup-token` login, inference-only) Claude Code
   says "Remote Control requires a full-scope login token"; without `user:inference` it says
-  "Remote Control requires a claude.ai subscription";
+  "Remote Control requires a claude.ai subscription" (scopes.py, which also warns, without
+  refusing, about a login that lacks `user:sessions:claude_code`: reported);
 - a refresh token is needed for the pod to outlive the first access-token expiry (hours).
 Nothing here ever puts a token in a message.
 """
@@ -18,6 +19,9 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from ..findings import Refusal
+from . import deadline
+from .deadline import LoginEnd, of as login_end_of
+from .scopes import check as scopes_check
 
 MAX_BYTES = 1 << 20  # a Secret holds at most 1 MiB
 LOGIN_FIX = "make a login for this install with `aifactory-policy credentials login` (runs `claude auth login`)"
@@ -32,6 +36,7 @@ class Login:
     scopes: tuple = ()
     subscription: Optional[str] = None
     warnings: tuple = ()
+    end: LoginEnd = LoginEnd(None)    # when the token family ends (deadline.py)
 
     @property
     def expires_at(self) -> float:
@@ -87,20 +92,24 @@ def validate(raw: bytes, source: str, now: Optional[float] = None) -> Login:
     scopes = oauth.get("scopes")
     if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
         raise _refuse(source, "`claudeAiOauth.scopes` must be a list of strings")
-    if "user:inference" not in scopes:
-        raise _refuse(source, f"`claudeAiOauth.scopes` {scopes} lacks `user:inference`: Claude Code "
-                              "refuses Remote Control with \"Remote Control requires a claude.ai subscription\"")
-    if "user:profile" not in scopes:
-        raise _refuse(source, f"`claudeAiOauth.scopes` {scopes} is not a full-scope login (no "
-                              "`user:profile`; an inference-only or `claude setup-token` login): Claude Code "
-                              "refuses it with \"Remote Control requires a full-scope login token\"")
-    warnings = []
+    checked = scopes_check(scopes)
+    if checked.refusal:
+        raise _refuse(source, checked.refusal)
+    warnings = list(checked.warnings)
+    end = login_end_of(oauth)
+    if end.known and end.at <= now:
+        raise _refuse(source, f"the login ended at {deadline.rfc3339(end.at)} (`claudeAiOauth.refreshTokenExpiresAt`): "
+                              "the token endpoint refuses its refresh (measured with Claude Code 2.1.330)")
+    judged = deadline.judge(end, now)
+    if judged.warning:
+        warnings.append(judged.warning)
     if expires / 1000.0 <= now:
         warnings.append("the access token has already expired; Claude Code refreshes it with the refresh "
                         "token on first use (fine if this login is not used anywhere else)")
     sub = oauth.get("subscriptionType")
     return Login(raw=raw, refresh_token=refresh, expires_at_ms=expires, scopes=tuple(scopes),
-                 subscription=sub if isinstance(sub, str) else None, warnings=tuple(warnings))
+                 subscription=sub if isinstance(sub, str) else None, warnings=tuple(warnings),
+                 end=end)
 
 
 def inspect(raw: Optional[bytes]) -> tuple[Optional[Login], str]:
