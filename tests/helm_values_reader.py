@@ -36,7 +36,7 @@ _REFUSED = re.compile(r"failed to parse (.+?): ")
 
 @dataclass
 class Read:
-    ok: bool
+    ok: Optional[bool]          # None: not asked
     value: Any = None          # the file's top-level keys as Helm got them (ok)
     message: str = ""          # Helm's error (not ok)
 
