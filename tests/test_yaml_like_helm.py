@@ -244,6 +244,16 @@ def test_check_refuses_it_before_helm_with_the_line(cli, tmp_path):
     assert f"{values}:1: cannot read 'last-tuesday' as !!timestamp" in result.err
 
 
+@pytest.mark.parametrize("major, found", [("3", []), ("4", [("AIF100", 3)])])
+def test_check_takes_values_from_the_documents_its_helm_reads(cli, tmp_path, major, found):
+    """Helm 3 reads the first document of a values file, Helm 4 merges them all (measured above):
+    with Helm 4 the second document's bad value is a finding at its own line."""
+    values = write(tmp_path / "two.yaml", "nameOverride: x\n---\nreplicaCount: many\n")
+    result = cli("check", "-f", str(values), "--helm-major", major, "--format", "json")
+    assert result.code == (1 if found else 0), result.err
+    assert [(f["rule"], f["line"]) for f in json.loads(result.out)["findings"] if f["file"] == str(values)] == found
+
+
 def markdown_table(rows: list[dict], root: Path) -> str:
     """The rows where the readers differ (or we did before), for docs/hostile-inputs.md."""
     out = ["| case | Helm 3 | Helm 4 | scan |", "| --- | --- | --- | --- |"]
