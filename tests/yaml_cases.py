@@ -193,6 +193,8 @@ MERGES = [
     ("merge twice", "@K_a: &a {x: 1}\n@K_b: &b {x: 2, y: 2}\n@K:\n  <<: *a\n  <<: *b\n"),
     ("merge inline map", "@K:\n  <<: {x: 1}\n  y: 2\n"),
     ("merge nested", "@K_a: &a {x: 1}\n@K_b: &b {<<: *a, y: 2}\n@K:\n  <<: *b\n"),
+    ("merge list in an anchor used again", "@K_a: &a {x: 1}\n@K_b: &b {<<: [*a], y: 2}\n@K: *b\n@K_c: {<<: *b}\n"),
+    ("merge an alias of a list", "@K_l: &l [{x: 1}]\n@K: {<<: *l}\n"),
     ("merge a scalar", "@K:\n  <<: 1\n"),
     ("merge a list of scalars", "@K:\n  <<: [1]\n"),
     ("merge an alias of a scalar", "@K_s: &s x\n@K:\n  <<: *s\n"),

@@ -337,8 +337,8 @@ class _Builder:
         refused = EvaluationError(f"{self.path}:{knode.start_mark.line + 1}: '<<' merges something that is not a "
                                   "mapping or a list of mappings (helm refuses it too)")
         if isinstance(vnode, yaml.SequenceNode):
-            if id(vnode) in self.seen:   # an alias of a list: go-yaml wants a mapping there
-                raise refused
+            if id(vnode) in self.seen and not self.under_alias:   # an alias of a list: go-yaml wants
+                raise refused                                      # a mapping there (checked once)
             self.seen.add(id(vnode))
             sources = reversed(vnode.value)
         else:
