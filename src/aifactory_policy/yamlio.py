@@ -50,7 +50,6 @@ MAX_DEPTH = 200            # nesting depth
 EXPANSION_FACTOR = 4       # bytes reached through aliases: at most 4 x the byte limit per document
 
 _SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # as policies/lib/tokens format_path
-_NOT_FOUND = object()
 
 
 def key_segment(key: Any) -> str:
