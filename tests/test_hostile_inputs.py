@@ -183,6 +183,12 @@ CASES = [
          1, "AIF001", names=None, read=True),
     Case("tag-value-mismatch", _scan_file("bad.yaml", "a: 1\nb: !!int foo\n"), 2, "bad.yaml:2: cannot read 'foo' as !!int"),
     Case("infinity", _scan_file("bad.yaml", "a: .inf\n"), 2, "bad.yaml:1: .inf is not a number JSON can hold"),
+    # issue 24: what Helm refuses in a values file (tests/test_yaml_like_helm.py measures the rest)
+    Case("timestamp-tag", _scan_file("bad.yaml", "rotatedAt: !!timestamp last-tuesday\n"), 2,
+         "bad.yaml:1: cannot read 'last-tuesday' as !!timestamp"),
+    Case("text-after-separator", _scan_file("bad.yaml", "a: 1\n--- {b: 2}\n"), 2,
+         "bad.yaml:2: a line starting with --- followed by '{b: 2}'"),
+    Case("yaml-directive", _scan_file("bad.yaml", "%YAML 1.1\n---\na: 1\n"), 2, "bad.yaml:1: a %YAML or %TAG directive"),
     Case("helm-template-file", _scan_file("bad.yaml", "metadata:\n  name: {{ .Values.name }}\n"), 2,
          "looks like a Helm template"),
     Case("duplicate-volume-names", _scan_file("bad.yaml", DUPLICATE_VOLUMES), 2, "bad.yaml: the policies cannot evaluate it"),

@@ -36,6 +36,17 @@ def helm_binary(explicit: Optional[str], major: Optional[int]) -> str:
     return find_tool("helm")
 
 
+def major(helm: str) -> Optional[int]:
+    """The major version of this Helm binary (`helm version`), None when it does not say."""
+    try:
+        proc = subprocess.run([helm, "version", "--template", "{{.Version}}"], capture_output=True, text=True,
+                              timeout=30, env=go_tool_env(), stdin=subprocess.DEVNULL, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    m = re.match(r"v?(\d+)\.", proc.stdout.strip())
+    return int(m.group(1)) if m else None
+
+
 def default_kube_version() -> str:
     """KUBERNETES_VERSION from ci/versions.env (the cluster the tests use), else a recent one.
 

@@ -83,15 +83,19 @@ def _record_doc(origins: dict, file: str, doc: Document, data: Any, path: tuple 
             _record_doc(origins, file, doc, v, path + (i,))
 
 
-def user_values(files: list[LoadedFile]) -> tuple[dict, dict]:
+def value_documents(lf: LoadedFile, all_documents: bool = False) -> list[Document]:
+    """The documents Helm takes values from: the first (Helm 3), or all, merged in order (Helm 4)."""
+    return [d for d in (lf.documents if all_documents else lf.documents[:1]) if isinstance(d.data, dict)]
+
+
+def user_values(files: list[LoadedFile], all_documents: bool = False) -> tuple[dict, dict]:
     """Merge parsed -f files; returns (values, origins). Non-mapping documents are ignored here."""
     merged: dict = {}
     origins: dict[tuple, Origin] = {}
     for lf in files:
-        for doc in lf.documents[:1]:  # Helm reads only the first document of a values file
-            if isinstance(doc.data, dict):
-                merged = merge_maps(merged, doc.data)
-                _record_doc(origins, lf.path, doc, doc.data)
+        for doc in value_documents(lf, all_documents):
+            merged = merge_maps(merged, doc.data)
+            _record_doc(origins, lf.path, doc, doc.data)
     return merged, origins
 
 
@@ -112,8 +116,10 @@ def flag_values(sets: list[str], set_strings: list[str], set_files: list[str] = 
 
 
 def merge(defaults: Optional[LoadedFile], files: list[LoadedFile], sets: list[str],
-          set_strings: list[str], set_files: list[str] = (), set_jsons: list[str] = ()) -> MergedValues:
-    user, origins = user_values(files)
+          set_strings: list[str], set_files: list[str] = (), set_jsons: list[str] = (),
+          all_documents: bool = False) -> MergedValues:
+    """all_documents: values files (and the chart's values.yaml) as Helm 4 reads them."""
+    user, origins = user_values(files, all_documents)
     flag_origins: dict[tuple, str] = {}
     flags = flag_values(sets, set_strings, set_files, set_jsons)
     flag_values(sets, set_strings, set_files, set_jsons, into=user, provenance=flag_origins)
@@ -122,11 +128,10 @@ def merge(defaults: Optional[LoadedFile], files: list[LoadedFile], sets: list[st
     base: dict = {}
     dorigin = None
     if defaults is not None:
-        doc = defaults.documents[0] if defaults.documents else None
-        if doc is not None and isinstance(doc.data, dict):
-            base = doc.data
-            default_origins: dict = {}
+        default_origins: dict = {}
+        for doc in value_documents(defaults, all_documents):
+            base = merge_maps(base, doc.data)
             _record_doc(default_origins, defaults.path, doc, doc.data)
-            origins = {**default_origins, **origins}
+        origins = {**default_origins, **origins}
         dorigin = Origin(defaults.path, None)
     return MergedValues(values=coalesce(user, base), origins=origins, defaults_origin=dorigin, flag_values=flags)

@@ -5,17 +5,15 @@ then constructs plain Python data from the nodes itself, so that in one pass it 
 - record the 1-based line of every key and item (``spec.template.spec.volumes[0]`` -> line),
 - reject duplicate keys (naming file and line),
 - count alias expansions and nesting depth (YAML bombs, recursive anchors),
-- read every scalar as Kubernetes tools do (sigs.k8s.io/yaml over go-yaml v2, which kubectl and
-  Helm use): `=` and timestamps stay strings, `yes`/`on`/`y` are booleans, `0o17`/`1e3` numbers,
-  unknown tags (`!Ref x`, `!!python/...`) the plain value, mapping keys JSON strings.
+- read every scalar and key as Helm does (goyaml.py: go-yaml v2 under sigs.k8s.io/yaml), and
+  refuse, naming the line, what Helm 3 or Helm 4 refuses in a values file (a bad `!!timestamp`,
+  `!!int 1.5`, a uint64 key, text after `---`, %YAML/%TAG directives): tests/test_yaml_like_helm.py
+  measures both against the real Helms.
 Hostile inputs (binary, non-UTF-8, huge, unreadable) raise EvaluationError with the fix.
 Limits are per document: a long multi-document file is fine; one huge or exploding document is not.
 """
 from __future__ import annotations
 
-import base64
-import binascii
-import math
 import os
 import re
 import stat
@@ -24,7 +22,9 @@ from typing import Any, Optional
 
 import yaml
 
+from . import goyaml
 from .findings import EvaluationError
+from .goyaml import Refused, plain as _plain
 
 try:  # libyaml when present; the pure-Python loader otherwise
     _Base = yaml.CSafeLoader
@@ -50,69 +50,6 @@ MAX_DEPTH = 200            # nesting depth
 EXPANSION_FACTOR = 4       # bytes reached through aliases: at most 4 x the byte limit per document
 
 _SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # as policies/lib/tokens format_path
-
-# go-yaml v2 (resolve.go), as sigs.k8s.io/yaml uses it for kubectl and Helm
-_TAG = "tag:yaml.org,2002:"
-_MAP = {**{w: True for w in "y Y yes Yes YES on On ON true True TRUE".split()},
-        **{w: False for w in "n N no No NO off Off OFF false False FALSE".split()},
-        **{w: None for w in ("", "~", "null", "Null", "NULL")},
-        **{w: math.inf for w in ".inf .Inf .INF +.inf +.Inf +.INF".split()},
-        **{w: -math.inf for w in "-.inf -.Inf -.INF".split()},
-        **{w: math.nan for w in ".nan .NaN .NAN".split()}}
-_MAP_HINT = set("yYnNtTfFoO~")
-_GO_INT = re.compile(r"([+-]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)")
-_GO_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
-_NOT_FOUND = object()
-
-
-def _plain(value: str) -> Any:
-    """A plain scalar as go-yaml v2 resolves it into interface{} (timestamps stay strings)."""
-    if value in _MAP:
-        return _MAP[value]
-    hint = value[:1]
-    if hint == "." and "_" not in value:
-        try:
-            f = float(value)
-            return _number(f) if math.isfinite(f) else value
-        except ValueError:
-            return value
-    if not (hint.isdigit() or hint in "+-") or not hint:
-        return value
-    plain = value.replace("_", "")
-    m = _GO_INT.fullmatch(plain)
-    if m:
-        sign, digits = m.groups()
-        prefix = digits[:2].lower()
-        if prefix in ("0x", "0o", "0b"):
-            n = int(digits[2:], {"0x": 16, "0o": 8, "0b": 2}[prefix])
-        elif digits.startswith("0") and len(digits) > 1:   # a leading 0: octal (Go's ParseInt base 0)
-            n = int(digits[1:], 8)
-        else:
-            n = int(digits)
-        n = -n if sign == "-" else n
-        if -2 ** 63 <= n < 2 ** 63 or (not sign and n < 2 ** 64):
-            return n
-    if _GO_FLOAT.fullmatch(plain):
-        f = float(plain)
-        if math.isfinite(f):
-            return _number(f)
-    return value
-
-
-def _number(f: float) -> Any:
-    """A float as encoding/json writes it: 8.0 is 8."""
-    return int(f) if f.is_integer() and abs(f) < 2 ** 53 else f
-
-
-def _json_key(key: Any) -> Any:
-    """Mapping keys as sigs.k8s.io/yaml turns them into JSON object keys."""
-    if isinstance(key, bool):
-        return "true" if key else "false"
-    if isinstance(key, int):
-        return str(key)
-    if isinstance(key, float):
-        return str(int(key)) if key.is_integer() and abs(key) < 1e21 else repr(key)
-    return key
 
 
 def key_segment(key: Any) -> str:
@@ -225,7 +162,8 @@ def read_text(path: str, max_bytes: Optional[int] = None, whole_file_limit: bool
 
 def decode_text(raw: bytes, path: str) -> str:
     if b"\0" in raw[:8192] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise EvaluationError(f"{path}: binary content (NUL bytes), not YAML/JSON; remove it from the inputs")
+        line = raw[:raw.index(b"\0")].count(b"\n") + 1
+        raise EvaluationError(f"{path}:{line}: binary content (NUL bytes), not YAML/JSON; remove it from the inputs")
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
@@ -240,16 +178,19 @@ def decode_text(raw: bytes, path: str) -> str:
 class _Builder:
     """Builds one document's data from its nodes; every limit counts per document."""
 
-    def __init__(self, path: str, max_bytes: int, track_lines: bool = True):
+    def __init__(self, path: str, max_bytes: int, track_lines: bool = True, text: Optional[str] = None):
         self.path = path
         self.track_lines = track_lines   # record lines and spans (the paths cost about 40% of a build)
         self.max_expanded = EXPANSION_FACTOR * max_bytes
         self.nodes = 0          # values built again through an alias
         self.expanded = 0       # bytes of the scalars built again through an alias
-        self.aliases = 0
+        self.aliases = 0        # alias references (not what they expand to: that is `nodes`)
         self.under_alias = 0    # > 0 while building the target of an alias
         self.seen: set[int] = set()
         self.spans: dict[str, tuple[int, int]] = {}
+        # the text (None when it has no "!"), to tell `! 12` (a string for go-yaml) from `12`:
+        # PyYAML resolves both alike
+        self.text = text
 
     def _where(self, node: yaml.Node) -> str:
         return f"{self.path}:{node.start_mark.line + 1}"
@@ -257,19 +198,25 @@ class _Builder:
     def build(self, node: yaml.Node, path: str, lines: dict[str, int], depth: int) -> Any:
         if depth > MAX_DEPTH:
             raise EvaluationError(f"{self._where(node)}: nested deeper than {MAX_DEPTH} levels; flatten the document")
-        alias = id(node) in self.seen
-        if alias:
-            self.aliases += 1
-            if self.aliases > MAX_ALIASES:
-                raise EvaluationError(
-                    f"{self.path}: more than {MAX_ALIASES} alias expansions in one document (a YAML bomb?); "
-                    "remove the anchors/aliases")
-            self.under_alias += 1
+        if id(node) not in self.seen:
+            return self._build(node, path, lines, depth)
+        self._alias(node)
+        self.under_alias += 1
         try:
             return self._build(node, path, lines, depth)
         finally:
-            if alias:
-                self.under_alias -= 1
+            self.under_alias -= 1
+
+    def _alias(self, node: yaml.Node) -> None:
+        """Count an alias reference: one written in the document, not one met again inside the
+        expansion of another (those are values, counted by _count)."""
+        if self.under_alias:
+            return
+        self.aliases += 1
+        if self.aliases > MAX_ALIASES:
+            raise EvaluationError(
+                f"{self._where(node)}: more than {MAX_ALIASES} alias references in one document (a YAML bomb?); "
+                "remove the anchors/aliases")
 
     def _count(self, node: yaml.Node, size: int) -> None:
         if not self.under_alias:
@@ -286,35 +233,55 @@ class _Builder:
                 f"(a YAML bomb?); remove the alias chain, or raise AIFACTORY_POLICY_MAX_BYTES (the "
                 f"expanded size may be {EXPANSION_FACTOR}x it)")
 
+    def _non_specific(self, node: yaml.ScalarNode) -> bool:
+        """Whether the scalar is written with the non-specific tag `!` (`! 12`, `&a ! 12`): go-yaml
+        reads it as a string, PyYAML as a plain scalar."""
+        text = self.text
+        if text is None:
+            return False
+        i = node.start_mark.index
+        if text.startswith("&", i):   # an anchor first
+            while i < len(text) and text[i] not in " \t\r\n":
+                i += 1
+            while i < len(text) and text[i] in " \t":
+                i += 1
+        return text.startswith("!", i) and (i + 1 == len(text) or text[i + 1] in " \t\r\n")
+
     def scalar(self, node: yaml.ScalarNode) -> Any:
-        """The scalar's value as go-yaml v2 decodes it into interface{}; a refusal names the line."""
+        """The scalar's value as Helm's `.Values` holds it (goyaml); a refusal names the line."""
         tag, value = node.tag, node.value
-        if tag == PLAIN:
-            out = _plain(value)
-        elif not tag.startswith(_TAG) or tag in (_TAG + "str", _TAG + "timestamp", _TAG + "merge", _TAG + "value"):
-            return value   # local/unknown tags (!Ref, !!python/...) read as the plain text, as kubectl does
-        elif tag == _TAG + "binary":
-            try:
-                return base64.b64decode("".join(value.split()), validate=True).decode("utf-8", "replace")
-            except (binascii.Error, ValueError):
-                raise EvaluationError(f"{self._where(node)}: !!binary value is not base64; fix it or drop the tag") from None
-        else:
-            out = _plain(value)
-            kind = tag[len(_TAG):]
-            ok = {"int": isinstance(out, int) and not isinstance(out, bool),
-                  "float": isinstance(out, (int, float)) and not isinstance(out, bool),
-                  "bool": isinstance(out, bool), "null": out is None}.get(kind)
-            if ok is None:   # !!set, !!omap... on a scalar: the text
-                return value
-            if not ok:
-                raise EvaluationError(f"{self._where(node)}: cannot read {value!r} as !!{kind} (kubectl and "
-                                      "helm refuse it too); fix the value or remove the tag")
-            if kind == "float":
-                out = _number(float(out))
-        if isinstance(out, float) and not math.isfinite(out):
-            raise EvaluationError(f"{self._where(node)}: {value} is not a number JSON can hold (kubectl and helm "
-                                  "refuse it too); quote it if it is meant as text")
-        return out
+        try:
+            if tag == PLAIN:
+                try:
+                    out = _plain(value)
+                except Refused:
+                    if self._non_specific(node):
+                        return value
+                    raise
+                if self.text is not None and not isinstance(out, str) and self._non_specific(node):
+                    return value
+                return out
+            return goyaml.to_json(goyaml.tagged(tag, value))
+        except Refused as exc:
+            raise EvaluationError(f"{self._where(node)}: {exc}") from None
+
+    def key(self, node: yaml.Node, depth: int) -> str:
+        """A mapping key as Helm's JSON object key: `1e6` is "1e+06", `yes` "true" (goyaml.key)."""
+        if not isinstance(node, yaml.ScalarNode):
+            raise EvaluationError(f"{self._where(node)}: complex (non-scalar) mapping key"
+                                  "; quote it if it is text")
+        if id(node) in self.seen:
+            self._alias(node)
+        self.seen.add(id(node))
+        tag, value = node.tag, node.value
+        try:
+            if tag == PLAIN:
+                if value[:1].isalpha() and value not in goyaml.MAP:   # most keys: a word
+                    return value
+                return goyaml.key(value if self._non_specific(node) else goyaml.go_value(value))
+            return goyaml.key(goyaml.tagged(tag, value))
+        except Refused as exc:
+            raise EvaluationError(f"{self._where(node)}: {exc}") from None
 
     def _build(self, node: yaml.Node, path: str, lines: dict[str, int], depth: int) -> Any:
         if isinstance(node, yaml.ScalarNode):
@@ -337,43 +304,52 @@ class _Builder:
                 out.append(self.build(item, sub, lines, depth + 1))
             return out
         if isinstance(node, yaml.MappingNode):
-            out: dict = {}
-            key_lines: dict = {}
-            merged: dict = {}
-            for knode, vnode in node.value:
-                if knode.tag == _TAG + "merge" or (knode.tag == PLAIN and knode.value == "<<"):
-                    sources = vnode.value if isinstance(vnode, yaml.SequenceNode) else [vnode]
-                    for src in sources:
-                        val = self.build(src, path, {}, depth + 1)
-                        if not isinstance(val, dict):
-                            raise EvaluationError(f"{self.path}:{knode.start_mark.line + 1}: '<<' merges a non-mapping")
-                        for k, v in val.items():
-                            merged.setdefault(k, v)
-                    continue
-                key = self.build(knode, path, {}, depth + 1)
-                if isinstance(key, (list, dict)):
-                    raise EvaluationError(f"{self.path}:{knode.start_mark.line + 1}: complex (non-scalar) mapping key"
-                                          "; quote it if it is text")
-                if key is None:
-                    raise EvaluationError(f"{self.path}:{knode.start_mark.line + 1}: a null mapping key (kubectl and "
-                                          "helm refuse it too); quote it or remove it")
-                key = _json_key(key)
-                line = knode.start_mark.line + 1
-                if key in key_lines:
-                    raise EvaluationError(
-                        f"{self.path}:{line}: duplicate key '{key}' (first at line {key_lines[key]}); "
-                        "keep only one: YAML parsers silently disagree on which wins")
-                key_lines[key] = line
-                if self.track_lines:
-                    sub = join_path(path, key)
-                    lines[sub] = line
-                else:
-                    sub = ""
-                out[key] = self.build(vnode, sub, lines, depth + 1)
-            for k, v in merged.items():
-                out.setdefault(k, v)
-            return out
+            return self._mapping(node, path, lines, depth)
         raise EvaluationError(f"{self.path}: unsupported YAML node {node!r}")  # pragma: no cover
+
+    def _mapping(self, node: yaml.MappingNode, path: str, lines: dict[str, int], depth: int) -> dict:
+        """go-yaml's order: keys and `<<` merges apply as they come, a later one over an earlier one
+        (`z: 3` then `<<: *b` holds b's z). A key written twice is refused (Helm keeps the last)."""
+        out: dict = {}
+        key_lines: dict = {}
+        for knode, vnode in node.value:
+            if knode.value == "<<" and knode.tag in _MERGE_TAGS:
+                self._merge(knode, vnode, out, path, depth)
+                continue
+            key = self.key(knode, depth + 1)
+            line = knode.start_mark.line + 1
+            if key in key_lines:
+                raise EvaluationError(
+                    f"{self.path}:{line}: duplicate key '{key}' (first at line {key_lines[key]}); "
+                    "keep only one: YAML parsers silently disagree on which wins")
+            key_lines[key] = line
+            if self.track_lines:
+                sub = join_path(path, key)
+                lines[sub] = line
+            else:
+                sub = ""
+            out[key] = self.build(vnode, sub, lines, depth + 1)
+        return out
+
+    def _merge(self, knode: yaml.Node, vnode: yaml.Node, out: dict, path: str, depth: int) -> None:
+        """`<<: *a` or `<<: [*a, *b]` (the earlier of a list wins), as go-yaml's decoder.merge."""
+        refused = EvaluationError(f"{self.path}:{knode.start_mark.line + 1}: '<<' merges something that is not a "
+                                  "mapping or a list of mappings (helm refuses it too)")
+        if isinstance(vnode, yaml.SequenceNode):
+            if id(vnode) in self.seen and not self.under_alias:   # an alias of a list: go-yaml wants
+                raise refused                                      # a mapping there (checked once)
+            self.seen.add(id(vnode))
+            sources = reversed(vnode.value)
+        else:
+            sources = [vnode]
+        for src in sources:
+            val = self.build(src, path, {}, depth + 1)
+            if not isinstance(val, dict):
+                raise refused
+            out.update(val)
+
+
+_MERGE_TAGS = (PLAIN, goyaml.MERGE)
 
 
 def _template_hint(text: str) -> str:
@@ -391,34 +367,25 @@ def iter_documents(stream: Any, path: str, max_bytes: Optional[int] = None, keep
     """The documents of `stream` (text or a text file), one at a time; every limit is per document.
     keep_going: a document over the size limit is yielded with data None and `error` set, and the
     documents after it are still read. track_lines=False: no line maps (scan reads documents so and
-    looks the lines up later with line_maps). only: build just the documents with these indexes."""
+    looks the lines up later with line_maps). only: build just the documents with these indexes.
+    What Helm 3 or Helm 4 refuses in a values file raises EvaluationError naming the line."""
     max_bytes = max_bytes_limit() if max_bytes is None else max_bytes
-    loader = _Loader(stream)
+    text = stream if isinstance(stream, str) else None
+    bangs = text if text is not None and "!" in text else None   # once per file, not per document
+    done = 0   # documents handed out, so a second pass (anchors redefined) goes on after them
     try:
-        index = 0
-        while loader.check_node():
-            node = loader.get_node()
-            if only is not None and index not in only:
-                index += 1
-                continue
-            lines: dict[str, int] = {}
-            builder = _Builder(path, max_bytes, track_lines)
-            if node is not None and node.end_mark.index - node.start_mark.index > max_bytes:
-                message = (
-                    f"{path}:{node.start_mark.line + 1}: one document of {node.end_mark.index - node.start_mark.index} "
-                    f"characters exceeds the {max_bytes}-byte limit for one document; split it, or raise "
-                    "AIFACTORY_POLICY_MAX_BYTES if it is really meant to be this large")
-                if not keep_going:
-                    raise EvaluationError(message)
-                yield Document(index=index, data=None, start_line=node.start_mark.line + 1,
-                               error=message + " (the file's other documents were checked)")
-                index += 1
-                node = None
-                continue
-            data = None if node is None else builder.build(node, "", lines, 0)
-            start = node.start_mark.line + 1 if node is not None else 1
-            yield Document(index=index, data=data, lines=lines, start_line=start, spans=builder.spans)
-            index += 1
+        if text is not None:
+            _helm4_refusals(text, path)
+        try:
+            for doc in _documents(_Loader(stream), path, max_bytes, keep_going, track_lines, only, bangs, 0):
+                done += 1
+                yield doc
+        except yaml.composer.ComposerError as exc:
+            if not str(exc.context or "").startswith("found duplicate anchor") or text is None:
+                raise
+            # go-yaml lets an anchor be defined again (later aliases mean the new one); libyaml's
+            # composer refuses it, so such a file is composed again by PyYAML's own composer
+            yield from _documents(_Redefinable(text), path, max_bytes, keep_going, track_lines, only, bangs, done)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}" if mark else path
@@ -435,12 +402,104 @@ def iter_documents(stream: Any, path: str, max_bytes: Optional[int] = None, keep
             if "{{" in bad:
                 raise EvaluationError(str(exc) + _template_hint(bad)) from None
         raise
+    except yaml.reader.ReaderError as exc:   # a character YAML does not allow (control characters...)
+        where = path
+        if text is not None and isinstance(exc.position, int):   # libyaml counts UTF-8 bytes
+            line = text.encode("utf-8", "surrogatepass")[:exc.position].count(b"\n") + 1
+            where = f"{path}:{line}"
+        char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+        raise EvaluationError(f"{where}: {exc.reason} (U+{char:04X}; helm refuses it too); remove it, or write it "
+                              "as an escape (\\u0001) in a double-quoted string") from None
     except yaml.YAMLError as exc:
         raise EvaluationError(f"{path}: YAML error: {exc}; fix the syntax") from None
     except RecursionError:
         raise EvaluationError(f"{path}: nested too deeply to parse; flatten the document") from None
+
+
+def _documents(loader: Any, path: str, max_bytes: int, keep_going: bool, track_lines: bool,
+               only: Optional[set], text: Optional[str], skip: int):
+    """iter_documents' loop over one loader; the first `skip` documents are composed, not built."""
+    try:
+        index = 0
+        while loader.check_node():
+            node = loader.get_node()
+            if index < skip or (only is not None and index not in only):
+                index += 1
+                continue
+            lines: dict[str, int] = {}
+            builder = _Builder(path, max_bytes, track_lines, text)
+            if node is not None and node.end_mark.index - node.start_mark.index > max_bytes:
+                message = (
+                    f"{path}:{node.start_mark.line + 1}: one document of {node.end_mark.index - node.start_mark.index} "
+                    f"characters exceeds the {max_bytes}-byte limit for one document; split it, or raise "
+                    "AIFACTORY_POLICY_MAX_BYTES if it is really meant to be this large")
+                if not keep_going:
+                    raise EvaluationError(message)
+                yield Document(index=index, data=None, start_line=node.start_mark.line + 1,
+                               error=message + " (the file's other documents were checked)")
+                index += 1
+                node = None
+                continue
+            data = None if node is None else builder.build(node, "", lines, 0)
+            start = node.start_mark.line + 1 if node is not None else 1
+            yield Document(index=index, data=data, lines=lines, start_line=start, spans=builder.spans)
+            index += 1
     finally:
         loader.dispose()
+
+
+class _Redefinable(yaml.composer.Composer, _Loader):
+    """libyaml's parser with PyYAML's Python composer, where an anchor may be defined again."""
+
+    def __init__(self, stream: str):
+        _Loader.__init__(self, stream)
+        yaml.composer.Composer.__init__(self)
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.get_event()
+            if event.anchor not in self.anchors:
+                raise yaml.composer.ComposerError(None, None, f"found undefined alias {event.anchor!r}",
+                                                  event.start_mark)
+            return self.anchors[event.anchor]
+        anchor = self.peek_event().anchor
+        self.descend_resolver(parent, index)
+        if self.check_event(yaml.ScalarEvent):
+            node = self.compose_scalar_node(anchor)
+        elif self.check_event(yaml.SequenceStartEvent):
+            node = self.compose_sequence_node(anchor)
+        else:
+            node = self.compose_mapping_node(anchor)
+        self.ascend_resolver()
+        return node
+
+
+def _helm4_refusals(text: str, path: str) -> None:
+    """What Helm 4 refuses before YAML sees it: it splits a values file at every line starting
+    with `---` (k8s.io/apimachinery's YAMLReader, as kubectl does) and reads each piece alone, so
+    text after `---` other than a comment, and %YAML/%TAG directives (a piece of their own), fail.
+    Helm 3 reads both (and %YAML 1.2 fails in both)."""
+    pos = 0 if text.startswith("---") else text.find("\n---")
+    while pos != -1:
+        start = pos if pos == 0 and text.startswith("---") else pos + 1
+        end = text.find("\n", start)
+        rest = text[start + 3:end if end != -1 else len(text)].strip()
+        if rest and not rest.startswith("#"):
+            raise EvaluationError(
+                f"{path}:{text.count(chr(10), 0, start) + 1}: a line starting with --- followed by {rest[:20]!r}: "
+                "Helm 4 and kubectl split files at such lines and refuse text after the ---; put it on the next "
+                "line (and keep no line of a multi-line string starting with ---)")
+        pos = text.find("\n---", start)
+    if text.startswith("%") or "\n%" in text:
+        try:
+            for event in yaml.parse(text, Loader=_Base):
+                if isinstance(event, yaml.DocumentStartEvent) and (event.version or event.tags):
+                    raise EvaluationError(
+                        f"{path}:{event.start_mark.line + 1}: a %YAML or %TAG directive: Helm 4 and kubectl read "
+                        "a file in pieces split at --- lines and cannot read one (Helm 3 cannot read %YAML 1.2 "
+                        "either); remove it (!!int and the other !! tags need none)")
+        except yaml.YAMLError:
+            return   # a syntax error: the parse proper reports it with its line
 
 
 def _line_of(stream: Any, n: int) -> str:

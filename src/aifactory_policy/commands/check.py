@@ -205,12 +205,12 @@ def check(chart: Optional[str], values_files: list[str], sets: list[str], set_st
             threading.Thread(target=importlib.import_module, args=(f"{__package__.rpartition('.')[0]}.schema",),
                              daemon=True).start()
             return _check(report, pool, rendering, source, pol, values_files, sets, set_strings, opa_path,
-                          set_files or [], set_jsons or [])
+                          set_files or [], set_jsons or [], lambda: helm_major or helm.major(binary))
 
 
 def _check(report: Report, pool: ThreadPoolExecutor, rendering, source: chart_source.Chart, pol, values_files: list[str],
            sets: list[str], set_strings: list[str], opa_path: Optional[str], set_files: list[str],
-           set_jsons: list[str]) -> Report:
+           set_jsons: list[str], helm_major_of=lambda: 3) -> Report:
     # Everything below Helm is imported here, while Helm renders
     from .. import opa
     from ..documents import InputDoc, file_docs
@@ -224,7 +224,10 @@ def _check(report: Report, pool: ThreadPoolExecutor, rendering, source: chart_so
     if os.path.isfile(defaults_path):  # named as the user named the chart (a .tgz, an oci:// reference)
         defaults = (load_file(defaults_path) if label == chart_dir else
                     load_text(read_text(defaults_path), os.path.join(label, "values.yaml")))
-    merged = merge(defaults, loaded, sets, set_strings, set_files, set_jsons)
+    # Helm 3 reads a values file's first document, Helm 4 merges them all: ask which only when it matters
+    several = any(sum(d.data is not None for d in lf.documents) > 1 for lf in loaded + [defaults] if lf)
+    merged = merge(defaults, loaded, sets, set_strings, set_files, set_jsons,
+                   all_documents=several and helm_major_of() == 4)
 
     docs: list[InputDoc] = []
     if defaults is not None:
