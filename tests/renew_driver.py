@@ -72,8 +72,11 @@ def operate(argv: list, env: dict, sign_in: Optional[Callable[[str], str]], *, t
     """`paste` types that instead of the page's code; `interrupt` presses Ctrl-C at the prompt instead
     (SIGINT to the command's process group, as a terminal does)."""
     master, slave = os.openpty()
+    # SIGINT as a terminal user's shell leaves it (default): a pytest-xdist worker ignores it, and a
+    # child would inherit that, so Ctrl-C would reach only Claude Code (which exits 0 on it, measured).
     proc = subprocess.Popen(argv, env=env, stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True)
+                            start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     os.close(slave)
     out, err = _Reader(proc.stdout), _Reader(proc.stderr)
     out.start(), err.start()

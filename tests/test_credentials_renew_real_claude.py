@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
+from pathlib import Path
 import time
 
 import pytest
@@ -89,7 +89,7 @@ def renew(rig, tmp_path, *extra: str, **kw):
     home = tmp_path / "operator-home"
     home.mkdir(exist_ok=True)
     env = {**clean_environ(), "HOME": str(home), "NODE_EXTRA_CA_CERTS": str(rig.endpoint.ca),
-           "PYTHONPATH": str(REPO / "src")}
+           "PYTHONPATH": str(REPO / "src"), "TMPDIR": str(operator_tmp(tmp_path))}
     host, port = rig.endpoint.server.address[:2]
     result = operate(argv, env, browser(host, port, str(rig.endpoint.ca)), **kw)
     for text in (result.out, result.err, result.terminal):
@@ -97,8 +97,16 @@ def renew(rig, tmp_path, *extra: str, **kw):
     return result
 
 
-def login_dirs() -> set:
-    return set(glob.glob(os.path.join(tempfile.gettempdir(), "aifactory-login-*")))
+def operator_tmp(tmp_path) -> Path:
+    """The CLI's own TMPDIR: its throwaway login directories are this test's alone to count (other
+    tests' logins run at the same time in other pytest workers)."""
+    path = tmp_path / "operator-tmp"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+def login_dirs(tmp_path) -> set:
+    return set(glob.glob(os.path.join(operator_tmp(tmp_path), "aifactory-login-*")))
 
 
 @pytest.mark.parametrize("endpoint", [SINGLE_USE], indirect=True)
@@ -108,7 +116,7 @@ def test_renew_with_the_real_login_flow_switches_the_broker_and_never_presents_t
     broker = rig.broker()
     wait_until(lambda: agent.credentials.exists(), 20, "the first access login in the agent")
     assert agent.task().code == 0
-    dirs = login_dirs()
+    dirs = login_dirs(tmp_path)
 
     r = renew(rig, tmp_path, "--format", "json")
     assert r.code == 0, r.err[-3000:]
@@ -123,7 +131,7 @@ def test_renew_with_the_real_login_flow_switches_the_broker_and_never_presents_t
     assert renewal["modes"] == ["broker"] and renewal["restarted"] == []
     assert renewal["retiredSpentId"] == sha16(oauth(old)["refreshToken"])
     assert [h["deployment"] for h in renewal["handedOver"]] == [f"{RELEASE}-aifactory-credentials-broker"]
-    assert login_dirs() == dirs, "the throwaway CLAUDE_CONFIG_DIR was left behind"
+    assert login_dirs(tmp_path) == dirs, "the throwaway CLAUDE_CONFIG_DIR was left behind"
 
     # The new family is the one the fake's authorization server issued to this login, and only the
     # broker (through the Secret) holds it.
@@ -168,7 +176,7 @@ def test_renew_with_the_real_login_flow_switches_the_broker_and_never_presents_t
 def test_a_failed_or_aborted_login_changes_nothing_in_the_cluster(rig, tmp_path, how):
     first_login(rig)
     before = rig.kube.store.get("secrets", SOURCE)
-    dirs = login_dirs()
+    dirs = login_dirs(tmp_path)
     writes = len(rig.kube.store.writes)
     if how == "a wrong code":
         r = renew(rig, tmp_path, paste="fake-code-not-issued#state")
@@ -180,4 +188,4 @@ def test_a_failed_or_aborted_login_changes_nothing_in_the_cluster(rig, tmp_path,
     assert r.url, r.err[-2000:]
     assert rig.kube.store.get("secrets", SOURCE) == before
     assert len(rig.kube.store.writes) == writes and rig.kube.store.get("secrets", "aifactory-fingerprint-key") is None
-    assert login_dirs() == dirs, "the throwaway CLAUDE_CONFIG_DIR was left behind"
+    assert login_dirs(tmp_path) == dirs, "the throwaway CLAUDE_CONFIG_DIR was left behind"
