@@ -377,15 +377,17 @@ class _Handler(BaseHTTPRequestHandler):
                                  family=family, issued_refresh=issued, **announced))
             return self._send(status, body)
         if path == MESSAGES_PATH:
-            ok, outcome, family = a.access_ok(self._bearer())
-            a.record(self._entry(200 if ok else 401, access=a.fingerprint(self._bearer()), outcome=outcome,
-                                 family=family))
-            if not ok:
-                return self._send(401, _api_error("authentication_error", f"OAuth token {outcome} (fake)"))
             try:
                 request = json.loads(raw or b"{}")
             except ValueError:
                 request = {}
+            ok, outcome, family = a.access_ok(self._bearer())
+            # `tools`: whether the request offered tools (an agent's task does; the broker's one-word
+            # refresh request offers none), so tests can tell the two apart.
+            a.record(self._entry(200 if ok else 401, access=a.fingerprint(self._bearer()), outcome=outcome,
+                                 family=family, tools=bool(request.get("tools"))))
+            if not ok:
+                return self._send(401, _api_error("authentication_error", f"OAuth token {outcome} (fake)"))
             model = str(request.get("model") or "claude-fake")
             if _wants_tool_turn(request, a.switches.tool_sleep_s):
                 a.record({"method": "TURN", "host": "", "path": MESSAGES_PATH, "status": 200, "outcome": "tool_use"})

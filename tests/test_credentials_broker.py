@@ -103,7 +103,8 @@ def test_a_task_running_across_a_refresh_finishes(rig):
     assert r.code == 0, (r.out[-500:], r.err[-500:], broker.text()[-1500:])
     refreshes = rig.endpoint.refreshes()
     assert len(refreshes) == 1 and refreshes[0]["outcome"] == "issued"
-    turns = [x for x in rig.endpoint.authority.records if x["path"] == "/v1/messages" and x["method"] == "POST"]
+    turns = [x for x in rig.endpoint.authority.records if x["path"] == "/v1/messages" and x["method"] == "POST"
+             and x["tools"]]            # the agent's; the broker's refresh request offers no tools
     tool_turn = [x for x in rig.endpoint.authority.records if x.get("outcome") == "tool_use"]
     assert tool_turn and refreshes[0]["t"] > tool_turn[0]["t"], "the refresh did not happen during the tool run"
     # Measured: the task's next call already used the new token (Claude Code re-read the file behind

@@ -77,19 +77,10 @@ def agent_pods(cluster, ns: str, release: str) -> list[str]:
 
 
 def task(cluster, ns: str, pod: str) -> tuple[int, str]:
-    """One `claude -p` task; a failed one appends its debug log's connection and certificate lines
-    (Claude Code's own account of why a request failed: the CA list it built, TLS errors, 401s)."""
-    debug = f"/tmp/claude-debug-{uuid.uuid4().hex[:8]}.log"
     proc = cluster.kubectl("exec", "-n", ns, pod, "-c", "agent", "--", "claude", "-p", "run the tool",
-                           "--allowedTools", "Bash(sleep:*)", "--debug-file", debug, check=False, timeout=240)
+                           "--allowedTools", "Bash(sleep:*)", check=False, timeout=240)
     out = proc.stdout + proc.stderr
     assert "FAKE-kind" not in out and "sk-ant-" not in out, "a token reached the task's output"
-    if proc.returncode != 0 or REPLY_TEXT not in out:
-        why = cluster.kubectl("exec", "-n", ns, pod, "-c", "agent", "--", "sh", "-c",
-                              f"grep -E -i 'CA certs|certificate|TLS|SSL|ECONN|ETIMEDOUT|socket|401|refresh' {debug}"
-                              " | grep -v -i 'sk-ant-' | tail -n 12", check=False, timeout=60).stdout
-        out += f"\n[debug log]\n{why}"
-    cluster.kubectl("exec", "-n", ns, pod, "-c", "agent", "--", "rm", "-f", debug, check=False, timeout=60)
     return proc.returncode, out
 
 
@@ -104,14 +95,11 @@ def diagnosis(cluster, ns: str, release: str, fake, started: float, failed: list
     refreshes as the fake saw them, the receivers' last lines, and the broker's log LAST (a truncated
     log keeps its tail)."""
     groups: dict[str, list] = {}
-    debug_lines: dict[str, str] = {}     # one failed task's debug log lines per message
     for pod, code, out, t0, t1 in failed:
         message = next((l for l in out.splitlines() if l.strip() and "command terminated" not in l), out)[:160]
         groups.setdefault(f"exit {code}: {message}", []).append((t0, t1))
-        debug_lines.setdefault(message, out.partition("[debug log]")[2][-1500:])
     lines = [f"{len(failed)} task(s) failed, by message (count, first start s, last end s):"]
     lines += [f"  {len(ts)} x {m} [{min(t for t, _ in ts)}..{max(t for _, t in ts)}]" for m, ts in groups.items()]
-    lines += [f"--- debug log of a task that failed with {m!r} ---\n{d}" for m, d in debug_lines.items() if d.strip()]
     lines.append("refreshes at the fake (s into the run, outcome): " + ", ".join(
         f"{r['t'] - started:.1f} {r['outcome']}" for r in fake.refreshes()))
     for selector, container, tail in (
@@ -179,7 +167,7 @@ def test_broker_three_agents_over_three_lifetimes_with_a_rollout_and_a_broker_re
         round_of_tasks()
     elapsed = time.time() - started
 
-    failed = [(p, code, out[-2000:], round(t0), round(t1)) for p, code, out, t0, t1 in results
+    failed = [(p, code, out[-400:], round(t0), round(t1)) for p, code, out, t0, t1 in results
               if code != 0 or REPLY_TEXT not in out]
     assert not failed, diagnosis(cluster, ns, release, fake, started, failed)
     refreshes = fake.refreshes()

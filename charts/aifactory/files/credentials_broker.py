@@ -19,8 +19,9 @@ and the fix, and the agents keep the access token they hold until it expires.
 
 Claude Code refreshes on its own when its access token is within about 5 minutes of expiry
 (measured); to refresh earlier the broker gives its private copy an `expiresAt` in the past and
-runs `claude auth status`, which refreshes and replaces the file by rename (measured). The broker
-never speaks Anthropic's token protocol itself.
+runs `claude -p` with a one-word prompt, which refreshes, replaces the file by rename, then makes
+its one request (measured; `claude auth status` refreshed only in the background and often exited
+first). The broker never speaks Anthropic's token protocol itself.
 
 Standard library only; shares the API client with credentials_writeback.py (same ConfigMap).
 SIGTERM: finish the refresh in flight and its write to the Secret, release the lease, exit 0.
@@ -53,6 +54,11 @@ PUBLISHED_AT = "aifactory.dev/published-at"
 REFRESHED_AT = "aifactory.dev/refreshed-at"
 REFRESH_TOKEN_EXPIRES_AT = wb.LOGIN_ENDS_AT   # the login's end; patch_key keeps it with the login
 KEEP_SPENT = 8
+# The request `claude -p` makes after refreshing: as small as a request gets (one turn, no tools, a
+# one-line system prompt, no MCP servers, no session written to the private HOME).
+REFRESH_PROMPT = "Reply with the word ok."
+REFRESH_FLAGS = ("--max-turns", "1", "--tools", "", "--system-prompt", "Reply with one word.",
+                 "--strict-mcp-config", "--no-session-persistence")
 # What agent_service scrubs, plus what would give Claude Code another identity or endpoint.
 SCRUBBED = ("CLAUDE_CODE_OAUTH_TOKEN", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL",
             "CLAUDE_CONFIG_DIR", "CLAUDE_CODE_OAUTH_REFRESH_TOKEN")
@@ -385,8 +391,17 @@ class Broker:
         env["HOME"] = self.home.root
         return env
 
+    def take_pair(self, new: Held, predecessor: Held, started: float) -> None:
+        """A pair Claude Code wrote: its predecessor is spent; persisted first, then handed out."""
+        self.home.add_spent([spent_id(predecessor.refresh_token)])
+        self.login = new
+        self.persist(new, predecessor=predecessor)
+        self.publish()
+        log(f"refreshed in {time.monotonic() - started:.3f}s: {predecessor.describe()} -> {new.describe()}")
+        self.metrics.refresh("issued", time.time())
+
     def refresh(self) -> None:
-        """One refresh by the real Claude Code; the new pair goes to the Secret, then to the agents."""
+        """One refresh by the real Claude Code; each new pair goes to the Secret, then to the agents."""
         old = self.login
         assert old is not None
         forward = dict(old.oauth, expiresAt=now_ms() - 1000)   # bring Claude Code's own refresh forward
@@ -394,36 +409,39 @@ class Broker:
         self.home.store(json.dumps({"claudeAiOauth": forward}).encode())
         log(f"refreshing ({old.describe()}; lead {self.args.lead_seconds}s)")
         started = time.monotonic()
-        proc = subprocess.Popen([self.args.claude, "auth", "status"], env=self.claude_env(), cwd=self.home.root,
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        new = None
-        # Poll the file while Claude Code runs: the new pair is in it before the process exits, and
-        # every millisecond until the agents have it counts if the server revokes the old token.
-        while time.monotonic() - started < self.args.claude_timeout:
+        # `claude -p` refreshes an expired token before its one request and waits for the answer;
+        # `claude auth status` refreshes in the background and often exits first (measured with
+        # 2.1.330: 8 of 30 runs at rest, 8 in a row under load in kind, sent nothing). The price is one
+        # one-word request per refresh.
+        proc = subprocess.Popen([self.args.claude, "-p", REFRESH_PROMPT, *REFRESH_FLAGS], env=self.claude_env(),
+                                cwd=self.home.root, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        newest = old
+        # Poll the file while Claude Code runs: a new pair is in it before the process exits, and every
+        # millisecond until the agents have it counts if the server revokes the old token. Claude Code
+        # may refresh again in the same run (a token that lives under its ~5 min margin, as in tests):
+        # every pair it writes is adopted in order, so the Secret never keeps one it has spent.
+        while True:
+            exited = proc.poll() is not None
             candidate, _ = held(self.home.read())
-            if candidate is not None and candidate.refresh_token != old.refresh_token:
-                new = candidate
+            if candidate is not None and candidate.refresh_token != newest.refresh_token:
                 log(f"new pair in the private file at {time.time():.3f}")
-                break
-            if proc.poll() is not None:
-                candidate, _ = held(self.home.read())
-                new = candidate if candidate is not None and candidate.refresh_token != old.refresh_token else None
+                self.take_pair(candidate, predecessor=newest, started=started)
+                newest = candidate
+            if exited or time.monotonic() - started >= self.args.claude_timeout:
                 break
             time.sleep(0.005)
-        if new is not None:
-            self.home.add_spent([spent_id(old.refresh_token)])
-            self.login = new
-            self.persist(new, predecessor=old)
-            self.publish()
-            log(f"refreshed in {time.monotonic() - started:.3f}s: {old.describe()} -> {new.describe()}")
-            self.metrics.refresh("issued", time.time())
         try:
-            # stdout is the status report (it names the account: never logged); stderr explains a failure.
             out, err = proc.communicate(timeout=max(1.0, self.args.claude_timeout - (time.monotonic() - started)))
         except subprocess.TimeoutExpired:
             proc.kill()
             out, err = proc.communicate()
             self.home.clear_locks()
+        candidate, _ = held(self.home.read())        # a pair written just before the exit or the kill
+        if candidate is not None and candidate.refresh_token != newest.refresh_token:
+            self.take_pair(candidate, predecessor=newest, started=started)
+            newest = candidate
+        new = newest if newest is not old else None
         if new is not None:
             self.no_pair_streak = 0
             return
@@ -441,21 +459,17 @@ class Broker:
                      f"token they hold until {wb.expiry_text(old.expires_at)}. Log in again for this install and run "
                      "`aifactory-policy credentials rotate` (the broker picks the new login up by itself)")
             return
-        # No new pair and no refusal. Most often `auth status` ended before Claude Code's background
-        # refresh began: measured with 2.1.330, 8 of 30 runs at rest ended in about 0.25 s with no request
-        # to the token endpoint (it counted exactly the 22 pairs that came back), more under load. Also
-        # the token endpoint unreachable, or Claude Code killed. The old pair goes back as it was; the
-        # next try follows soon (1, 2, 4, 8 s, then every --retry-seconds) so a few such runs in a row
-        # cannot outlast the lead time.
+        # No new pair and no refusal: the token endpoint unreachable, Claude Code killed at the timeout.
+        # The old pair goes back as it was; the next try follows soon (1, 2, 4, 8 s, then every
+        # --retry-seconds) so a short outage costs little of the lead time.
         self.home.store(old.raw)
         self.no_pair_streak += 1
         self.metrics.refresh("no-pair", time.time())
         streak = self.no_pair_streak
         if streak <= 4 or streak % 10 == 0:
-            logged_in = '"loggedIn": true' in out.decode("utf-8", "replace")
-            log(f"refresh made no new pair (try {streak}; claude exit {proc.returncode}, "
-                f"{'still logged in' if logged_in else 'not logged in'}: "
-                f"{redact(err.decode('utf-8', 'replace'))[-300:].strip() or 'no message'}); retrying")
+            # `claude -p` prints a failure on stdout ("Failed to authenticate ..."), redacted like stderr.
+            said = redact((err or out).decode("utf-8", "replace"))[-300:].strip()
+            log(f"refresh made no new pair (try {streak}; claude exit {proc.returncode}: {said or 'no message'}); retrying")
         self.stop.wait(min(self.args.retry_seconds, 2.0 ** (streak - 1)))
 
     # -- the loop ----------------------------------------------------------------------------
