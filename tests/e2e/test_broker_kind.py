@@ -174,8 +174,11 @@ def test_broker_three_agents_over_three_lifetimes_with_a_rollout_and_a_broker_re
     presented = [r["refresh"] for r in refreshes]
     assert {r["outcome"] for r in refreshes} == {"issued"}, [(r["refresh"], r["outcome"]) for r in refreshes]
     assert len(presented) == len(set(presented)), "a refresh token was presented twice"
-    # One refresh per (lifetime - lead) window for the whole install, not one per pod or task.
-    assert 3 <= len(refreshes) <= elapsed / (LIFETIME - LEAD) + 2, (len(refreshes), elapsed)
+    # One broker refresh per (lifetime - lead) window for the whole install, not one per pod or task.
+    # Each is one `claude -p` run, which refreshes twice when the token lives under Claude Code's ~5
+    # min margin, as this test's 45 s tokens do (measured offline: 25 refreshes for 12 runs).
+    windows = elapsed / (LIFETIME - LEAD) + 2
+    assert 3 <= len(refreshes) <= 2 * windows < len(results) / 2, (len(refreshes), elapsed, len(results))
     revoked_calls = [r for r in fake.records() if r["path"] == MESSAGES_PATH and r["status"] != 200]
     print(f"broker e2e: {len(results)} tasks in {len(seen_pods)} agent pods over {elapsed:.0f} s "
           f"({elapsed / LIFETIME:.1f} access-token lifetimes), {len(refreshes)} refreshes, "
