@@ -270,7 +270,7 @@ def build() -> dict[str, dict]:
 # Install rel-X in namespace team-X: Deployment rel-X-aifactory-credentials-broker (the only holder of
 # Secret claude-X, elected by the Lease of the same name) and the agents' Deployment rel-X-aifactory,
 # which receive Secret rel-X-aifactory-claude-access (the login without its refresh token).
-# (rule, target) of every AIF2xx problem planted below; the manifest rules (AIF001-AIF008) are
+# (rule, target) of every AIF2xx problem planted below; the manifest rules (policies/rules/*) are
 # not what this dump is about.
 PLANTED_BROKER = sorted([
     ("AIF205", "team-m/Secret/claude-m"),   # warning: broker down 10 min, the agents' token valid 1 more day

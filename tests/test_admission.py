@@ -1,4 +1,4 @@
-"""Admission policy, offline: the shared samples' Rego verdicts (AIF001-AIF003) match cases.yaml,
+"""Admission policy, offline: the shared samples' Rego verdicts (of the mirrored rules) match cases.yaml,
 and the manifests are well formed. tests/e2e/test_admission_kind.py runs the same cases through the API
 server (kubectl apply --dry-run=server) in warn and enforce modes."""
 from __future__ import annotations

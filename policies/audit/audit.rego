@@ -1,5 +1,5 @@
 # METADATA
-# title: Live-cluster audit of AIFactory installs (AIF201-AIF208)
+# title: Live-cluster audit of AIFactory installs
 # description: >-
 #   Decides over facts that `aifactory-policy audit` gathered from a cluster (never credential
 #   content: tokens arrive as per-run keyed fingerprints). input = {"documents": [batch documents,

@@ -4,16 +4,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
+from ..rule_ids import ranges as id_ranges
+from ..rules import ids, ranges
 from . import syncers
 from .source import RESOURCES, ClusterSource, Unavailable
 
-# What each list is for, so a missing permission is reported with its consequence.
+# What each list is for, so a missing permission is reported with its consequence. The rule ids come
+# from the catalogue: every audit rule but AIF206 (running pods' mounts) reads the credentials
+# Secrets, and every manifest rule runs on the installs' workloads and on running pods.
+_SECRET_RULES = id_ranges([i for i in ids("audit") if i != "AIF206"] + ["AIF001"])
 NEEDED = {
     "namespaces": "namespace count only",
-    "secrets": "credentials Secrets: sharing, age, owner, token expiry, login end, scopes, Helm release history (AIF201-AIF205, AIF208, AIF001)",
+    "secrets": "credentials Secrets: sharing, age, owner, token expiry, login end, scopes, controllers' marks, "
+               f"Helm release history ({_SECRET_RULES})",
     "configmaps": "credentials in ConfigMaps (AIF001)",
-    "pods": "running pods: mounts and holders (AIF002-AIF007 on pods, AIF206)",
-    "deployments": "installs and their workloads (AIF001-AIF009)",
+    "pods": f"running pods: mounts and holders ({ranges('manifest')} on pods, AIF206)",
+    "deployments": f"installs and their workloads ({ranges('manifest')})",
     "statefulsets": "installs and their workloads",
     "daemonsets": "installs and their workloads",
     "replicasets": "installs and their workloads, pod owners",
