@@ -23,6 +23,22 @@ def yaml_load(text: str):
 def yaml_docs(text: str) -> list:
     """The non-empty documents of a multi-document YAML stream."""
     return [d for d in yaml.load_all(text, Loader=YAML_LOADER) if d]
+
+
+@functools.lru_cache(maxsize=None)
+def ci_module(name: str, root: Path = REPO):
+    """ci/<name>.py of the checkout at root, as a module: the generators' own functions (what they
+    read from the rule folders) instead of a copy in the tests. ci/ goes on sys.path because each
+    generator imports its siblings (generated_files, rule_data)."""
+    import importlib.util
+    import sys
+    ci = str(root / "ci")
+    if ci not in sys.path:
+        sys.path.insert(0, ci)
+    spec = importlib.util.spec_from_file_location(f"ci_{name}", root / "ci" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 DATA = Path(__file__).resolve().parent / "data"
 MINI_CHART = DATA / "chart"
 MINI_POLICIES = DATA / "policies"

@@ -60,9 +60,10 @@ def cross_relevant(d: InputDoc) -> bool:
     return isinstance(c, dict) and isinstance(c.get("kind"), str) and c["kind"] in CROSS_KINDS
 
 
-# Samples, suites and admission manifests under policies/ are test data, not policy data; lib/testing
-# holds the policy tests' fixtures (only *_test.rego imports it). setup.py leaves the same out of the wheel.
-IGNORED = ("samples", "*.md", "suite.yaml", "*_test.rego", "testing")
+# Samples, suites and admission manifests under policies/ are test data, not policy data (a rule's
+# admission.yaml is the CEL ci/admission_policy.py assembles); lib/testing holds the policy tests'
+# fixtures (only *_test.rego imports it). setup.py leaves the same out of the wheel.
+IGNORED = ("samples", "*.md", "suite.yaml", "admission.yaml", "*_test.rego", "testing")
 # What `check` and `scan` do not need: the audit and image packages and the admission manifests
 # (less for OPA to load and compile).
 UNUSED_BY_BATCH = ("audit", "admission", "image")
