@@ -16,7 +16,9 @@ from helpers import REPO
 RANGE = re.compile(r"AIF\d{3}\s*[-–]\s*AIF\d{3}")
 MARKED = re.compile(r"<!-- rule-ids:[a-z]+ -->.*?<!-- /rule-ids -->")
 SCANNED = ("*.py", "*.md", "*.rego", "*.yaml", "*.yml", "*.json", "*.sh", "*.toml")
-SKIPPED_DIRS = {".git", ".venv", "bin", "node_modules", "__pycache__", ".pytest_cache"}
+# what .gitignore leaves out (a wheel build's copy of the package, the tools, caches)
+SKIPPED_DIRS = {".git", ".venv", "bin", "build", "dist", "reports", "node_modules", "__pycache__", ".pytest_cache",
+                ".hypothesis"}
 # Files that may hold a range, and why.
 ALLOWED = {
     "CHANGELOG.md": "history: each entry names the rules of its day",
@@ -54,7 +56,8 @@ def _files():
     for pattern in SCANNED:
         for p in REPO.rglob(pattern):
             rel = p.relative_to(REPO)
-            if p.is_file() and not SKIPPED_DIRS & set(rel.parts[:-1]) and not rel.parts[0].endswith(".egg-info"):
+            if p.is_file() and not SKIPPED_DIRS & set(rel.parts[:-1]) and \
+                    not any(part.endswith(".egg-info") for part in rel.parts):
                 yield rel.as_posix(), p
 
 
