@@ -261,12 +261,27 @@ def _matches(policy: dict, res: tuple[str, str, str]) -> bool:
     return False
 
 
+def _objects(path: Path) -> list:
+    try:
+        return [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d is not None]
+    except yaml.YAMLError:
+        return []
+
+
+def crds(path: Path) -> list[str]:
+    """The CustomResourceDefinitions (plural.group) of the sample's objects whose API group is not
+    Kubernetes' own: what a cluster must serve before it can judge them."""
+    out = set()
+    for d in _objects(path):
+        res = _resource(d)
+        if res and "." in res[0] and not res[0].endswith(".k8s.io"):
+            out.add(f"{res[2]}.{res[0]}")
+    return sorted(out)
+
+
 def _not_judged(path: Path, policies: list[dict], rid: str | None) -> str | None:
     """Why no admission policy judges the sample (None: every object in it is matched)."""
-    try:
-        docs = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d is not None]
-    except yaml.YAMLError:
-        docs = []
+    docs = _objects(path)
     resources = [_resource(d) for d in docs]
     if not resources or None in resources:
         return "a values file or raw text, not an API object"
@@ -279,7 +294,8 @@ def _not_judged(path: Path, policies: list[dict], rid: str | None) -> str | None
 
 def cases(base: Base | None = None, rules: list[Rule] | None = None) -> list[dict]:
     """Every admission case: {file (under policies/), verdict, rule (None for the admission's own
-    samples), skip (only when admission cannot judge it: why)}, by rule id then file."""
+    samples), skip (only when admission cannot judge it: why), crds (only when a judged sample holds
+    custom resources: the CRDs, plural.group, a cluster must serve to judge it)}, by rule id then file."""
     if base is None or rules is None:
         base, rules = load()
     out = []
@@ -291,6 +307,8 @@ def cases(base: Base | None = None, rules: list[Rule] | None = None) -> list[dic
                 continue
             case = {"file": p.relative_to(POLICIES).as_posix(), "verdict": verdict, "rule": r.id}
             why = r.skip.get(sample) or _not_judged(p, policies, r.id)
+            if not why and crds(p):
+                case["crds"] = crds(p)
             out.append({**case, "skip": why} if why else case)
     for p in sorted(SAMPLES.glob("*/*.yaml")):
         why = _not_judged(p, list(base.doc.values()), None)

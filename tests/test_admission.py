@@ -100,3 +100,14 @@ def test_a_broken_admission_yaml_names_its_file_and_key(tmp_path, broken, messag
     with pytest.raises(SystemExit) as exc:
         gen.load()
     assert "policies/rules/credential_material/admission.yaml" in str(exc.value) and message in str(exc.value)
+
+
+def test_a_custom_resource_case_names_the_crds_it_needs(tmp_path):
+    """The cluster test installs stand-ins for them; Kubernetes' own groups need none."""
+    sample = tmp_path / "sample.yaml"
+    sample.write_text("apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: a}\n---\n"
+                      "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: b}\n---\n"
+                      "apiVersion: autoscaling.k8s.io/v1\nkind: VerticalPodAutoscaler\nmetadata: {name: c}\n---\n"
+                      "apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: {name: d}\n---\n"
+                      "apiVersion: keda.sh/v1alpha1\nkind: ScaledJob\nmetadata: {name: e}\n")
+    assert GEN.crds(sample) == ["rollouts.argoproj.io", "scaledjobs.keda.sh", "services.serving.knative.dev"]
