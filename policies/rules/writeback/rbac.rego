@@ -37,7 +37,7 @@ holders contains [w, sa] if {
 	some w in docs
 	workloads.is_workload(w.doc)
 	workloads.holds_credentials(w.doc)
-	sa := object.get(workloads.pod_spec(w.doc), "serviceAccountName", "default")
+	some sa in workloads.service_accounts(w.doc)
 }
 
 # binds(b, w, sa): binding b has a subject that is ServiceAccount sa of w's namespace.
