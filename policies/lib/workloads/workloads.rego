@@ -263,33 +263,37 @@ tekton_pods(obj) := {p |
 			object.filter(pt, {"securityContext", "hostNetwork", "automountServiceAccountToken"}),
 			object.filter(run, {"serviceAccountName"}),
 		),
-		"paths": tekton_paths(run_at, pt_at),
+		"paths": tekton_paths(obj, run_at, pt_at),
 		"containers": tekton_containers(ts, at),
 		"volumes": ({volume_entry(v, sprintf("%s.volumes[%d]", [at, k])) | some k, v in object.get(ts, "volumes", [])} | {volume_entry(v, sprintf("%s.volumes[%d]", [pt_at, k])) | some k, v in object.get(pt, "volumes", [])}),
 	}
 }
 
-# A Task or Pipeline alone has no pod-level fields: the TaskRun's podTemplate sets them.
-tekton_paths(run_at, pt_at) := object.union(
+# A Task or Pipeline alone has no pod-level fields: the run's podTemplate sets them.
+tekton_paths(obj, run_at, pt_at) := object.union(
 	{f: sprintf("%s.%s", [pt_at, f]) | some f in {"securityContext", "hostNetwork", "hostPID", "hostIPC", "automountServiceAccountToken"}},
 	{"serviceAccountName": sprintf("%s.serviceAccountName", [run_at])},
 ) if {
 	run_at != ""
 } else := object.union(
-	{f: sprintf("the TaskRun's spec.podTemplate.%s", [f]) | some f in {"securityContext", "hostNetwork", "hostPID", "hostIPC", "automountServiceAccountToken"}},
-	{"serviceAccountName": "the TaskRun's spec.serviceAccountName"},
+	{f: sprintf("%s.podTemplate.%s", [tekton_runner[obj.kind], f]) | some f in {"securityContext", "hostNetwork", "hostPID", "hostIPC", "automountServiceAccountToken"}},
+	{"serviceAccountName": sprintf("%s.serviceAccountName", [tekton_runner[obj.kind]])},
 )
 
-# Steps and sidecars; stepTemplate.volumeMounts reach every step that does not mount the same
-# path itself (Tekton merges the step template into each step, volumeMounts keyed by mountPath).
+tekton_runner := {"Task": "the TaskRun's spec", "ClusterTask": "the TaskRun's spec", "Pipeline": "the PipelineRun's spec.taskRunTemplate"}
+
+# Steps and sidecars. Tekton merges stepTemplate into each step (a strategic merge: the step's own
+# fields win, volumeMounts keyed by mountPath): its securityContext under the step's, and its
+# volumeMounts to every step that does not mount the same path itself. (Its env is not merged here.)
 tekton_containers(ts, at) := {c |
+	step_defaults := object.filter(object.get(ts, "stepTemplate", {}), {"securityContext"})
 	some j, x in object.get(ts, "steps", [])
 	own := {m.mountPath | some m in object.get(x, "volumeMounts", [])}
 	shared := [[sprintf("%s.stepTemplate.volumeMounts[%d]", [at, k]), m] |
 		some k, m in object.get(object.get(ts, "stepTemplate", {}), "volumeMounts", [])
 		not object.get(m, "mountPath", "") in own
 	]
-	c := container_entry(x, "containers", sprintf("%s.steps[%d]", [at, j]), at, shared)
+	c := container_entry(object.union(step_defaults, x), "containers", sprintf("%s.steps[%d]", [at, j]), at, shared)
 } | {c |
 	some j, x in object.get(ts, "sidecars", [])
 	c := container_entry(x, "containers", sprintf("%s.sidecars[%d]", [at, j]), at, [])
@@ -572,3 +576,15 @@ combined_documents(x) := {d |
 describe(obj) := sprintf("%s %s/%s", [obj.kind, namespace(obj), object.get(obj, ["metadata", "name"], "")]) if {
 	namespace(obj) != ""
 } else := sprintf("%s %s", [object.get(obj, "kind", ""), object.get(obj, ["metadata", "name"], "")])
+
+# api_group(obj) is the API group of the object's apiVersion ("" for the core group, "apps" for
+# apps/v1, "argoproj.io" for argoproj.io/v1alpha1).
+api_group(obj) := g if {
+	parts := split(obj.apiVersion, "/")
+	count(parts) == 2
+	g := parts[0]
+} else := ""
+
+# kind_of(obj) is "<group>/<Kind>" ("apps/Deployment", "serving.knative.dev/Service", "/Pod"):
+# CRDs reuse built-in kind names (Knative Service, OpenKruise StatefulSet and DaemonSet).
+kind_of(obj) := sprintf("%s/%s", [api_group(obj), object.get(obj, "kind", "")])
