@@ -30,6 +30,9 @@ import data.lib.workloads
 # The autoscaler check reads the combined input (a list of {"path", "contents"}).
 cross_document := true
 
+# The autoscalers it joins the holders with (batch.join_kinds: a large scan or audit keeps them).
+joins := autoscaler_kinds
+
 reason := "refresh tokens are reported to be single-use and to rotate, so a second holder of the login invalidates the first"
 
 holder if {

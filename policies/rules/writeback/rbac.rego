@@ -24,6 +24,9 @@ import data.rules.writeback
 
 cross_document := true
 
+# What it joins the holders with (batch.join_kinds: a large scan or audit keeps them).
+joins := {"Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"}
+
 docs := workloads.combined_documents(input)
 
 # ns_match(a, b): the same namespace; "" (a rendered chart without --namespace) matches any.
