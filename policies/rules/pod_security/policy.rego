@@ -1,8 +1,10 @@
 # METADATA
 # title: Restricted Pod Security Standard on workloads
 # description: >-
-#   Every pod template (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, …) that
-#   holds or can reach the Claude credentials, and every pod of this chart, meets the restricted Pod
+#   Every pod template (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, any object
+#   with a pod template such as an Argo Rollout or a Knative Service, every pod of an Argo Workflows
+#   template or a Tekton task; docs/workload-kinds.md) that holds or can reach the Claude
+#   credentials, and every pod of this chart, meets the restricted Pod
 #   Security Standard: runAsNonRoot, no runAsUser 0, allowPrivilegeEscalation
 #   false, capabilities drop ALL (add only NET_BIND_SERVICE), seccomp RuntimeDefault or Localhost,
 #   not privileged, no hostPath, hostNetwork, hostPID or hostIPC. Checked on every container type.

@@ -3,8 +3,11 @@
 # description: >-
 #   On workloads holding the Claude credentials (Remote Control annotation, credentials mount or
 #   aifactory.dev/credentials-secret annotation): replicas > 1, a Deployment strategy that is not
-#   Recreate (unset means RollingUpdate), a StatefulSet or DaemonSet holding them, and
-#   (cross-document, conftest --combine) a HorizontalPodAutoscaler targeting such a workload.
+#   Recreate (unset means RollingUpdate), a StatefulSet or DaemonSet holding them, each kind's own
+#   fields (an Argo Rollout's canary or blueGreen, Knative's revisions and autoscaling annotations,
+#   an OpenKruise CloneSet's update strategy, one pod per node or per event; docs/workload-kinds.md),
+#   and (cross-document, conftest --combine) a HorizontalPodAutoscaler or KEDA ScaledObject
+#   targeting such a workload.
 #   Broker mode: its agents (aifactory.dev/credentials-mode: broker) hold an access token only
 #   and are no holders unless they refer to the source Secret; the broker workload
 #   (aifactory.dev/credentials-broker: enabled) may run 2 replicas and roll, a Lease electing
