@@ -28,7 +28,9 @@ template_keys := {
 # Service and Configuration, OpenKruise CloneSet, StatefulSet, DaemonSet and BroadcastJob, and
 # operators' own kinds); then OpenKruise AdvancedCronJob (its template holds a Job or a
 # BroadcastJob template), KEDA ScaledJob (a Job spec at spec.jobTargetRef) and a bare template.
-# [] is an object whose own spec is a pod spec (a Knative Revision, like a Pod).
+# [] is an object whose own spec is a pod spec (a Knative Revision, like a Pod). shape_path tries
+# them in this order, each by a direct reference (most documents have no spec.template at all, and
+# every rule asks is_workload of every document).
 template_shapes := [
 	["spec", "template"],
 	["spec", "jobTemplate", "spec", "template"],
@@ -38,6 +40,22 @@ template_shapes := [
 	["template"],
 	[],
 ]
+
+shape_path(obj) := template_shapes[0] if {
+	is_pod_spec(obj.spec.template.spec)
+} else := template_shapes[1] if {
+	is_pod_spec(obj.spec.jobTemplate.spec.template.spec)
+} else := template_shapes[2] if {
+	is_pod_spec(obj.spec.template.jobTemplate.spec.template.spec)
+} else := template_shapes[3] if {
+	is_pod_spec(obj.spec.template.broadcastJobTemplate.spec.template.spec)
+} else := template_shapes[4] if {
+	is_pod_spec(obj.spec.jobTargetRef.template.spec)
+} else := template_shapes[5] if {
+	is_pod_spec(obj.template.spec)
+} else := template_shapes[6] if {
+	is_pod_spec(obj.spec)
+}
 
 container_types := ["initContainers", "containers", "ephemeralContainers"]
 
@@ -55,18 +73,30 @@ is_pod_spec(s) if {
 template_path(obj) := template_keys[obj.kind] if {
 	is_object(obj)
 	template_keys[obj.kind]
-} else := keys if {
-	is_object(obj)
+} else := shape_path(obj) if {
 	is_object(obj.metadata)
-	not multi_pod(obj)
-	found := [k | some k in template_shapes; is_pod_spec(object.get(obj, array.concat(k, ["spec"]), null))]
-	keys := found[0]
+	not no_pod_kinds[obj.kind]
 }
+
+# Kinds that carry no pod spec anywhere: common documents, answered without a look at their shape.
+no_pod_kinds := {
+	"ConfigMap", "Secret", "ServiceAccount", "Namespace", "Role", "ClusterRole", "RoleBinding",
+	"ClusterRoleBinding", "Ingress", "NetworkPolicy", "PersistentVolumeClaim", "PersistentVolume",
+	"HorizontalPodAutoscaler", "PodDisruptionBudget", "CustomResourceDefinition", "StorageClass", "Endpoints",
+	"EndpointSlice", "LimitRange", "ResourceQuota", "PriorityClass", "Lease", "Event", "List",
+}
+
+# input_is_workload: is_workload(input), once per document and rule package (a rule is cached
+# within its evaluation, a function call is not; every rule asks it of every document).
+input_is_workload if is_workload(input)
 
 # is_workload(obj) is true for a manifest that carries a pod template or makes pods.
 is_workload(obj) if template_path(obj)
 
-is_workload(obj) if count(multi_pods(obj)) > 0
+is_workload(obj) if {
+	multi_pod(obj)
+	count(multi_pods(obj)) > 0
+}
 
 # template(obj) is the pod template (an object with metadata and spec); the object itself when
 # its own spec is the pod spec (a Pod, a Knative Revision).
@@ -102,23 +132,26 @@ pod_annotations(obj) := object.get(template(obj), ["metadata", "annotations"], {
 # multi-pod kind: of the Argo template or Tekton task spec), "spec": the pod-level fields
 # (securityContext, hostNetwork, serviceAccountName, ...), "paths": where each pod-level field is
 # read or would be set when not spec_path-relative, "containers", "volumes"}.
-pods(obj) := {p |
+pods(obj) := {{
+	"at": spec_path(obj), "spec": pod_spec(obj), "paths": {},
+	"containers": template_containers(obj), "volumes": template_volumes(obj),
+}} if {
 	template(obj)
+} else := multi_pods(obj)
+
+template_containers(obj) := {c |
 	at := spec_path(obj)
 	spec := pod_spec(obj)
-	p := {
-		"at": at, "spec": spec, "paths": {},
-		"containers": {c |
-			some type in container_types
-			some i, x in object.get(spec, type, [])
-			c := container_entry(x, type, sprintf("%s.%s[%d]", [at, type, i]), at, [])
-		},
-		"volumes": {v |
-			some i, x in object.get(spec, "volumes", [])
-			v := volume_entry(x, sprintf("%s.volumes[%d]", [at, i]))
-		},
-	}
-} | multi_pods(obj)
+	some type in container_types
+	some i, x in object.get(spec, type, [])
+	c := container_entry(x, type, sprintf("%s.%s[%d]", [at, type, i]), at, [])
+}
+
+template_volumes(obj) := {v |
+	at := spec_path(obj)
+	some i, x in object.get(pod_spec(obj), "volumes", [])
+	v := volume_entry(x, sprintf("%s.volumes[%d]", [at, i]))
+}
 
 container_entry(x, type, path, pod, extra_mounts) := {
 	"container": x, "name": object.get(x, "name", ""), "type": type, "path": path,
@@ -138,11 +171,22 @@ service_accounts(obj) := sas if {
 
 # ---- kinds that make several pods ----------------------------------------------------------
 
-multi_pod(obj) if argo_workflow_spec(obj)
+# The kinds that make several pods, by kind first (a lookup: every rule asks of every document).
+multi_pod_kinds := object.keys(argo_spec_keys) | tekton_kinds
 
-multi_pod(obj) if tekton_task_specs(obj)
+multi_pod(obj) if {
+	multi_pod_kinds[obj.kind]
+	argo_workflow_spec(obj)
+}
 
-multi_pods(obj) := argo_pods(obj) | tekton_pods(obj)
+multi_pod(obj) if {
+	multi_pod_kinds[obj.kind]
+	tekton_task_specs(obj)
+}
+
+multi_pods(obj) := argo_pods(obj) | tekton_pods(obj) if {
+	multi_pod_kinds[obj.kind]
+} else := set()
 
 # Argo Workflows (argoproj.io): Workflow, WorkflowTemplate and ClusterWorkflowTemplate keep the
 # WorkflowSpec at spec, CronWorkflow at spec.workflowSpec. Each template with a container, a
@@ -222,6 +266,8 @@ argo_containers(t, at) := (({c |
 # A run's podTemplate (TaskRun spec.podTemplate, PipelineRun spec.taskRunTemplate.podTemplate) adds
 # volumes and the pod securityContext; serviceAccountName is the run's.
 tekton(obj) if startswith(obj.apiVersion, "tekton.dev/")
+
+tekton_kinds := {"Task", "ClusterTask", "TaskRun", "Pipeline", "PipelineRun"}
 
 tekton_task_specs(obj) := {["spec", obj.spec]} if {
 	tekton(obj)
@@ -304,14 +350,18 @@ tekton_containers(ts, at) := {c |
 # containers(obj) is the set of {"container", "path", "name", "type", "pod", "extra_mounts"} of
 # every container of every pod; "pod" is the pod's "at", "extra_mounts" the [path, mount] pairs a
 # container gets from elsewhere (an Argo containerSet, a Tekton stepTemplate).
-containers(obj) := {c |
-	some p in pods(obj)
+containers(obj) := template_containers(obj) if {
+	template(obj)
+} else := {c |
+	some p in multi_pods(obj)
 	some c in p.containers
 }
 
 # volumes(obj) is the set of {"volume", "name", "path"} of every pod.
-volumes(obj) := {v |
-	some p in pods(obj)
+volumes(obj) := template_volumes(obj) if {
+	template(obj)
+} else := {v |
+	some p in multi_pods(obj)
 	some v in p.volumes
 }
 

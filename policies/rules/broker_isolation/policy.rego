@@ -34,7 +34,7 @@ cross_document := true
 joins := {"Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"}
 
 agent_pod if {
-	workloads.is_workload(input)
+	workloads.input_is_workload
 	workloads.broker_agent(input)
 }
 

@@ -40,12 +40,12 @@ input_containers := {object.union(c, {"pod_sc": pod_sc(p), "pod_sc_at": workload
 # this chart (app.kubernetes.io/part-of: aifactory on the workload or its pod template), whether or
 # not Remote Control is on. Other charts' workloads are not this policy's business.
 in_scope if {
-	workloads.is_workload(input)
+	workloads.input_is_workload
 	workloads.holds_credentials(input)
 }
 
 in_scope if {
-	workloads.is_workload(input)
+	workloads.input_is_workload
 	workloads.part_of_chart(input)
 }
 

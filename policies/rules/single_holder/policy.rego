@@ -39,7 +39,7 @@ joins := autoscaler_kinds
 reason := "refresh tokens are reported to be single-use and to rotate, so a second holder of the login invalidates the first"
 
 holder if {
-	workloads.is_workload(input)
+	workloads.input_is_workload
 	holds_refresh_token(input)
 	not workloads.broker(input)
 }
@@ -56,7 +56,7 @@ replica_kinds := {"Deployment", "ReplicaSet", "StatefulSet", "ReplicationControl
 
 # The broker: one refresher by its Lease; a standby beside it is the most the chart runs.
 deny contains result if {
-	workloads.is_workload(input)
+	workloads.input_is_workload
 	workloads.broker(input)
 	input.kind in replica_kinds
 	input.spec.replicas > 2

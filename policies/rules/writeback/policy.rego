@@ -66,7 +66,7 @@ writable_credentials contains m if {
 }
 
 deny contains finding(m.path, sprintf("%s mounts the Claude credentials at %s writable, but no container named credentials-writeback persists refreshed tokens (refresh tokens are reported to be single-use, so the refreshed pair dies with the pod): use remoteControl.mode: writeBack, or mount the file readOnly: true", [m.path, m.mount_path])) if {
-	workloads.is_workload(input)
+	workloads.input_is_workload
 	some m in writable_credentials
 	not has_writeback(m.container.pod)
 }
