@@ -136,3 +136,44 @@ def test_a_generated_template_gets_the_same_rules_in_every_kind():
         check(p)
 
     run()
+
+
+def test_malformed_kind_fields_evaluate_without_failing(tmp_path):
+    """Strings, numbers and lists where the kinds keep their pods, steps, templates, strategies and
+    replicas: no file fails to evaluate, no message prints a Go format error, and the well-formed
+    parts are still judged."""
+    report = scan.scan([str(Path(__file__).parent / "data" / "malformed-workload-kinds.yaml")])
+    assert not report.failures, report.failures
+    assert not [f.message for f in report.findings if "%!" in f.message]
+    judged = {f.resource for f in report.findings}
+    assert {"Workflow/w", "Service/k", "CloneSet/c", "Rollout/r"} <= judged
+    assert not judged & {"Task/t", "TaskRun/tr", "Pipeline/p", "CronWorkflow/cw", "Thing/t", "ScaledObject/so"}
+
+
+def test_check_batches_join_autoscalers_with_holders_of_any_kind(monkeypatch):
+    """check (opa.run) in batches of two documents: the cross-document rules still join a Rollout
+    and a CloneSet with the HPA and ScaledObject aimed at them, as one evaluation does."""
+    from aifactory_policy import opa
+    from aifactory_policy.documents import InputDoc
+    from aifactory_policy.tools import policies_dir
+    good = {"metadata": {"labels": {"app": "agent"}}, "spec": {
+        "securityContext": RESTRICTED_POD,
+        "containers": [{"name": "a", "image": "x", "securityContext": CONTAINER_SC["restricted"],
+                        "volumeMounts": [{"name": "c", "mountPath": "/root/.claude/.credentials.json",
+                                          "subPath": "credentials.json", "readOnly": True}]}],
+        "volumes": [{"name": "c", "secret": {"secretName": "claude", "defaultMode": 256}}]}}
+    noise = [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"n{i}", "namespace": "team"}} for i in range(5)]
+    docs = [*noise[:2], KINDS["argoproj.io/Rollout"].wrap("agent", "team", good), noise[2],
+            {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "h", "namespace": "team"},
+             "spec": {"maxReplicas": 3, "scaleTargetRef": {"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "name": "agent"}}},
+            *noise[3:], KINDS["apps.kruise.io/CloneSet"].wrap("pool", "team", good),
+            {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject", "metadata": {"name": "s", "namespace": "team"},
+             "spec": {"scaleTargetRef": {"apiVersion": "apps.kruise.io/v1beta1", "kind": "CloneSet", "name": "pool"}}}]
+    inputs = [InputDoc(file=f"{i}.yaml", content=d) for i, d in enumerate(docs)]
+
+    def autoscaled():
+        return sorted(f.message.split(" (in ")[0] for f in opa.evaluate(inputs, policies_dir())
+                      if f.rule == "AIF006" and " scales " in f.message)
+    whole = autoscaled()
+    monkeypatch.setattr(opa, "BATCH_DOCUMENTS", 2)
+    assert autoscaled() == whole == ["HorizontalPodAutoscaler team/h", "ScaledObject team/s"]

@@ -59,6 +59,7 @@ deny contains result if {
 	workloads.input_is_workload
 	workloads.broker(input)
 	input.kind in replica_kinds
+	is_number(input.spec.replicas)
 	input.spec.replicas > 2
 	result := finding.make(rego.metadata.chain(), {
 		"msg": sprintf("spec.replicas is %d on %s, the credentials broker: set remoteControl.broker.replicas to 1 or 2 (one refresher elected by its Lease, one standby; every replica can read the login)", [input.spec.replicas, workloads.describe(input)]),
@@ -69,6 +70,7 @@ deny contains result if {
 deny contains result if {
 	holder
 	input.kind in replica_kinds
+	is_number(input.spec.replicas) # a string is refused by the API server (and would print as %!d)
 	input.spec.replicas > 1
 	result := finding.make(rego.metadata.chain(), {
 		"msg": sprintf("spec.replicas is %d on %s, which holds the Claude credentials: set replicas: 1 (%s)", [input.spec.replicas, workloads.describe(input), reason]),
