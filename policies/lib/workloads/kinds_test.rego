@@ -196,3 +196,16 @@ test_kind_of_names_the_group if {
 	workloads.kind_of({"apiVersion": "v1", "kind": "Service"}) == "/Service"
 	workloads.kind_of({"apiVersion": "apps/v1", "kind": "Deployment"}) == "apps/Deployment"
 }
+
+# A dump of a cluster holds an owner with what its controller made: one install, not two releases.
+test_an_owned_workload_is_of_its_controllers_release if {
+	rev := {
+		"apiVersion": "serving.knative.dev/v1", "kind": "Revision", "spec": testing.pod,
+		"metadata": {"name": "agent-00001", "ownerReferences": [
+			{"apiVersion": "v1", "kind": "ConfigMap", "name": "not-the-controller"},
+			{"apiVersion": "serving.knative.dev/v1", "kind": "Configuration", "name": "agent", "controller": true},
+		]},
+	}
+	workloads.release(rev) == "agent"
+	workloads.release(json.remove(rev, ["metadata/ownerReferences"])) == "agent-00001"
+}

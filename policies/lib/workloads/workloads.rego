@@ -490,12 +490,9 @@ credentials_mounts(obj) := {x |
 	})
 }
 
-# vols_by_name(p): a pod's volumes by name (the first by path when a name repeats, which the API
-# server refuses anyway).
-vols_by_name(p) := {n: vs[0] |
-	some n in {v.name | some v in p.volumes}
-	vs := [v | some v in p.volumes; v.name == n]
-}
+# vols_by_name(p): a pod's volumes by name. Two volumes of one name in one pod (which the API server
+# refuses) make evaluation fail, and scan names the file (tests/test_hostile_inputs.py).
+vols_by_name(p) := {v.name: v | some v in p.volumes}
 
 credentials_mount(by_name, m) := {[m.clean_path, ""]} if {
 	is_credentials_file_path(m.clean_path)
@@ -589,11 +586,16 @@ credentials_secrets(obj) := {n |
 }
 
 # release(obj) is the Helm release of a workload: label app.kubernetes.io/instance on the
-# workload (or its pod template), else the workload name.
+# workload (or its pod template), else the name of the controller that owns it (a dump of a cluster
+# holds a Knative Service with its Revisions, a Rollout with its ReplicaSets: one install), else the
+# workload name.
 release(obj) := r if {
 	r := obj.metadata.labels["app.kubernetes.io/instance"]
 } else := r if {
 	r := template(obj).metadata.labels["app.kubernetes.io/instance"]
+} else := r if {
+	owners := [ref.name | some ref in obj.metadata.ownerReferences; ref.controller == true]
+	r := owners[0]
 } else := object.get(obj, ["metadata", "name"], "")
 
 namespace(obj) := object.get(obj, ["metadata", "namespace"], "")
