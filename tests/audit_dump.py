@@ -262,7 +262,7 @@ def build() -> dict[str, dict]:
         "daemonsets": lst("DaemonSet", []), "jobs": lst("Job", []), "cronjobs": lst("CronJob", []),
         "roles": lst("Role", roles), "rolebindings": lst("RoleBinding", rolebindings),
         "clusterroles": lst("ClusterRole", clusterroles), "clusterrolebindings": lst("ClusterRoleBinding", clusterrolebindings),
-        "leases": lst("Lease", []),
+        "leases": lst("Lease", []), "horizontalpodautoscalers": lst("HorizontalPodAutoscaler", []),
     }
 
 
@@ -416,7 +416,7 @@ def build_broker() -> dict[str, dict]:
              "deployments": "Deployment", "replicasets": "ReplicaSet", "statefulsets": "StatefulSet",
              "daemonsets": "DaemonSet", "jobs": "Job", "cronjobs": "CronJob", "roles": "Role",
              "rolebindings": "RoleBinding", "clusterroles": "ClusterRole", "clusterrolebindings": "ClusterRoleBinding",
-             "leases": "Lease"}
+             "leases": "Lease", "horizontalpodautoscalers": "HorizontalPodAutoscaler"}
     objects["namespaces"] = namespaces
     return {name: {"kind": kind + "List", "apiVersion": "v1", "metadata": {"resourceVersion": "1"},
                    "items": objects.get(name, [])} for name, kind in kinds.items()}

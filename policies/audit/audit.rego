@@ -137,7 +137,7 @@ whole_input_ids contains d.id if {
 
 whole_input_document(obj) if is_aifactory(obj)
 
-whole_input_document(obj) if obj.kind in {"HorizontalPodAutoscaler", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"}
+whole_input_document(obj) if obj.kind in data.batch.join_kinds
 
 whole_input_document(obj) if is_array(obj)
 

@@ -89,6 +89,9 @@ def audit(kubeconfig: Optional[str] = None, context: Optional[str] = None, names
     if inv.absent:   # one note: most clusters run few of these controllers
         report.notes.append("controllers' APIs absent, nothing of them to check (AIF207): "
                             + "; ".join(f"{name} {why}" for name, why in inv.absent.items()))
+    if inv.absent_workload_apis:   # one note, by project: most clusters run none or one of them
+        report.notes.append("workload kinds' APIs absent, no such workloads to check: "
+                            + inventory.absent_by_project(inv.absent_workload_apis))
 
     ai = facts.build(inv, Fingerprinter(), clock.strftime("%Y-%m-%dT%H:%M:%SZ"),
                      max_age_days, DEFAULT_ALLOW + list(allow_subjects or []), login_warn_days)
