@@ -120,6 +120,8 @@ class Rule:
             self.doc = yaml.safe_load(text) or {}
         except yaml.YAMLError as exc:
             raise _fail(self.path, f"not YAML: {exc}") from None
+        if not isinstance(self.doc, dict):
+            raise _fail(self.path, "a mapping of policy names (and `skip`), not a " + type(self.doc).__name__)
         unknown = [k for k in self.doc if k != "skip" and k not in base.doc]
         if unknown:
             raise _fail(self.path, f"{', '.join(unknown)}: not a policy of {_rel(base.path)} "
@@ -139,6 +141,8 @@ class Rule:
             if not entry.get("denies") or not entry.get("validations"):
                 raise _fail(self.path, f"{policy}: needs `denies` (what it denies) and `validations`")
             for i, v in enumerate(entry["validations"]):
+                if not isinstance(v, dict):
+                    raise _fail(self.path, f"{policy}.validations[{i}]: a mapping (expression, reason, message)")
                 for key in ("message", "messageExpression"):
                     if key in v and not str(v[key]).lstrip("'\"").startswith(f"{self.id}: "):
                         raise _fail(self.path, f"{policy}.validations[{i}].{key} must start with '{self.id}: ' "

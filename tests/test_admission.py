@@ -87,6 +87,7 @@ def test_each_rule_adds_its_own_cel_in_rule_order():
     ("aifactory-claude-credentials-pods:\n  denies: x\n  validations:\n    - expression: 'true'\n      message: 'AIF001: x'\n",
      "not a policy of policies/admission/base.yaml"),
     ("skip:\n  samples/allowed/nope.yaml: why\n", "skip: samples/allowed/nope.yaml: no such sample"),
+    ("- a list\n", "a mapping of policy names (and `skip`), not a list"),
     ("aifactory-claude-credentials-configmaps:\n  denies: x\n  validations:\n    - expression: 'true'\n"
      "      message: 'AIF002: not my id'\n", "message must start with 'AIF001: '"),
 ])
