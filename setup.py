@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parent
 # source -> (place under bundled/, names left out). The policies' samples and tests are test data
 # (aifactory_policy.opa ignores them too); the chart's ci/ is its scenario matrix (.helmignore).
 BUNDLE = {
-    "policies": ("policies", ("samples", "*_test.rego", "testing", "test.sh", "suite.yaml", "__pycache__")),
+    "policies": ("policies", ("samples", "*_test.rego", "testing", "test.sh", "suite.yaml", "admission.yaml",
+                              "__pycache__")),
     "charts/aifactory": ("charts/aifactory", ("ci", "*.md.gotmpl", "*.swp", "*.bak", "*.tmp")),
     "ci/versions.env": ("ci/versions.env", ()),
 }

@@ -262,7 +262,7 @@ def build() -> dict[str, dict]:
         "daemonsets": lst("DaemonSet", []), "jobs": lst("Job", []), "cronjobs": lst("CronJob", []),
         "roles": lst("Role", roles), "rolebindings": lst("RoleBinding", rolebindings),
         "clusterroles": lst("ClusterRole", clusterroles), "clusterrolebindings": lst("ClusterRoleBinding", clusterrolebindings),
-        "leases": lst("Lease", []),
+        "leases": lst("Lease", []), "horizontalpodautoscalers": lst("HorizontalPodAutoscaler", []),
     }
 
 
@@ -270,7 +270,7 @@ def build() -> dict[str, dict]:
 # Install rel-X in namespace team-X: Deployment rel-X-aifactory-credentials-broker (the only holder of
 # Secret claude-X, elected by the Lease of the same name) and the agents' Deployment rel-X-aifactory,
 # which receive Secret rel-X-aifactory-claude-access (the login without its refresh token).
-# (rule, target) of every AIF2xx problem planted below; the manifest rules (AIF001-AIF008) are
+# (rule, target) of every AIF2xx problem planted below; the manifest rules (policies/rules/*) are
 # not what this dump is about.
 PLANTED_BROKER = sorted([
     ("AIF205", "team-m/Secret/claude-m"),   # warning: broker down 10 min, the agents' token valid 1 more day
@@ -416,7 +416,7 @@ def build_broker() -> dict[str, dict]:
              "deployments": "Deployment", "replicasets": "ReplicaSet", "statefulsets": "StatefulSet",
              "daemonsets": "DaemonSet", "jobs": "Job", "cronjobs": "CronJob", "roles": "Role",
              "rolebindings": "RoleBinding", "clusterroles": "ClusterRole", "clusterrolebindings": "ClusterRoleBinding",
-             "leases": "Lease"}
+             "leases": "Lease", "horizontalpodautoscalers": "HorizontalPodAutoscaler"}
     objects["namespaces"] = namespaces
     return {name: {"kind": kind + "List", "apiVersion": "v1", "metadata": {"resourceVersion": "1"},
                    "items": objects.get(name, [])} for name, kind in kinds.items()}

@@ -23,6 +23,35 @@ def yaml_load(text: str):
 def yaml_docs(text: str) -> list:
     """The non-empty documents of a multi-document YAML stream."""
     return [d for d in yaml.load_all(text, Loader=YAML_LOADER) if d]
+
+
+@functools.lru_cache(maxsize=None)
+def ci_module(name: str, root: Path = REPO):
+    """ci/<name>.py of the checkout at root, as a module: the generators' own functions (what they
+    read from the rule folders) instead of a copy in the tests. Each generator imports its ci/
+    siblings (generated_files, rule_data, admission_policy), so ci/ goes on sys.path: this
+    checkout's for good (as for the generators run as scripts); another root's only while its
+    module loads, with its siblings, so that no later import finds that copy instead of this one."""
+    import importlib.util
+    import sys
+    ci = str(root / "ci")
+    siblings = {p.stem for p in (root / "ci").glob("*.py")}
+    own = root == REPO
+    saved_path = list(sys.path)
+    saved = {} if own else {k: sys.modules.pop(k) for k in siblings if k in sys.modules}
+    if ci not in sys.path:
+        sys.path.insert(0, ci)
+    try:
+        spec = importlib.util.spec_from_file_location(f"ci_{name}", root / "ci" / f"{name}.py")
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+    finally:
+        if not own:
+            sys.path[:] = saved_path
+            for k in siblings:
+                sys.modules.pop(k, None)
+            sys.modules.update(saved)
+    return mod
 DATA = Path(__file__).resolve().parent / "data"
 MINI_CHART = DATA / "chart"
 MINI_POLICIES = DATA / "policies"

@@ -85,7 +85,7 @@ def build(with_crds=True) -> dict[str, dict]:
              "deployments": "Deployment", "replicasets": "ReplicaSet", "statefulsets": "StatefulSet",
              "daemonsets": "DaemonSet", "jobs": "Job", "cronjobs": "CronJob", "roles": "Role",
              "rolebindings": "RoleBinding", "clusterroles": "ClusterRole", "clusterrolebindings": "ClusterRoleBinding",
-             "leases": "Lease"}
+             "leases": "Lease", "horizontalpodautoscalers": "HorizontalPodAutoscaler"}
     objects["namespaces"] = [{"metadata": {"name": n}} for n in sorted({d["metadata"]["namespace"] for d in objects["deployments"]})]
     dump = {name: lst(kind, objects.get(name, [])) for name, kind in kinds.items()}
     if with_crds:

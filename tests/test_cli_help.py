@@ -1,4 +1,6 @@
 """--help teaches (examples, exit codes, formats); --version; the pre-commit hook definition."""
+import re
+
 import pytest
 import yaml
 
@@ -23,12 +25,28 @@ def test_check_help_lists_every_option(cli):
 
 
 def test_version_names_the_policy_set(cli):
+    """The rule ranges name exactly the catalogue's rules (read back, not formatted the same way)."""
+    from aifactory_policy.rule_catalogue import CATALOGUE
+    from aifactory_policy.rule_ids import expand
     from aifactory_policy.tools import policy_digest
     r = cli("--version")
     first, policies = r.out.splitlines()
     assert r.code == 0 and first == f"aifactory-policy {__version__}"
-    assert "AIF001-AIF009" in policies and f"sha256:{policy_digest(REPO / 'policies')[:16]}" in policies
-    assert str(REPO / "policies") in policies
+    m = re.fullmatch(r"policies: (\d+) rules \(([A-Z0-9, -]+)\), sha256:([0-9a-f]{16}) \(\d+ files in (.+)\)", policies)
+    assert m, policies
+    assert int(m[1]) == len(CATALOGUE) and expand(m[2]) == set(CATALOGUE)
+    assert m[3] == policy_digest(REPO / "policies")[:16] and m[4] == str(REPO / "policies")
+
+
+def test_help_texts_name_every_manifest_rule(cli):
+    """check's and audit's help name the manifest rules as one range from the catalogue."""
+    from aifactory_policy.rule_catalogue import CATALOGUE
+    from aifactory_policy.rule_ids import expand
+    manifest = {rid for rid, e in CATALOGUE.items() if e["folder"]}
+    for command, pattern in (("check", r"template file \((AIF[A-Z0-9, -]+)\)"), ("audit", r"\n  (AIF[A-Z0-9, -]+?)  the manifest rules")):
+        out = cli(command, "--help").out
+        m = re.search(pattern, out)
+        assert m and expand(m[1]) == manifest, (command, m and m[1])
 
 
 def test_pre_commit_hook():

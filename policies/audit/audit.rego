@@ -1,5 +1,5 @@
 # METADATA
-# title: Live-cluster audit of AIFactory installs (AIF201-AIF208)
+# title: Live-cluster audit of AIFactory installs
 # description: >-
 #   Decides over facts that `aifactory-policy audit` gathered from a cluster (never credential
 #   content: tokens arrive as per-run keyed fingerprints). input = {"documents": [batch documents,
@@ -137,7 +137,7 @@ whole_input_ids contains d.id if {
 
 whole_input_document(obj) if is_aifactory(obj)
 
-whole_input_document(obj) if obj.kind in {"HorizontalPodAutoscaler", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"}
+whole_input_document(obj) if obj.kind in data.batch.join_kinds
 
 whole_input_document(obj) if is_array(obj)
 

@@ -35,12 +35,33 @@ document_findings contains f if {
 # AIF007 and AIF008 from holds_credentials), so a caller that evaluates the cross-document rules apart
 # (scan) gives them those workloads beside the Roles, bindings and autoscalers, and that evaluation
 # grows with the holders, not with every workload of a folder.
-document_evaluation := {"findings": document_findings, "cross_holders": cross_holders}
+document_evaluation := {"findings": document_findings, "cross_holders": cross_holders, "cross_joined": cross_joined}
 
 cross_holders contains d.id if {
 	some d in input.documents
 	workloads.is_workload(d.content)
 	workloads.holds_credentials(d.content)
+}
+
+# The kinds the cross-document rules join the holders with, from each rule's own `joins`: the
+# one list a caller that evaluates them apart (scan and check in batches, the audit in shards)
+# keeps documents by, so a rule that learns to join a kind is given it at any input size.
+join_kinds := {k |
+	some name
+	data.rules[name].cross_document == true
+	some k in data.rules[name].joins
+}
+
+# Documents to keep for the cross-document rules besides the holders: those of a joined kind, and
+# lists (conftest-style input that combined_documents flattens).
+cross_joined contains d.id if {
+	some d in input.documents
+	d.content.kind in join_kinds
+}
+
+cross_joined contains d.id if {
+	some d in input.documents
+	is_array(d.content)
 }
 
 # Cross-document rules see one group of documents at a time: every document unless the caller

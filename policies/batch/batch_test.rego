@@ -92,3 +92,30 @@ test_cross_holders_are_the_workloads_holding_credentials if {
 	result.cross_holders == {8, 9}
 	count(result.findings) == count(batch.document_findings) with input as {"documents": docs}
 }
+
+# Every cross-document rule names what it joins (a rule without `joins` would lose the documents of
+# its kinds in a large scan or audit, where the cross-document rules see only what is kept).
+test_every_cross_document_rule_names_its_joins if {
+	cross := {name | some name, pkg in data.rules; pkg.cross_document == true}
+	count(cross) >= 5
+	every name in cross {
+		is_set(data.rules[name].joins)
+	}
+}
+
+test_join_kinds_are_the_rules_joins if {
+	{"HorizontalPodAutoscaler", "ScaledObject", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "Secret", "ExternalSecret"} - batch.join_kinds == set()
+	not "Deployment" in batch.join_kinds
+}
+
+test_cross_joined_keeps_joined_kinds_and_lists if {
+	docs := [
+		{"id": 1, "content": {"kind": "ScaledObject"}},
+		{"id": 2, "content": {"kind": "ConfigMap"}},
+		{"id": 3, "content": [{"kind": "Deployment"}]},
+		{"id": 4, "content": rc_deployment("a", "a")},
+	]
+	ev := batch.document_evaluation with input as {"documents": docs}
+	ev.cross_joined == {1, 3}
+	ev.cross_holders == {4}
+}

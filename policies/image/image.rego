@@ -1,5 +1,5 @@
 # METADATA
-# title: Claude credentials baked into container image layers (AIF301-AIF303)
+# title: Claude credentials baked into container image layers
 # description: >-
 #   Decides over facts that `aifactory-policy scan-image` gathered from every layer of a saved
 #   image (never file content: token material arrives as booleans). input = {"files": [{"image",

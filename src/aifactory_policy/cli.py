@@ -74,7 +74,7 @@ def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="aifactory-policy", formatter_class=_Formatter, epilog=MAIN_EPILOG,
         description="Check the AIFactory chart, values files and Kubernetes manifests for Claude Code "
-                    "Remote Control credential anti-patterns (rules AIF001-AIF101).")
+                    "Remote Control credential anti-patterns (the rules: aifactory-policy rules list).")
     parser.add_argument("--version", action=_Version, nargs=0,
                         help="print the version and the policy set (rule ids, digest, folder), then exit")
     sub = parser.add_subparsers(dest="command", metavar="{" + ",".join(COMMANDS) + "}")

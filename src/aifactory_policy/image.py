@@ -3,7 +3,7 @@
 Every layer is read as a stream (tarfile "r|*": one pass, nothing extracted, memory flat), files
 deleted by a later layer's whiteout included (they are still in the image). This module gathers
 facts per file (a Claude file name, token material as booleans, deleted later or not); the rules
-AIF301-AIF303 decide in Rego (commands/scan_image.py, policies/image). The content is never kept.
+of policies/image decide in Rego (commands/scan_image.py). The content is never kept.
 """
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """Evaluate every policy over the documents with `opa eval` (data.batch.findings): in ONE process
 when they are few and small; otherwise the per-document rules in batches (BATCH_BYTES of JSON,
 BATCH_DOCUMENTS documents), and the cross-document rules once over only the documents they read
-(workloads, autoscalers, Roles and their bindings), so OPA's memory does not grow with the number
+(the workloads holding the Claude credentials and the kinds the rules join them with, which each
+batch names: batch.cross_holders, batch.cross_joined), so OPA's memory does not grow with the number
 of documents."""
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from .tools import SMALL_INPUT_BYTES, find_tool, go_tool_env, install_hint
 QUERY = "data.batch.findings"
 DOCUMENT_QUERY = "data.batch.document_findings"
 CROSS_QUERY = "data.batch.cross_document_findings"
-# scan's batches: the per-document findings and the workloads holding credentials (cross_holders)
+# the batches of scan and check: the per-document findings and what the cross-document rules read
+# (cross_holders, cross_joined)
 DOCUMENT_EVALUATION_QUERY = "data.batch.document_evaluation"
 TIMEOUT = 300
 BATCH_BYTES = 8 * 1024 * 1024   # JSON per `opa eval` once the input is larger than this
@@ -26,23 +28,10 @@ BATCH_DOCUMENTS = 2000           # and documents per `opa eval` (OPA's memory gr
                                  # 2000-document batch peaks near 150 MB; half that size cost a
                                  # 10k-document scan ~1.2 s more CPU in process start-ups)
 
-# Kinds the cross-document rules join on besides workloads; of the workloads, scan keeps only those
-# batch.cross_holders names (the ones holding the Claude credentials).
-# The objects of the controllers that write a Secret, and Secrets, are AIF009's (lib/syncers).
-SYNCER_KINDS = frozenset({"Secret", "ExternalSecret", "ClusterExternalSecret", "SealedSecret", "VaultStaticSecret",
-                          "VaultDynamicSecret", "VaultPKISecret", "HCPVaultSecretsApp", "SecretProviderClass",
-                          "Application", "Kustomization"})
-CROSS_JOIN_KINDS = frozenset({"HorizontalPodAutoscaler", "Role", "ClusterRole", "RoleBinding",
-                              "ClusterRoleBinding"}) | SYNCER_KINDS
-
-# What the cross-document rules (cross_document := true) read from the combined input: workloads
-# (lib/workloads template_keys) for AIF005-AIF009, autoscalers (AIF006), Roles, ClusterRoles
-# and their bindings (AIF007, AIF008), Secrets and the objects of the controllers that write them
-# (AIF009). A document whose content is a list is flattened by workloads.combined_documents, so it
-# is kept too.
-CROSS_KINDS = frozenset({"Pod", "PodTemplate", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
-                         "ReplicationController", "Job", "CronJob", "HorizontalPodAutoscaler",
-                         "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"}) | SYNCER_KINDS
+# Which documents the cross-document rules read is the policies' to say, not a kind list here: each
+# batch's data.batch.document_evaluation names the workloads holding the credentials (cross_holders:
+# every object with a pod template or pods, lib/workloads) and the documents of the kinds those
+# rules join (cross_joined: batch.join_kinds, from each rule's `joins`).
 
 
 def entry(i: int, d: InputDoc) -> dict:
@@ -53,16 +42,15 @@ def batch_input(docs: list[InputDoc]) -> dict:
     return {"documents": [entry(i, d) for i, d in enumerate(docs)]}
 
 
-def cross_relevant(d: InputDoc) -> bool:
-    c = d.content
-    if isinstance(c, list):
-        return True
-    return isinstance(c, dict) and isinstance(c.get("kind"), str) and c["kind"] in CROSS_KINDS
+def cross_kept(value: dict) -> set[int]:
+    """The ids a batch's document_evaluation keeps for the cross-document rules."""
+    return {i for key in ("cross_holders", "cross_joined") for i in value.get(key) or [] if isinstance(i, int)}
 
 
-# Samples, suites and admission manifests under policies/ are test data, not policy data; lib/testing
-# holds the policy tests' fixtures (only *_test.rego imports it). setup.py leaves the same out of the wheel.
-IGNORED = ("samples", "*.md", "suite.yaml", "*_test.rego", "testing")
+# Samples, suites and admission manifests under policies/ are test data, not policy data (a rule's
+# admission.yaml is the CEL ci/admission_policy.py assembles); lib/testing holds the policy tests'
+# fixtures (only *_test.rego imports it). setup.py leaves the same out of the wheel.
+IGNORED = ("samples", "*.md", "suite.yaml", "admission.yaml", "*_test.rego", "testing")
 # What `check` and `scan` do not need: the audit and image packages and the admission manifests
 # (less for OPA to load and compile).
 UNUSED_BY_BATCH = ("audit", "admission", "image")
@@ -112,25 +100,30 @@ def _documents_text(parts: list[str]) -> _JSONText:
 def run(docs: list[InputDoc], policies: Path, opa: Optional[str] = None) -> list[dict]:
     """Raw findings ({doc, rule, severity, msg, path[, docs]}): one OPA process for a small input,
     batches (BATCH_BYTES of JSON, BATCH_DOCUMENTS documents) plus one cross-document evaluation
-    for a large one."""
+    over what the batches keep for a large one."""
     if not docs:
         return []
     out: list[dict] = []
-    batch: list[str] = []
+    batch: list[tuple[int, str]] = []
     cross: list[str] = []     # kept for the cross-document rules: only the documents they read
     size, first, batches = 0, 0, 0
+
+    def evaluate(parts: list[tuple[int, str]], what: str) -> None:
+        value = query_documents([p for _, p in parts], policies, DOCUMENT_EVALUATION_QUERY, opa, what)
+        out.extend(value["findings"])
+        kept = cross_kept(value)
+        cross.extend(p for i, p in parts if i in kept)
+
     for i, d in enumerate(docs):   # serialised one at a time: never the whole input as JSON at once
         part = json.dumps(entry(i, d), default=str)
         if batch and (size + len(part) > BATCH_BYTES or len(batch) >= BATCH_DOCUMENTS):
-            out += _query(_documents_text(batch), policies, DOCUMENT_QUERY, opa, f"documents {first}-{i - 1}")
+            evaluate(batch, f"documents {first}-{i - 1}")
             batch, size, first, batches = [], 0, i, batches + 1
-        batch.append(part)
+        batch.append((i, part))
         size += len(part) + 2
-        if cross_relevant(d):
-            cross.append(part)
     if not batches:   # small enough for one process: every rule at once, as always
-        return _query(_documents_text(batch), policies, QUERY, opa, f"{len(docs)} documents")
-    out += _query(_documents_text(batch), policies, DOCUMENT_QUERY, opa, f"documents {first}-{len(docs) - 1}")
+        return _query(_documents_text([p for _, p in batch]), policies, QUERY, opa, f"{len(docs)} documents")
+    evaluate(batch, f"documents {first}-{len(docs) - 1}")
     del batch
     if cross:
         out += _query(_documents_text(cross), policies, CROSS_QUERY, opa,
@@ -140,12 +133,12 @@ def run(docs: list[InputDoc], policies: Path, opa: Optional[str] = None) -> list
 
 def query_documents(parts: list[str], policies: Path, query: str, opa: Optional[str], what: str) -> Any:
     """The value of `query` over documents already serialised as entry() JSON: raw findings, or
-    for DOCUMENT_EVALUATION_QUERY {"findings": [...], "cross_holders": [ids]}."""
+    for DOCUMENT_EVALUATION_QUERY {"findings": [...], "cross_holders": [ids], "cross_joined": [ids]}."""
     if query != DOCUMENT_EVALUATION_QUERY:
         return _query(_documents_text(parts), policies, query, opa, what)
     value = eval_query(_documents_text(parts), policies, query, opa, ignore=UNUSED_BY_BATCH, what=what, small=False)
     if not isinstance(value, dict) or not isinstance(value.get("findings"), list):
-        raise EvaluationError(f"{query} is not {{findings, cross_holders}} (got {type(value).__name__})")
+        raise EvaluationError(f"{query} is not {{findings, cross_holders, cross_joined}} (got {type(value).__name__})")
     return value
 
 

@@ -78,11 +78,14 @@ CATALOGUE = {'AIF001': {'id': 'AIF001',
             'short_title': 'Workload violates restricted Pod Security',
             'title': 'Restricted Pod Security Standard on workloads',
             'description': 'Every pod template (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, '
-                           'CronJob, …) that holds or can reach the Claude credentials, and every pod of '
-                           'this chart, meets the restricted Pod Security Standard: runAsNonRoot, no '
-                           'runAsUser 0, allowPrivilegeEscalation false, capabilities drop ALL (add only '
-                           'NET_BIND_SERVICE), seccomp RuntimeDefault or Localhost, not privileged, no '
-                           'hostPath, hostNetwork, hostPID or hostIPC. Checked on every container type.',
+                           'CronJob, any object with a pod template such as an Argo Rollout or a Knative '
+                           'Service, every pod of an Argo Workflows template or a Tekton task; '
+                           'docs/workload-kinds.md) that holds or can reach the Claude credentials, and '
+                           'every pod of this chart, meets the restricted Pod Security Standard: '
+                           'runAsNonRoot, no runAsUser 0, allowPrivilegeEscalation false, capabilities drop '
+                           'ALL (add only NET_BIND_SERVICE), seccomp RuntimeDefault or Localhost, not '
+                           'privileged, no hostPath, hostNetwork, hostPID or hostIPC. Checked on every '
+                           'container type.',
             'rationale': 'The pod holds a full-scope Claude login. A container that can become root, '
                          "escalate, load a host path or share the host's namespaces can read it from the "
                          'node, or let a compromised agent escape with it. The chart is expected to pass the '
@@ -124,12 +127,15 @@ CATALOGUE = {'AIF001': {'id': 'AIF001',
             'description': 'On workloads holding the Claude credentials (Remote Control annotation, '
                            'credentials mount or aifactory.dev/credentials-secret annotation): replicas > 1, '
                            'a Deployment strategy that is not Recreate (unset means RollingUpdate), a '
-                           'StatefulSet or DaemonSet holding them, and (cross-document, conftest --combine) '
-                           'a HorizontalPodAutoscaler targeting such a workload. Broker mode: its agents '
-                           '(aifactory.dev/credentials-mode: broker) hold an access token only and are no '
-                           'holders unless they refer to the source Secret; the broker workload '
-                           '(aifactory.dev/credentials-broker: enabled) may run 2 replicas and roll, a Lease '
-                           'electing its one refresher.',
+                           "StatefulSet or DaemonSet holding them, each kind's own fields (an Argo Rollout's "
+                           "canary or blueGreen, Knative's revisions and autoscaling annotations, an "
+                           "OpenKruise CloneSet's update strategy, one pod per node or per event; "
+                           'docs/workload-kinds.md), and (cross-document, conftest --combine) a '
+                           'HorizontalPodAutoscaler or KEDA ScaledObject targeting such a workload. Broker '
+                           'mode: its agents (aifactory.dev/credentials-mode: broker) hold an access token '
+                           'only and are no holders unless they refer to the source Secret; the broker '
+                           'workload (aifactory.dev/credentials-broker: enabled) may run 2 replicas and '
+                           'roll, a Lease electing its one refresher.',
             'rationale': 'Refresh tokens are reported to be single-use and to rotate on every refresh; every '
                          'copy of a login is one token family and whichever holder refreshes first '
                          'invalidates the others. Two pods at once (replicas > 1, an autoscaler, a '

@@ -9,6 +9,7 @@ they are written here.
 """
 from __future__ import annotations
 
+from . import rule_ids
 from .rule_catalogue import CATALOGUE as POLICY_RULES
 
 CHECKS = {
@@ -64,3 +65,14 @@ def help_of(rule: str) -> str:
 def readme_of(rule: str):
     entry = CATALOGUE.get(rule)
     return entry["readme"] if entry else None
+
+
+def ids(group: str) -> list[str]:
+    """The sorted ids of a group of rule_ids.GROUPS: "manifest" (policies/rules/*), "audit",
+    "image", "policy" (all three), "check" (the CLI's own)."""
+    return rule_ids.select(CATALOGUE, group)
+
+
+def ranges(group: str, dash: str = "-") -> str:
+    """A group's ids as help texts show them (rule_ids.ranges: consecutive ids as one range)."""
+    return rule_ids.ranges(ids(group), dash)

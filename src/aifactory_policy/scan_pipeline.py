@@ -7,9 +7,11 @@ does not grow with the number of documents).
   files that have findings (yamlio.line_maps), so a finding's line is the one `check` would give.
 - Input that fits one batch is evaluated in one OPA process with every rule, as before. Larger
   input: the per-document rules batch by batch (at most one OPA process per CPU at a time), then
-  the cross-document rules once, over only the documents they can use, kept as JSON: Roles,
-  bindings and autoscalers, and the workloads the batches name as holding the Claude credentials
-  (batch.cross_holders). A folder of 25k ordinary workloads no longer goes to that evaluation whole.
+  the cross-document rules once, over only the documents they can use, kept as JSON: those each
+  batch names, the workloads holding the Claude credentials (batch.cross_holders) and the documents
+  of the kinds the rules join them with (batch.cross_joined: Roles, bindings, autoscalers, Secrets
+  and their controllers' objects). A folder of 25k ordinary workloads no longer goes to that
+  evaluation whole, and no kind list here can miss a workload kind the policies learn.
 - A batch OPA cannot evaluate (the policies compiled; some input made evaluation fail) is
   evaluated again file by file: the failing files are reported, the others' findings kept.
 """
@@ -20,7 +22,7 @@ import datetime as dt
 import json
 from collections import defaultdict, deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
@@ -57,7 +59,6 @@ class _Batch:
     refs: dict[int, DocRef]
     query: str
     future: Optional[Future] = None
-    workloads: list[int] = field(default_factory=list)   # positions of workloads: cross if holders
 
 
 class StreamingEvaluation:
@@ -96,12 +97,6 @@ class StreamingEvaluation:
         self.batch.parts.append(part)
         self.batch.refs[i] = ref
         self.size += len(part) + 2
-        if opa.cross_relevant(d):
-            if isinstance(d.content, dict) and d.content.get("kind") not in opa.CROSS_JOIN_KINDS:
-                self.batch.workloads.append(len(self.batch.parts) - 1)   # kept if cross_holders names it
-            else:
-                self.cross_parts.append((i, part))
-                self.cross_refs[i] = ref
         waivers, problems = annotation_waivers(d, self.on)
         self.waivers.update(waivers)
         self.found += [(p, ref) for p in problems]
@@ -127,11 +122,10 @@ class StreamingEvaluation:
             value = b.future.result()
         except InputEvaluationError:
             value = self._isolate(b)
-        if isinstance(value, dict):   # a batch's document_evaluation
-            holders = {i for i in value.get("cross_holders") or [] if isinstance(i, int)}
-            for n in b.workloads:
-                i = b.ids[n]
-                if i in holders:
+        if isinstance(value, dict):   # a batch's document_evaluation names what the cross rules read
+            kept = opa.cross_kept(value)
+            for n, i in enumerate(b.ids):
+                if i in kept:
                     self.cross_parts.append((i, b.parts[n]))
                     self.cross_refs[i] = b.refs[i]
             value = value["findings"]
@@ -146,7 +140,7 @@ class StreamingEvaluation:
         for n, i in enumerate(b.ids):
             by_file[b.refs[i].file].append(n)
         findings: list[dict] = []
-        holders: list[int] = []
+        kept: list[int] = []
         for f, positions in by_file.items():
             try:
                 value = self._evaluate([b.parts[n] for n in positions], b.query, f"{f}")
@@ -155,10 +149,10 @@ class StreamingEvaluation:
                 continue
             if isinstance(value, dict):
                 findings += value["findings"]
-                holders += value.get("cross_holders") or []
+                kept += sorted(opa.cross_kept(value))
             else:
                 findings += value
-        return {"findings": findings, "cross_holders": holders} if b.query == opa.DOCUMENT_EVALUATION_QUERY \
+        return {"findings": findings, "cross_holders": kept} if b.query == opa.DOCUMENT_EVALUATION_QUERY \
             else findings
 
     def drop_file(self, f: Optional[str]) -> None:

@@ -175,21 +175,10 @@ def policy_digest(policies: Path) -> str:
     return h.hexdigest()
 
 
-def _ranges(ids: list[str]) -> str:
-    """["AIF001", "AIF002", "AIF003", "AIF201"] -> "AIF001-AIF003, AIF201"."""
-    groups: list[list[str]] = []
-    for rid in ids:
-        if groups and rid[:3] == groups[-1][-1][:3] and rid[3:].isdigit() and \
-                int(rid[3:]) == int(groups[-1][-1][3:]) + 1:
-            groups[-1].append(rid)
-        else:
-            groups.append([rid])
-    return ", ".join(g[0] if len(g) == 1 else f"{g[0]}-{g[-1]}" for g in groups)
-
-
 def version_text(version: str) -> str:
     """`aifactory-policy --version`: the package version and the policy set it evaluates."""
     from .rule_catalogue import CATALOGUE
+    from .rule_ids import ranges as _ranges
     lines = [f"aifactory-policy {version}"]
     ids = sorted(CATALOGUE)
     try:

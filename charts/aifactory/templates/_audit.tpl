@@ -10,6 +10,9 @@ Shared by the audit ClusterRole (audit.rbac.create) and the CronJob's own (audit
 - apiGroups: ["batch"]
   resources: ["jobs", "cronjobs"]
   verbs: ["get", "list"]
+- apiGroups: ["autoscaling"]
+  resources: ["horizontalpodautoscalers"]
+  verbs: ["get", "list"]
 - apiGroups: ["rbac.authorization.k8s.io"]
   resources: ["roles", "rolebindings", "clusterroles", "clusterrolebindings"]
   verbs: ["get", "list"]
@@ -30,6 +33,23 @@ Shared by the audit ClusterRole (audit.rbac.create) and the CronJob's own (audit
   verbs: ["get", "list"]
 - apiGroups: ["secrets-store.csi.x-k8s.io"]
   resources: ["secretproviderclasses"]
+  verbs: ["get", "list"]
+# Other projects' workload kinds and KEDA's autoscalers (docs/workload-kinds.md); an API that is
+# not served (the project is not installed) is noted, not an error.
+- apiGroups: ["argoproj.io"]
+  resources: ["rollouts", "workflows", "cronworkflows", "workflowtemplates", "clusterworkflowtemplates"]
+  verbs: ["get", "list"]
+- apiGroups: ["serving.knative.dev"]
+  resources: ["services", "configurations", "revisions"]
+  verbs: ["get", "list"]
+- apiGroups: ["apps.kruise.io"]
+  resources: ["clonesets", "statefulsets", "daemonsets", "broadcastjobs", "advancedcronjobs"]
+  verbs: ["get", "list"]
+- apiGroups: ["keda.sh"]
+  resources: ["scaledjobs", "scaledobjects"]
+  verbs: ["get", "list"]
+- apiGroups: ["tekton.dev"]
+  resources: ["tasks", "taskruns", "pipelines", "pipelineruns"]
   verbs: ["get", "list"]
 {{- end }}
 

@@ -19,6 +19,9 @@ group(obj) := g if {
 
 vso_kinds := {"VaultStaticSecret", "VaultDynamicSecret", "VaultPKISecret", "HCPVaultSecretsApp"}
 
+# Every kind of the controllers' objects judged here.
+kinds := {"ExternalSecret", "ClusterExternalSecret", "SealedSecret", "SecretProviderClass"} | vso_kinds
+
 # A Go duration of zero ("0", "0s", "0h0m0s"): ExternalSecret refreshInterval 0 means fetch once.
 zero_duration(d) if regex.match(`^(0+(\.0+)?(ns|us|µs|ms|s|m|h)?)+$`, d)
 

@@ -30,8 +30,11 @@ import data.lib.workloads
 # The RBAC check reads the combined input (a list of {"path", "contents"}).
 cross_document := true
 
+# What the cross-document check joins the agents with (batch.join_kinds: a large scan keeps them).
+joins := {"Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"}
+
 agent_pod if {
-	workloads.is_workload(input)
+	workloads.input_is_workload
 	workloads.broker_agent(input)
 }
 

@@ -85,7 +85,7 @@ has_value(obj, key) if obj[key] != null
 # The credentials must be one file: the file mounted by itself (a subPath), not a directory that
 # holds it. subPath: "" is no subPath (the API's empty string means unset).
 deny contains result if {
-	workloads.is_workload(input)
+	workloads.input_is_workload
 	some m in input_credentials_mounts
 	directory(m)
 	result := finding.make(rego.metadata.chain(), {
@@ -99,7 +99,7 @@ directory(m) if workloads.sub_path(m.mount) == ""
 directory(m) if m.under
 
 deny contains result if {
-	workloads.is_workload(input)
+	workloads.input_is_workload
 	some m in input_credentials_mounts
 	not m.mount.readOnly == true
 	result := finding.make(rego.metadata.chain(), {
@@ -152,7 +152,7 @@ uses_default_mode(secret) if {
 }
 
 deny contains result if {
-	workloads.is_workload(input)
+	workloads.input_is_workload
 	some [path, raw, note] in mode_findings
 	mode := mode_value(raw)
 	mode >= 0
@@ -166,7 +166,7 @@ deny contains result if {
 
 # Not a mode the API server takes: not an integer, or outside 0 to 0777.
 deny contains result if {
-	workloads.is_workload(input)
+	workloads.input_is_workload
 	some [path, raw, _] in mode_findings
 	not valid_mode(raw)
 	result := finding.make(rego.metadata.chain(), {

@@ -40,7 +40,7 @@ access_only_refusal_says := {r.name: r.says | some r in known.refuses_access_onl
 second_holder_why := {h.name: h.why | some h in known.second_holders}
 
 env_entries contains [sprintf("%s.env[%d]", [c.path, i]), e] if {
-	workloads.is_workload(input)
+	workloads.input_is_workload
 	workloads.remote_control(input)
 	some c in workloads.containers(input)
 	some i, e in object.get(c.container, "env", [])

@@ -24,6 +24,9 @@ import data.lib.workloads
 # This package reads the combined input (a list of {"path", "contents"}).
 cross_document := true
 
+# It joins holders with holders only (batch.join_kinds).
+joins := set()
+
 holders contains h if {
 	some d in workloads.combined_documents(input)
 	workloads.is_workload(d.doc)

@@ -35,6 +35,9 @@ import data.lib.workloads
 # This package reads the combined input (a list of {"path", "contents"}).
 cross_document := true
 
+# The Secrets and the controllers' objects it joins the holders with (batch.join_kinds).
+joins := {"Secret", "Application", "Kustomization"} | syncers.kinds
+
 docs := workloads.combined_documents(input)
 
 # mode(obj): "broker" or "writeBack" for a workload of such an install (the chart's annotations).

@@ -30,8 +30,10 @@ input_credentials_mounts := workloads.credentials_mounts(input)
 
 finding(path, msg) := lib_finding.make(rego.metadata.chain(), {"msg": msg, "path": path})
 
-has_writeback if {
+# The sidecar persists the file of its own pod (an Argo template or a Tekton task is a pod of its own).
+has_writeback(pod) if {
 	some c in workloads.containers(input)
+	c.pod == pod
 	c.name == "credentials-writeback"
 }
 
@@ -64,9 +66,9 @@ writable_credentials contains m if {
 }
 
 deny contains finding(m.path, sprintf("%s mounts the Claude credentials at %s writable, but no container named credentials-writeback persists refreshed tokens (refresh tokens are reported to be single-use, so the refreshed pair dies with the pod): use remoteControl.mode: writeBack, or mount the file readOnly: true", [m.path, m.mount_path])) if {
-	workloads.is_workload(input)
-	not has_writeback
+	workloads.input_is_workload
 	some m in writable_credentials
+	not has_writeback(m.container.pod)
 }
 
 # RBAC -------------------------------------------------------------------------------------------

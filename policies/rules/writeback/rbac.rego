@@ -24,6 +24,9 @@ import data.rules.writeback
 
 cross_document := true
 
+# What it joins the holders with (batch.join_kinds: a large scan or audit keeps them).
+joins := {"Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"}
+
 docs := workloads.combined_documents(input)
 
 # ns_match(a, b): the same namespace; "" (a rendered chart without --namespace) matches any.
@@ -37,7 +40,7 @@ holders contains [w, sa] if {
 	some w in docs
 	workloads.is_workload(w.doc)
 	workloads.holds_credentials(w.doc)
-	sa := object.get(workloads.pod_spec(w.doc), "serviceAccountName", "default")
+	some sa in workloads.service_accounts(w.doc)
 }
 
 # binds(b, w, sa): binding b has a subject that is ServiceAccount sa of w's namespace.

@@ -7,11 +7,16 @@ from typing import Any, Optional
 from ..credentials import broker
 from ..credentials.secret import parse_rfc3339
 from ..documents import InputDoc, resource_of
-from . import helm_release, syncers
+from . import helm_release, syncers, workload_apis
 from .inventory import Inventory
 from .material import Fingerprinter, secret_material
 
-WORKLOAD_RESOURCES = ("deployments", "statefulsets", "daemonsets", "replicasets", "jobs", "cronjobs", "pods")
+# Every list of workloads: the built-in kinds, then the custom ones (audit/workload_apis.py), whose
+# controllers own the built-in objects they make (a Rollout its ReplicaSets, a Knative Revision its
+# Deployment, a Workflow or TaskRun its pods): the root of such a chain is the one judged.
+WORKLOAD_RESOURCES = ("deployments", "statefulsets", "daemonsets", "replicasets", "jobs", "cronjobs", "pods",
+                      *workload_apis.WORKLOAD_KEYS)
+AUTOSCALER_RESOURCES = ("horizontalpodautoscalers", *(a.key for a in workload_apis.AUTOSCALER_APIS))
 SKIP_SECRET_TYPES = {"kubernetes.io/service-account-token", "bootstrap.kubernetes.io/token"}
 WRITEBACK_LABEL = ("app.kubernetes.io/component", "credentials-writeback")
 
@@ -53,11 +58,25 @@ def _owner(obj: dict) -> Optional[dict]:
     return refs[0] if refs else None
 
 
+def api_group(api_version) -> str:
+    """The group of an apiVersion ("" for v1); extensions/ is the older group of apps' kinds."""
+    group = str(api_version or "").rpartition("/")[0]
+    return "apps" if group == "extensions" else group
+
+
+def _key(api_version, kind, namespace, name) -> tuple:
+    # the group too: Knative's Service and OpenKruise's StatefulSet share a kind name with built-ins;
+    # "*" for a reference without apiVersion (recorded dumps trimmed by hand)
+    return (api_group(api_version) if api_version else "*", kind, namespace or "", name)
+
+
 def _index(inv: Inventory) -> dict:
     idx = {}
     for res in WORKLOAD_RESOURCES:
         for o in inv.get(res):
-            idx[(o.get("kind"), meta(o).get("namespace", ""), meta(o).get("name"))] = o
+            ns, name = meta(o).get("namespace", ""), meta(o).get("name")
+            idx[_key(o.get("apiVersion"), o.get("kind"), ns, name)] = o
+            idx.setdefault(_key(None, o.get("kind"), ns, name), o)
     return idx
 
 
@@ -69,7 +88,7 @@ def root_of(obj: dict, idx: dict) -> dict:
         ref = _owner(cur)
         if not ref:
             return cur
-        key = (ref.get("kind"), meta(cur).get("namespace", ""), ref.get("name"))
+        key = _key(ref.get("apiVersion"), ref.get("kind"), meta(cur).get("namespace", ""), ref.get("name"))
         if key in seen or key not in idx:
             return cur
         seen.add(key)
@@ -77,11 +96,13 @@ def root_of(obj: dict, idx: dict) -> dict:
 
 
 def pod_template(obj: dict) -> Optional[dict]:
+    """The pod template a pod of obj's is stamped from, when obj has one at spec.template (a Deployment,
+    a Rollout, a CloneSet) or a CronJob's; None otherwise (the pod is then judged on its own)."""
     spec = obj.get("spec") or {}
     if obj.get("kind") == "CronJob":
         spec = ((spec.get("jobTemplate") or {}).get("spec") or {})
     template = spec.get("template")
-    return template if isinstance(template, dict) else None
+    return template if isinstance(template, dict) and isinstance(template.get("spec"), dict) else None
 
 
 # What the API server, admission and the scheduler add to a pod made from a template. A pod that
@@ -135,6 +156,14 @@ def _running(pod: dict) -> bool:
 def _aifactory_annotations(obj: dict) -> dict:
     return {k: v for k, v in (meta(obj).get("annotations") or {}).items()
             if k.startswith("aifactory.dev/") and isinstance(v, str)}
+
+
+def autoscaler_doc(a: dict) -> dict:
+    """What AIF006 reads of an autoscaler: its kind, name, namespace and scaleTargetRef."""
+    m = meta(a)
+    return {"apiVersion": a.get("apiVersion"), "kind": a.get("kind"),
+            "metadata": {k: m[k] for k in ("name", "namespace") if k in m},
+            "spec": {"scaleTargetRef": (a.get("spec") or {}).get("scaleTargetRef") or {}}}
 
 
 def secret_fact(secret: dict, fp: Fingerprinter) -> dict:
@@ -202,6 +231,15 @@ def build(inv: Inventory, fp: Fingerprinter, now: str, max_age_days: int, allow_
                 roots.append(o)
     for cm in inv.get("configmaps"):
         out.add("configmap", cm)
+    # Autoscalers, for AIF006's join with the holders; an HPA a ScaledObject owns (KEDA makes one per
+    # ScaledObject) is that ScaledObject's, reported once through it.
+    scaled_objects = {(meta(o).get("namespace", ""), meta(o).get("name")) for o in inv.get("scaledobjects.keda.sh")}
+    for res in AUTOSCALER_RESOURCES:
+        for a in inv.get(res):
+            ref = _owner(a) or {}
+            if ref.get("kind") == "ScaledObject" and (meta(a).get("namespace", ""), ref.get("name")) in scaled_objects:
+                continue
+            out.add("autoscaler", autoscaler_doc(a))
     for role in inv.get("roles") + inv.get("clusterroles"):
         if (meta(role).get("labels") or {}).get(WRITEBACK_LABEL[0]) == WRITEBACK_LABEL[1]:
             out.add("role", role)

@@ -4,21 +4,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from . import syncers
+from ..rule_ids import ranges as id_ranges
+from ..rules import ids, ranges
+from . import custom, syncers, workload_apis
 from .source import RESOURCES, ClusterSource, Unavailable
 
-# What each list is for, so a missing permission is reported with its consequence.
+# What each list is for, so a missing permission is reported with its consequence. The rule ids come
+# from the catalogue: every audit rule but AIF206 (running pods' mounts) reads the credentials
+# Secrets, and every manifest rule runs on the installs' workloads and on running pods.
+_SECRET_RULES = id_ranges([i for i in ids("audit") if i != "AIF206"] + ["AIF001"])
 NEEDED = {
     "namespaces": "namespace count only",
-    "secrets": "credentials Secrets: sharing, age, owner, token expiry, login end, scopes, Helm release history (AIF201-AIF205, AIF208, AIF001)",
+    "secrets": "credentials Secrets: sharing, age, owner, token expiry, login end, scopes, controllers' marks, "
+               f"Helm release history ({_SECRET_RULES})",
     "configmaps": "credentials in ConfigMaps (AIF001)",
-    "pods": "running pods: mounts and holders (AIF002-AIF007 on pods, AIF206)",
-    "deployments": "installs and their workloads (AIF001-AIF009)",
+    "pods": f"running pods: mounts and holders ({ranges('manifest')} on pods, AIF206)",
+    "deployments": f"installs and their workloads ({ranges('manifest')})",
     "statefulsets": "installs and their workloads",
     "daemonsets": "installs and their workloads",
     "replicasets": "installs and their workloads, pod owners",
     "jobs": "installs and their workloads, pod owners",
     "cronjobs": "installs and their workloads",
+    "horizontalpodautoscalers": "autoscalers scaling a holder of the login (AIF006)",
     "roles": "who can read the Secrets (AIF203), write-back Role width (AIF007)",
     "rolebindings": "who can read the Secrets (AIF203)",
     "clusterroles": "who can read the Secrets (AIF203)",
@@ -35,6 +42,7 @@ class Inventory:
     objects: dict[str, list[dict]] = field(default_factory=dict)
     unavailable: dict[str, str] = field(default_factory=dict)
     absent: dict[str, str] = field(default_factory=dict)   # APIs the cluster does not serve (CRDs not installed)
+    absent_workload_apis: dict[str, str] = field(default_factory=dict)   # the same for the workload kinds
 
     def get(self, resource: str) -> list[dict]:
         return self.objects.get(resource, [])
@@ -53,7 +61,19 @@ def _kept(inv: Inventory) -> bool:
 
 
 def purpose(name: str) -> str:
-    return NEEDED.get(name) or syncers.PURPOSE
+    api = next((a for a in workload_apis.APIS + workload_apis.AUTOSCALER_APIS if a.key == name), None)
+    return NEEDED.get(name) or (workload_apis.purpose(api) if api else syncers.PURPOSE)
+
+
+def absent_by_project(absent: dict[str, str]) -> str:
+    """"Argo Rollouts (rollouts.argoproj.io): not served; ..." for the absent workload APIs."""
+    by: dict[str, list[str]] = {}
+    how: dict[str, str] = {}
+    for api in workload_apis.APIS + workload_apis.AUTOSCALER_APIS:
+        if api.key in absent:
+            by.setdefault(api.what, []).append(api.key)
+            how[api.what] = "not in the dump" if absent[api.key].startswith("not in the dump") else "not served"
+    return "; ".join(f"{what} ({', '.join(keys)}): {how[what]}" for what, keys in by.items())
 
 
 def blocking(inv: Inventory) -> dict[str, str]:
@@ -81,4 +101,6 @@ def collect(source: ClusterSource, namespaces: Optional[list[str]],
         inv.objects[name] = items
         progress(f"{name}: {len(items)}")
     syncers.collect(source, namespaces, progress, inv.objects, inv.unavailable, inv.absent)
+    custom.collect(workload_apis.APIS + workload_apis.AUTOSCALER_APIS, source, namespaces, progress, inv.objects,
+                   inv.unavailable, inv.absent_workload_apis, workload_apis.purpose, workload_apis.keep)
     return inv

@@ -22,6 +22,11 @@ class Resource:
     kind: str          # kind of each item ("Secret")
     api_version: str   # "v1", "apps/v1", ...
     namespaced: bool = True
+    dump: str = ""     # the dump's file name when the plural is not unique ("services.serving.knative.dev")
+
+    @property
+    def key(self) -> str:
+        return self.dump or self.name
 
     def path(self, namespace: Optional[str]) -> str:
         base = "/api/v1" if self.api_version == "v1" else f"/apis/{self.api_version}"
@@ -42,6 +47,7 @@ RESOURCES = {r.name: r for r in (
     Resource("replicasets", "ReplicaSet", "apps/v1"),
     Resource("jobs", "Job", "batch/v1"),
     Resource("cronjobs", "CronJob", "batch/v1"),
+    Resource("horizontalpodautoscalers", "HorizontalPodAutoscaler", "autoscaling/v2"),
     Resource("roles", "Role", "rbac.authorization.k8s.io/v1"),
     Resource("rolebindings", "RoleBinding", "rbac.authorization.k8s.io/v1"),
     Resource("clusterroles", "ClusterRole", "rbac.authorization.k8s.io/v1", namespaced=False),
@@ -78,9 +84,11 @@ def _items(resource: Resource, body: dict) -> list[dict]:
 
 
 class DumpSource:
-    """A folder of recorded list responses: `<resource>.json` (e.g. secrets.json), each the body of
-    a cluster-wide list (`kubectl get secrets -A -o json` or `GET /api/v1/secrets`). A missing file
-    stands for a list the recording identity was not allowed to make."""
+    """A folder of recorded list responses: `<resource>.json` (e.g. secrets.json; a custom resource
+    whose plural is not unique as `<plural>.<group>.json`, e.g. services.serving.knative.dev.json,
+    the name kubectl takes), each the body of a cluster-wide list (`kubectl get secrets -A -o json`
+    or `GET /api/v1/secrets`). A missing file stands for a list the recording identity was not
+    allowed to make."""
 
     def __init__(self, folder: str):
         if not os.path.isdir(folder):
@@ -89,9 +97,9 @@ class DumpSource:
         self.description = f"dump {folder}"
 
     def list(self, resource: Resource, namespace: Optional[str]) -> list[dict]:
-        path = os.path.join(self.folder, f"{resource.name}.json")
+        path = os.path.join(self.folder, f"{resource.key}.json")
         if not os.path.isfile(path):
-            raise Unavailable(f"{resource.name}.json not in the dump")
+            raise Unavailable(f"{resource.key}.json not in the dump")
         try:
             with open(path, encoding="utf-8") as fh:
                 body = json.load(fh)

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
-from .source import ClusterSource, Resource, Unavailable
+from . import custom
+from .source import ClusterSource
 
 # plural -> (kind, versions newest first, what it is)
 APIS = {
@@ -42,30 +43,9 @@ def collect(source: ClusterSource, namespaces: Optional[list[str]], progress: Ca
             objects: dict, unavailable: dict, absent: dict) -> None:
     """Lists each controller's objects into `objects`; a list refused goes to `unavailable`, an API
     that is not served to `absent` (the controller is not installed: nothing to judge)."""
-    for plural, (kind, versions, what) in APIS.items():
-        namespaced = plural not in CLUSTER_SCOPED
-        scopes = [None] if (not namespaces or not namespaced) else namespaces
-        dumped = True
-        for version in versions:
-            res = Resource(plural, kind, version, namespaced=namespaced)
-            try:
-                items: list[dict] = []
-                for ns in scopes:
-                    items += source.list(res, ns)
-            except Unavailable as exc:
-                if exc.status in (0, 404):   # not served (a dump without the file: not recorded)
-                    dumped = dumped and exc.status == 0
-                    continue
-                unavailable[plural] = str(exc)
-                progress(f"{plural}: cannot list ({exc}); not checked: {PURPOSE}")
-                break
-            objects[plural] = [trim(i) for i in items]
-            progress(f"{plural} ({version}): {len(items)}")
-            break
-        else:
-            absent[plural] = (f"not in the dump ({what}: counted as not installed)" if dumped else
-                              f"not served ({what} is not installed: no {', '.join(versions)})")
-            progress(f"{plural}: {absent[plural]}")
+    apis = [custom.Api(plural, plural, kind, versions, what, namespaced=plural not in CLUSTER_SCOPED)
+            for plural, (kind, versions, what) in APIS.items()]
+    custom.collect(apis, source, namespaces, progress, objects, unavailable, absent, lambda _api: PURPOSE, trim)
 
 
 def trim(obj: dict) -> dict:

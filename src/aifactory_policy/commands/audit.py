@@ -10,6 +10,7 @@ from ..output import display, warn, write_report
 from ..audit.material import Fingerprinter
 from ..audit.source import DumpSource, LiveSource
 from ..reporters import policyreport
+from ..rules import ranges
 from ..tools import policies_dir
 from . import add_common
 
@@ -88,6 +89,9 @@ def audit(kubeconfig: Optional[str] = None, context: Optional[str] = None, names
     if inv.absent:   # one note: most clusters run few of these controllers
         report.notes.append("controllers' APIs absent, nothing of them to check (AIF207): "
                             + "; ".join(f"{name} {why}" for name, why in inv.absent.items()))
+    if inv.absent_workload_apis:   # one note, by project: most clusters run none or one of them
+        report.notes.append("workload kinds' APIs absent, no such workloads to check: "
+                            + inventory.absent_by_project(inv.absent_workload_apis))
 
     ai = facts.build(inv, Fingerprinter(), clock.strftime("%Y-%m-%dT%H:%M:%SZ"),
                      max_age_days, DEFAULT_ALLOW + list(allow_subjects or []), login_warn_days)
@@ -114,15 +118,15 @@ def audit(kubeconfig: Optional[str] = None, context: Optional[str] = None, names
     return report
 
 
-AUDIT_EPILOG = """Read-only: only list requests (GET) are made; nothing is written to the cluster (--publish
+AUDIT_EPILOG_TEMPLATE = """Read-only: only list requests (GET) are made; nothing is written to the cluster (--publish
 writes its PolicyReports, nothing else).
 Installs are found by the chart's labels (app.kubernetes.io/part-of=aifactory, helm.sh/chart=aifactory-*)
 and by the Claude credentials mount itself (hand-written workloads too).
 
 rules:
-  AIF001-AIF009  the manifest rules, run on live workloads, ConfigMaps, Secret metadata (annotations),
-                 running pods (when their owner is not already flagged for the same rule) and every
-                 revision of every Helm release record (helm.sh/release.v1: values, chart values, manifest)
+  {manifest}  the manifest rules, run on live workloads, ConfigMaps, Secret metadata (annotations),
+  {pad}running pods (when their owner is not already flagged for the same rule) and every
+  {pad}revision of every Helm release record (helm.sh/release.v1: values, chart values, manifest)
   AIF201  the same login in two Secrets (keyed fingerprint, per-run HMAC key; or same aifactory.dev/fingerprint)
   AIF202  credentials older than --max-age-days (aifactory.dev/rotated-at, else creationTimestamp)
   AIF203  a subject beyond the allow list can get/list/watch the credentials Secret (RBAC)
@@ -141,7 +145,12 @@ rules:
   AIF208  a login without the user:sessions:claude_code scope (warning: reported to make Remote
           Control fail although Claude Code accepts it locally)
 
-default --allow-subject (Kind:name, ServiceAccount:namespace:name, globs): """ + ", ".join(DEFAULT_ALLOW) + """,
+default --allow-subject (Kind:name, ServiceAccount:namespace:name, globs): """
+# The manifest rules' range comes from the catalogue; its width sets the indent of the lines under it
+# (the rest of the epilog holds braces, so only this head is formatted).
+_MANIFEST = ranges("manifest")
+AUDIT_EPILOG = AUDIT_EPILOG_TEMPLATE.format(manifest=_MANIFEST, pad=" " * (len(_MANIFEST) + 2)) + \
+    ", ".join(DEFAULT_ALLOW) + """,
 and the install's own write-back binding (a Role labelled app.kubernetes.io/component=credentials-writeback
 naming only that Secret) and broker binding (a Role labelled credentials-broker naming only its source
 Secret, access Secret and Lease).

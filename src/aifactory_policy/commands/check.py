@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Optional
 
 from .. import chart_source, helm
 from ..findings import EvaluationError, Finding, Report
-from ..rules import title_of
+from ..rules import ranges, title_of
 from ..tools import data_root, policies_dir
 from . import EXIT_CODES, FORMATS_HELP, add_common
 
@@ -115,15 +115,18 @@ def flag_docs(merged: "MergedValues") -> list:
     return [InputDoc(file=FLAG_VALUES_FILE, content=merged.flag_values)]
 
 
+# the manifest rules (policies/rules/*), from the catalogue
+MANIFEST_RULES = ranges("manifest")
+
 EPILOG = f"""What is checked:
   - each -f values file as written (raw text, comments included: credential material) and as
-    parsed YAML (AIF001-AIF009 where they apply to values);
+    parsed YAML ({MANIFEST_RULES} where they apply to values);
   - the values --set, --set-string, --set-file and --set-json set, as one values document
-    (AIF001-AIF009 where they apply to values), whatever the chart does with them;
+    ({MANIFEST_RULES} where they apply to values), whatever the chart does with them;
   - the merged values (chart values.yaml <- -f files <- --set-json <- --set <- --set-string <-
     --set-file, as Helm merges them) against the chart's values.schema.json: AIF100 with the key,
     file and line (or flag and key) that set it;
-  - the manifests `helm template` renders, reported by template file (AIF001-AIF009);
+  - the manifests `helm template` renders, reported by template file ({MANIFEST_RULES});
   - chart guards: a `fail "ERROR: ..."` in the templates becomes AIF101.
 
 examples:

@@ -1,7 +1,7 @@
 """`scan-image`: credentials baked into a container image (docker save tarball or OCI layout).
 
-image.py reads the layers and gathers facts per file; the rules AIF301-AIF303 decide in Rego
-(policies/image), in one `opa eval` for all images. Findings name the layer digest and the path;
+image.py reads the layers and gathers facts per file; the rules of policies/image decide in Rego,
+in one `opa eval` for all images. Findings name the layer digest and the path;
 the content is never printed.
 """
 from __future__ import annotations
