@@ -131,7 +131,7 @@ groups:
           description: "The broker refreshes {{ .Values.remoteControl.broker.leadSeconds }} s before expiry. Read its log: kubectl -n {{ .Release.Namespace }} logs deploy/{{ include "aifactory.brokerName" . }}; aifactory-policy credentials status -n {{ .Release.Namespace }}."
       - alert: AIFactoryClaudeBrokerDown
         expr: (sum by (namespace, service) (up{ {{- $sel -}} }) == 0) or (sum by (namespace, service) (aifactory_broker_leader{ {{- $sel -}} }) < 1)
-        for: 5m
+        for: {{ $m.brokerDownFor }}
         labels:
           severity: critical
         annotations:
