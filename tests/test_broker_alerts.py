@@ -68,6 +68,17 @@ TESTS = {"rule_files": ["rules.yaml"], "evaluation_interval": "1m", "tests": [
          {"eval_time": "6m", "alertname": "AIFactoryClaudeBrokerDown", "exp_alerts": []},
          {"eval_time": "7m", "alertname": "AIFactoryClaudeBrokerDown",
           "exp_alerts": [alert("AIFactoryClaudeBrokerDown", "critical")]}]},
+    {"name": "no broker target at all: service discovery drops the target with its pod (scaled to 0)",
+     "interval": "1m",
+     "input_series": [
+         {"series": f'up{{{SEL}, pod="b-1"}}', "values": "1 1 stale"},
+         {"series": f'aifactory_broker_leader{{{SEL}, pod="b-1"}}', "values": "1 1 stale"},
+         {"series": f'up{{{OTHER}, pod="h-1"}}', "values": "1x17"},
+         {"series": f'aifactory_broker_leader{{{OTHER}, pod="h-1"}}', "values": "1x17"}],
+     "alert_rule_test": [
+         {"eval_time": "6m", "alertname": "AIFactoryClaudeBrokerDown", "exp_alerts": []},
+         {"eval_time": "7m", "alertname": "AIFactoryClaudeBrokerDown",
+          "exp_alerts": [alert("AIFactoryClaudeBrokerDown", "critical")]}]},
 ]}
 
 
