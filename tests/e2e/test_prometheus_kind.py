@@ -254,10 +254,14 @@ def test_real_prometheus_scrapes_the_broker_and_fires_broker_down_after_its_for(
     login_left = prom.scalar(f"aifactory_broker_login_end_timestamp_seconds{sel} - time()")
     assert 29 * 86400 < login_left <= FAMILY_DAYS * 86400, login_left
 
-    # The chart's four rules are loaded and evaluate without error (else "no alert" would prove nothing).
+    # The chart's four rules are loaded and evaluate without error (else "no alert" would prove nothing),
+    # and have been evaluated on the series just read (before the first scrape BrokerDown's absent(up)
+    # holds, so it is pending on a Prometheus that has just started).
+    scraped_at = time.time()
+
     def rules_evaluated() -> list[dict]:
         loaded = [r for g in prom.api("rules", type="alert")["groups"] for r in g["rules"]]
-        return loaded if all(r["lastEvaluation"] > "2000" for r in loaded) else []
+        return loaded if all(rfc3339(r["lastEvaluation"]) > scraped_at for r in loaded) else []
     assert wait_for(lambda: len(rules_evaluated()) == 4, timeout=30, step=1)
     loaded = rules_evaluated()
     assert {r["name"] for r in loaded} == set(by_name) and {r["health"] for r in loaded} == {"ok"}, loaded
