@@ -20,6 +20,34 @@ record() { mkdir -p "$CACHE"; printf '%s %s %ss\n' "$(date -u +%FT%TZ)" "$1" "$2
 # ms: milliseconds since the epoch; elapsed START_MS: seconds since then, one decimal.
 ms() { date +%s%3N; }
 elapsed() { local d=$(( $(ms) - $1 )); printf '%d.%d' $((d / 1000)) $((d % 1000 / 100)); }
+# go_tool NAME MODULE VERSION [LDFLAGS]: builds MODULE@VERSION once into
+# $CACHE/tools/NAME-VERSION[-ldflags hash] (the cache key) and sets LAST_TOOL to the binary.
+# CGO_ENABLED=0: static binaries, so one can be copied into a scratch image as it is.
+go_tool() {
+  local name="$1" module="$2" version="$3" ldflags="${4:-}"
+  local dir="$CACHE/tools/$name-$version"
+  [[ -z "$ldflags" ]] || dir="$dir-$(printf '%s' "$ldflags" | sha256sum | cut -c1-8)"
+  local binary
+  binary="$dir/$(basename "${module%%@*}")"
+  if [[ -x "$binary" ]]; then
+    say "$name $version: cached"
+  else
+    say "$name $version: building (go install $module@$version; first time only, 1-4 min)"
+    local log="$CACHE/tools/$name-$version.log" started=$SECONDS
+    mkdir -p "$dir.tmp"
+    if ! CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOBIN="$dir.tmp" \
+        go install -trimpath -ldflags "$ldflags" "$module@$version" >"$log" 2>&1; then
+      tail -n 20 "$log" >&2
+      die "building $name $version failed (full log: $log); check that the Go module proxy is reachable"
+    fi
+    rm -rf "$dir" && mv "$dir.tmp" "$dir"   # publish atomically: a killed build leaves no half tool
+    say "$name $version: built in $((SECONDS - started)) s"
+    record "go-install-$name" "$((SECONDS - started))"
+  fi
+  # shellcheck disable=SC2034  # read by the scripts that call go_tool
+  LAST_TOOL="$binary"
+}
+
 # with_lock NAME: serialize concurrent runs of the same step (flock on a cache file).
 with_lock() {
   mkdir -p "$CACHE"

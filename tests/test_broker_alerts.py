@@ -10,7 +10,7 @@ import subprocess
 import pytest
 import yaml
 
-from chart_render import render
+from chart_render import render, render_result
 from helpers import REPO
 
 PROMTOOL = REPO / "bin" / "promtool"
@@ -19,9 +19,10 @@ SEL = f'namespace="aifactory", service="{SERVICE}"'
 OTHER = 'namespace="aifactory", service="healthy-aifactory-credentials-broker-metrics"'
 
 
-def rule_groups() -> dict:
+def rule_groups(*sets: str) -> dict:
+    extra = [a for s in sets for a in ("--set", s)]
     out = render("helm3", "--set", "remoteControl.enabled=true", "--set", "remoteControl.credentialsSecretName=c",
-                 "--set", "remoteControl.broker.metrics.prometheusRule.enabled=true")
+                 "--set", "remoteControl.broker.metrics.prometheusRule.enabled=true", *extra)
     return {"groups": out.one("PrometheusRule")["spec"]["groups"]}
 
 
@@ -67,6 +68,17 @@ TESTS = {"rule_files": ["rules.yaml"], "evaluation_interval": "1m", "tests": [
          {"eval_time": "6m", "alertname": "AIFactoryClaudeBrokerDown", "exp_alerts": []},
          {"eval_time": "7m", "alertname": "AIFactoryClaudeBrokerDown",
           "exp_alerts": [alert("AIFactoryClaudeBrokerDown", "critical")]}]},
+    {"name": "no broker target at all: service discovery drops the target with its pod (scaled to 0)",
+     "interval": "1m",
+     "input_series": [
+         {"series": f'up{{{SEL}, pod="b-1"}}', "values": "1 1 stale"},
+         {"series": f'aifactory_broker_leader{{{SEL}, pod="b-1"}}', "values": "1 1 stale"},
+         {"series": f'up{{{OTHER}, pod="h-1"}}', "values": "1x17"},
+         {"series": f'aifactory_broker_leader{{{OTHER}, pod="h-1"}}', "values": "1x17"}],
+     "alert_rule_test": [
+         {"eval_time": "6m", "alertname": "AIFactoryClaudeBrokerDown", "exp_alerts": []},
+         {"eval_time": "7m", "alertname": "AIFactoryClaudeBrokerDown",
+          "exp_alerts": [alert("AIFactoryClaudeBrokerDown", "critical")]}]},
 ]}
 
 
@@ -77,8 +89,8 @@ def promtool() -> str:
     return str(PROMTOOL)
 
 
-def run(promtool: str, tmp_path, tests: dict) -> subprocess.CompletedProcess:
-    groups = rule_groups()
+def run(promtool: str, tmp_path, tests: dict, *sets: str) -> subprocess.CompletedProcess:
+    groups = rule_groups(*sets)
     annotations = {r["alert"]: r["annotations"] for g in groups["groups"] for r in g["rules"]}
     tests = yaml.safe_load(yaml.safe_dump(tests))
     for case in tests["tests"]:
@@ -101,6 +113,25 @@ def test_rules_are_valid_prometheus_rules(promtool, tmp_path):
 def test_each_alert_fires_when_and_only_when_it_should(promtool, tmp_path):
     proc = run(promtool, tmp_path, TESTS)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_broker_down_waits_the_configured_for(promtool, tmp_path):
+    """`brokerDownFor` is the alert's `for:` (the cluster test sets seconds): 2m instead of 5m fires at 4m."""
+    down = next(c for c in TESTS["tests"] if c["name"].startswith("broker down"))
+    case = {**down, "alert_rule_test": [
+        {"eval_time": "3m", "alertname": "AIFactoryClaudeBrokerDown", "exp_alerts": []},
+        {"eval_time": "4m", "alertname": "AIFactoryClaudeBrokerDown",
+         "exp_alerts": [alert("AIFactoryClaudeBrokerDown", "critical")]}]}
+    proc = run(promtool, tmp_path, {**TESTS, "tests": [case]}, "remoteControl.broker.metrics.prometheusRule.brokerDownFor=2m")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert run(promtool, tmp_path, {**TESTS, "tests": [case]}).returncode == 1   # the default 5m: not yet at 4m
+
+
+def test_broker_down_for_must_be_a_prometheus_duration():
+    proc = render_result("helm3", "--set", "remoteControl.enabled=true", "--set", "remoteControl.credentialsSecretName=c",
+                         "--set", "remoteControl.broker.metrics.prometheusRule.enabled=true",
+                         "--set", "remoteControl.broker.metrics.prometheusRule.brokerDownFor=5 minutes")
+    assert proc.returncode != 0 and "brokerDownFor" in proc.stderr, proc.stderr
 
 
 def test_the_unit_tests_can_fail(promtool, tmp_path):

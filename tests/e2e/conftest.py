@@ -166,6 +166,22 @@ def broker_image(cluster, writeback_image) -> str:
     return tag
 
 
+@pytest.fixture(scope="session")
+def prometheus_image(cluster) -> str:
+    """A Prometheus server image (the static `prometheus` from the pinned module, nothing else;
+    ci/cluster/build-prometheus-image), loaded into the node."""
+    proc = subprocess.run([str(REPO / "ci" / "cluster" / "build-prometheus-image")], capture_output=True, text=True,
+                          timeout=1800, stdin=subprocess.DEVNULL)
+    if proc.returncode != 0:
+        pytest.fail(f"ci/cluster/build-prometheus-image failed:\n{proc.stderr[-3000:]}")
+    tag = proc.stdout.strip().splitlines()[-1]
+    load = subprocess.run([str(KIND), "load", "docker-image", tag, "--name", CLUSTER_NAME], capture_output=True,
+                          text=True, timeout=900)
+    if load.returncode != 0:
+        pytest.fail(f"kind load docker-image {tag} failed:\n{load.stdout}{load.stderr}")
+    return tag
+
+
 @pytest.fixture
 def restricted_namespace(cluster: Cluster) -> Iterator[Callable[..., str]]:
     """Factory: `restricted_namespace(prefix="t")` creates a namespace enforcing the restricted

@@ -130,11 +130,13 @@ groups:
           summary: "The agents' access token of {{ .Release.Namespace }}/{{ .Release.Name }} expires within {{ $m.accessTokenExpiresWithinSeconds }} s and the broker has not refreshed it"
           description: "The broker refreshes {{ .Values.remoteControl.broker.leadSeconds }} s before expiry. Read its log: kubectl -n {{ .Release.Namespace }} logs deploy/{{ include "aifactory.brokerName" . }}; aifactory-policy credentials status -n {{ .Release.Namespace }}."
       - alert: AIFactoryClaudeBrokerDown
-        expr: (sum by (namespace, service) (up{ {{- $sel -}} }) == 0) or (sum by (namespace, service) (aifactory_broker_leader{ {{- $sel -}} }) < 1)
-        for: 5m
+        # absent(): a target found by service discovery (a ServiceMonitor) leaves with its pod, so a
+        # broker scaled to 0 or never scheduled has no `up` at all, not an `up` of 0 (measured in kind).
+        expr: (sum by (namespace, service) (up{ {{- $sel -}} }) == 0) or (sum by (namespace, service) (aifactory_broker_leader{ {{- $sel -}} }) < 1) or absent(up{ {{- $sel -}} })
+        for: {{ $m.brokerDownFor }}
         labels:
           severity: critical
         annotations:
           summary: "No credentials broker of {{ .Release.Namespace }}/{{ .Release.Name }} holds the Lease"
-          description: "Agents keep working until the access token they hold expires (aifactory_broker_access_token_expiry_timestamp_seconds; aifactory-policy credentials status says when). kubectl -n {{ .Release.Namespace }} rollout status deploy/{{ include "aifactory.brokerName" . }}."
+          description: "No broker target is up, none holds the Lease, or Prometheus finds no broker target at all (the Deployment at 0 replicas, its pod not scheduled, or this Service not scraped by this Prometheus). Agents keep working until the access token they hold expires (aifactory_broker_access_token_expiry_timestamp_seconds; aifactory-policy credentials status says when). kubectl -n {{ .Release.Namespace }} rollout status deploy/{{ include "aifactory.brokerName" . }}."
 {{- end }}
