@@ -70,6 +70,7 @@ class Release:
     unresolved: list[str] = field(default_factory=list)
     release_name: Optional[str] = None
     namespace: Optional[str] = None
+    scanned: bool = False         # found by scan: its file's raw text is checked there
 
     @property
     def label(self) -> str:
@@ -469,3 +470,14 @@ def combine(reports: list) -> Any:
         out.documents += r.documents
         out.not_evaluated += [x for x in r.not_evaluated if x not in out.not_evaluated]
     return out
+
+
+# ---- scan: which files to keep for the second look ----------------------------------------------
+KEEP_BYTES = 1 << 20   # a ConfigMap or Secret a valuesFrom may name: kept when under 1 MiB
+
+
+def worth_keeping(text: str) -> bool:
+    """A file scan keeps for the GitOps values check: one that may hold a release of this chart,
+    or a small one holding a ConfigMap, Secret or OCIRepository a release may name."""
+    return might_hold(text) or (len(text) < KEEP_BYTES and any(
+        k in text for k in ("kind: ConfigMap", "kind: Secret", "kind: OCIRepository", '"ConfigMap"', '"Secret"')))

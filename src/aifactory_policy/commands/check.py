@@ -260,7 +260,8 @@ def _check(report: Report, pool: ThreadPoolExecutor, rendering, source: chart_so
             loaded.append(load_file(e))          # unreadable / invalid YAML: exit 2
         else:
             loaded += e.loaded_files()
-            raw_only.append(e.file)
+            if not e.scanned:   # scan checked the file's raw text already
+                raw_only.append(e.file)
     defaults_path = os.path.join(chart_dir, "values.yaml")
     defaults = None
     if os.path.isfile(defaults_path):  # named as the user named the chart (a .tgz, an oci:// reference)
