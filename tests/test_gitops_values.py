@@ -311,3 +311,24 @@ def test_pre_commit_hook_files_pattern_takes_gitops_files():
     assert "scan" in hook["entry"] and "files" not in hook
     for name in ("helmrelease.yaml", "kustomization.yaml", "helmfile.yaml", "application.yml"):
         assert set(hook["types_or"]) & identify.tags_from_filename(name), name
+
+
+def test_applicationset_generator_templates_are_left_out(cli, tmp_path):
+    """`{{ ... }}` in an ApplicationSet's values is filled in per generated Application: not judged
+    as text (replicaCount '{{replicas}}' is not a schema error), and listed as not checked."""
+    text = APPSET_OBJECT.format(values=indent(GOOD + "replicaCount: '{{{{replicas}}}}'\n".format(), 14))
+    f = tmp_path / "appset.yaml"
+    f.write_text(text)
+    r = cli("check", CHART, "-f", f, "--format", "json")
+    out = report(r)
+    assert r.code == 0 and out["findings"] == [], out["findings"]
+    assert any("replicaCount: templated by the ApplicationSet's generators" in n for n in out["notes"])
+
+
+def test_scan_lists_the_chart_rules_when_it_checks_gitops_values(cli, tmp_path):
+    (tmp_path / "app.yaml").write_text(SOURCES["flux"][1](GOOD))
+    out = report(cli("scan", tmp_path, "--format", "json"))
+    assert {"AIF100", "AIF101"} <= set(out["rules"])
+    (tmp_path / "app.yaml").write_text(BAD["guard"][1])
+    out = report(cli("scan", tmp_path, "--format", "json"))
+    assert "AIF101" not in out["rules"]

@@ -312,12 +312,19 @@ class Finder:
             if isinstance(helm.get("valuesObject"), dict):
                 r.layers.append(_map_layer(helm["valuesObject"], f.path, d, hp + ".valuesObject"))
             elif isinstance(helm.get("values"), str):
-                r.layers.append(_string_layer(helm["values"], f.path, f.text, d.line_for(hp + ".values"),
-                                              hp + ".values"))
+                try:
+                    r.layers.append(_string_layer(helm["values"], f.path, f.text, d.line_for(hp + ".values"),
+                                                  hp + ".values"))
+                except EvaluationError as exc:
+                    if kind != "ApplicationSet" or "{{" not in helm["values"]:
+                        raise
+                    r.unresolved.append(f"{hp}.values: not YAML before the generators fill it in ({exc})")
             for i, p in enumerate(helm.get("parameters") or []):
                 if isinstance(p, dict) and p.get("name"):
                     r.sets.append(SetValue(str(p["name"]), _text(p.get("value")), bool(p.get("forceString")),
                                            f.path, d.line_for(f"{hp}.parameters[{i}]")))
+            if kind == "ApplicationSet":
+                _drop_templated(r)
             out.append(r)
         return out
 
@@ -385,6 +392,37 @@ class Finder:
         docs = [x for x in lf.documents if isinstance(x.data, dict)]
         if docs:
             r.layers.append(Layer(docs[0].data, path, dict(docs[0].lines), docs[0].start_line))
+
+
+def _drop_templated(r: Release) -> None:
+    """An ApplicationSet's `{{ ... }}` values are filled in per generated Application: they are left
+    out (and listed), not judged as the literal text."""
+    dropped: list[str] = []
+
+    def strip(v: Any, path: str) -> Any:
+        if isinstance(v, dict):
+            return {k: strip(x, join_path(path, k)) for k, x in v.items() if not _templated(x, join_path(path, k), dropped)}
+        if isinstance(v, list):
+            return [strip(x, f"{path}[{i}]") for i, x in enumerate(v) if not _templated(x, f"{path}[{i}]", dropped)]
+        return v
+    for layer in r.layers:
+        layer.values = strip(layer.values, "")
+    kept = []
+    for s in r.sets:
+        if "{{" in s.value:
+            dropped.append(s.name)
+        else:
+            kept.append(s)
+    r.sets = kept
+    if dropped:
+        r.unresolved.append(f"{', '.join(dropped)}: templated by the ApplicationSet's generators, not checked")
+
+
+def _templated(v: Any, path: str, dropped: list[str]) -> bool:
+    if isinstance(v, str) and "{{" in v:
+        dropped.append(path)
+        return True
+    return False
 
 
 def _text(v: Any) -> str:

@@ -184,6 +184,9 @@ def check_gitops_values(report: Report, files: dict[str, str], policies: Optiona
         report.failures.append(str(exc))
         return
     seen = {(f.rule, f.file, f.line, f.message) for f in report.findings}
+    if releases:   # the chart's rules (AIF100 schema, AIF101 guards) are evaluated too
+        from ..rulecontrol import rules_of
+        report.rules = sorted(set(report.rules or rules_of("scan")) | set(rules_of("check")))
     for rel in releases:
         rel.scanned = True
         try:
