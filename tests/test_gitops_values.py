@@ -332,3 +332,19 @@ def test_scan_lists_the_chart_rules_when_it_checks_gitops_values(cli, tmp_path):
     (tmp_path / "app.yaml").write_text(BAD["guard"][1])
     out = report(cli("scan", tmp_path, "--format", "json"))
     assert "AIF101" not in out["rules"]
+
+
+def test_scan_without_helm_says_which_release_and_what_to_install(cli, tmp_path, monkeypatch):
+    from aifactory_policy import helm
+    from aifactory_policy.findings import EvaluationError
+    real = helm.find_tool
+
+    def no_helm(name, explicit=None):
+        if name.startswith("helm"):
+            raise EvaluationError(f"{name} not found in PATH; install Helm")
+        return real(name, explicit)
+    monkeypatch.setattr(helm, "find_tool", no_helm)
+    (tmp_path / "hr.yaml").write_text(SOURCES["flux"][1](GOOD))
+    r = cli("scan", tmp_path)
+    assert r.code == 2
+    assert "HelmRelease agents" in r.out + r.err and "helm not found" in r.out + r.err

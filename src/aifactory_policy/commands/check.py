@@ -125,6 +125,10 @@ EPILOG = f"""What is checked:
     file and line (or flag and key) that set it;
   - the manifests `helm template` renders, reported by template file (AIF001-AIF009);
   - chart guards: a `fail "ERROR: ..."` in the templates becomes AIF101.
+  - a -f file of GitOps objects (a Flux HelmRelease, an Argo CD Application or ApplicationSet,
+    a kustomization.yaml with helmCharts, a helmfile.yaml) gives the values of each release of
+    this chart in it: one render per release, findings at the GitOps file's lines, references it
+    cannot resolve (valuesFrom, valueFiles) named in notes (docs/gitops-values.md).
 
 examples:
   aifactory-policy check                                   # charts/aifactory, default values
@@ -132,6 +136,7 @@ examples:
       --set remoteControl.credentialsSecretName=claude-creds
   aifactory-policy check charts/aifactory -f a.yaml -f b.yaml --helm-major 4 --format json
   aifactory-policy check -f prod.yaml --format sarif --output results.sarif
+  aifactory-policy check -f deploy/helmrelease.yaml -f deploy/values-configmap.yaml
   aifactory-policy check aifactory-0.1.0.tgz -f prod.yaml     # a chart from `helm package`
   aifactory-policy check oci://registry.example.com/charts/aifactory --version 0.1.0 -f prod.yaml
 
@@ -153,7 +158,8 @@ def add_parser(sub, formatter) -> None:
     p.add_argument("--plain-http", action="store_true",
                    help="pull an oci:// CHART over plain HTTP (as helm --plain-http)")
     p.add_argument("-f", "--values", action="append", default=[], metavar="VALUES",
-                   help="values file, repeatable; later files win (as with helm)")
+                   help="values file, repeatable; later files win (as with helm); or a GitOps file "
+                        "(HelmRelease, Argo CD Application, kustomization.yaml, helmfile.yaml) naming the chart")
     p.add_argument("--set", action="append", default=[], metavar="K=V",
                    help="set a value (a.b=c, a[0]=x, a={x,y}; typed like helm), repeatable")
     p.add_argument("--set-string", action="append", default=[], metavar="K=V",

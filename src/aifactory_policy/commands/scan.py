@@ -98,7 +98,10 @@ def collect(paths: list[str], report: Report, skip_chart_templates: bool = False
 
 EPILOG = f"""Folders are searched recursively for *.yaml, *.yml and *.json; a file named on the
 command line is scanned whatever its extension. Multi-document YAML and JSON are read; each file
-is checked as raw text (comments) and document by document. No chart, no schema (use `check`).
+is checked as raw text (comments) and document by document. No chart, no schema (use `check`),
+except for GitOps objects naming the chart aifactory (Flux HelmRelease, Argo CD Application or
+ApplicationSet, kustomization helmCharts, helmfile releases): their values are rendered with Helm
+and checked as `check` does, at the GitOps file's lines (docs/gitops-values.md).
 Symlinks leading out of a scanned folder are skipped; nothing is written next to scanned files
 and nothing in them is executed.
 
