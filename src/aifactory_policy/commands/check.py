@@ -106,6 +106,15 @@ def shown_command(command: list[str]) -> str:
     return " ".join(out)
 
 
+def _unknown_keys_known(f: Finding, known: set) -> bool:
+    """Helm's "(top level): additional properties 'a', 'b' not allowed" when Python already reported
+    each of those keys by name, file and line (Helm's says neither file nor line)."""
+    if f.path or "additional properties" not in f.message:
+        return False
+    names = re.findall(r"'([^']+)'", f.message.split("additional properties", 1)[1].split("not allowed", 1)[0])
+    return bool(names) and all(n in known for n in names)
+
+
 def flag_docs(merged: "MergedValues") -> list:
     """The values the flags set, as one values document for the policies (like a -f file): `check`
     scans them whatever the chart does with them."""
@@ -313,7 +322,7 @@ def _check(report: Report, pool: ThreadPoolExecutor, rendering, source: chart_so
             known = {f.path for f in findings if f.rule == "AIF100"}
             findings += [f for f in schema.helm_schema_findings(result.stderr, merged, chart_schema)
                          if f.path not in known and not any(k and f.path and k.startswith(f.path + ".")
-                                                            for k in known)]
+                                                            for k in known) and not _unknown_keys_known(f, known)]
             report.notes.append("Helm rejected the values against values.schema.json; manifests not rendered")
         elif guards:
             findings += guard_findings(guards, merged)
