@@ -348,3 +348,26 @@ def test_scan_without_helm_says_which_release_and_what_to_install(cli, tmp_path,
     r = cli("scan", tmp_path)
     assert r.code == 2
     assert "HelmRelease agents" in r.out + r.err and "helm not found" in r.out + r.err
+
+
+def test_flux_chart_ref_to_an_oci_repository_of_the_chart(cli, tmp_path):
+    """helm-controller v2's spec.chartRef: the OCIRepository in the same files says which chart."""
+    hr = FLUX.replace("""  chart:
+    spec:
+      chart: aifactory
+      sourceRef:
+        kind: HelmRepository
+        name: aifactory
+""", """  chartRef:
+    kind: OCIRepository
+    name: agents-chart
+""").format(values=indent(BAD["guard"][1], 4))
+    oci = ("---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata:\n  name: agents-chart\n"
+           "spec:\n  interval: 10m\n  url: oci://registry.example.com/charts/{name}\n")
+    f = tmp_path / "hr.yaml"
+    f.write_text(hr + oci.format(name="aifactory"))
+    out = report(cli("scan", tmp_path, "--format", "json"))
+    assert [(x["rule"], x["line"]) for x in out["findings"]] == [("AIF101", marker_line(hr))]
+    f.write_text(hr + oci.format(name="podinfo"))   # another chart: the values are not this chart's
+    out = report(cli("scan", tmp_path, "--format", "json"))
+    assert out["findings"] == []
