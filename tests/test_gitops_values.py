@@ -371,3 +371,17 @@ def test_flux_chart_ref_to_an_oci_repository_of_the_chart(cli, tmp_path):
     f.write_text(hr + oci.format(name="podinfo"))   # another chart: the values are not this chart's
     out = report(cli("scan", tmp_path, "--format", "json"))
     assert out["findings"] == []
+
+
+def test_argo_path_of_plain_manifests_is_no_chart():
+    """`path: apps/aifactory` without `helm:` is a folder of manifests (the syncers sample): no
+    release; `charts/aifactory`, or any `.../aifactory` with `helm:`, is the chart."""
+    from aifactory_policy import gitops_values
+
+    def releases(source: str) -> list:
+        text = ARGO_STRING.split("  source:")[0] + source
+        return gitops_values.find([("app.yaml", text)])
+    assert releases("  source:\n    repoURL: r\n    path: apps/aifactory\n") == []
+    assert len(releases("  source:\n    repoURL: r\n    path: charts/aifactory\n")) == 1
+    assert len(releases("  source:\n    repoURL: r\n    path: apps/aifactory\n    helm: {releaseName: a}\n")) == 1
+    assert releases("  source:\n    repoURL: r\n    path: charts/other\n    helm: {releaseName: a}\n") == []

@@ -123,6 +123,15 @@ def chart_matches(ref: Any) -> bool:
     return ref.strip().rstrip("/").rsplit("/", 1)[-1] == CHART_NAME
 
 
+def _chart_path(src: dict) -> bool:
+    """An Argo source of a Git path that is this chart: the path ends in charts/aifactory, or it
+    ends in aifactory and the source says `helm:` (a path of plain manifests is no chart)."""
+    path = src.get("path")
+    if src.get("chart") or not isinstance(path, str) or not chart_matches(path):
+        return False
+    return path.strip().rstrip("/").endswith(f"charts/{CHART_NAME}") or isinstance(src.get("helm"), dict)
+
+
 def _sub_lines(doc: Document, prefix: str) -> dict[str, int]:
     """The line map of what sits under `prefix` in `doc`, keyed by paths relative to it."""
     out: dict[str, int] = {}
@@ -176,14 +185,30 @@ class Finder:
     """Finds the releases of this chart in a set of parsed files; resolves Flux `valuesFrom` against
     the ConfigMaps and Secrets of the same set, and file references against the disk."""
 
-    def __init__(self, files: Iterable[Parsed]):
+    def __init__(self, files: Iterable[Parsed], support: Iterable[tuple[str, str]] = ()):
+        """support: (path, text) of other files that may hold what a release names (ConfigMaps,
+        Secrets, OCIRepositories); parsed only when a release names something."""
         self.files = list(files)
-        self.objects: dict[tuple[str, str], list[tuple[Parsed, Document]]] = {}
-        for f in self.files:
-            for d in f.documents:
-                c = d.data
-                if isinstance(c, dict) and isinstance(c.get("kind"), str) and isinstance(c.get("metadata"), dict):
-                    self.objects.setdefault((c["kind"], str(c["metadata"].get("name"))), []).append((f, d))
+        self.support = list(support)
+        self._objects: Optional[dict[tuple[str, str], list[tuple[Parsed, Document]]]] = None
+
+    @property
+    def objects(self) -> dict[tuple[str, str], list[tuple[Parsed, Document]]]:
+        if self._objects is None:
+            from .yamlio import parse_text
+            parsed = list(self.files)
+            for path, text in self.support:
+                try:
+                    parsed.append(Parsed(path, text, parse_text(text, path)))
+                except EvaluationError:
+                    continue   # reported where the file is read
+            self._objects = {}
+            for f in parsed:
+                for d in f.documents:
+                    c = d.data
+                    if isinstance(c, dict) and isinstance(c.get("kind"), str) and isinstance(c.get("metadata"), dict):
+                        self._objects.setdefault((c["kind"], str(c["metadata"].get("name"))), []).append((f, d))
+        return self._objects
 
     def releases(self) -> list[Release]:
         out: list[Release] = []
@@ -298,8 +323,7 @@ class Finder:
         dest = spec.get("destination") if isinstance(spec.get("destination"), dict) else {}
         out = []
         for prefix, src in sources:
-            if not isinstance(src, dict) or not (chart_matches(src.get("chart")) or
-                                                 (not src.get("chart") and chart_matches(src.get("path")))):
+            if not isinstance(src, dict) or not (chart_matches(src.get("chart")) or _chart_path(src)):
                 continue
             helm = src.get("helm") if isinstance(src.get("helm"), dict) else {}
             hp = prefix + ".helm"
@@ -436,9 +460,14 @@ def _text(v: Any) -> str:
     return str(v)
 
 
+# a line that starts one of the objects (YAML, or JSON's "key": value)
+_MARK = re.compile(r"""(?m)(?:^\s*(?:-\s+)?["']?kind["']?\s*:\s*["']?(?:HelmRelease|Application|ApplicationSet)\b"""
+                   r"""|^\s*["']?helmCharts["']?\s*:|^["']?releases["']?\s*:|"releases"\s*:)""")
+
+
 def might_hold(text: str) -> bool:
     """A cheap test before parsing with lines: the file may hold an object for this chart."""
-    return CHART_NAME in text and any(k in text for k in ("HelmRelease", "argoproj.io", "helmCharts", "releases"))
+    return CHART_NAME in text and _MARK.search(text) is not None
 
 
 def find(files: Iterable[tuple[str, str]]) -> list[Release]:

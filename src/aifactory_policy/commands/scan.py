@@ -172,20 +172,25 @@ def check_gitops_values(report: Report, files: dict[str, str], policies: Optiona
                         skip: set) -> None:
     """The releases of this chart in the scanned GitOps objects, each checked as `check` does (one
     render each); their findings join the scan's, at the GitOps files' lines."""
-    from . import check
-    parsed = []
+    parsed, support = [], []
     for path, text in files.items():
         if path in skip:
+            continue
+        if not gitops_values.might_hold(text):
+            support.append((path, text))   # parsed only if a release names an object
             continue
         try:
             parsed.append(gitops_values.Parsed(path, text, parse_text(text, path)))
         except EvaluationError:
             continue   # the scan reported it
     try:
-        releases = gitops_values.Finder(parsed).releases()
+        releases = gitops_values.Finder(parsed, support).releases()
     except EvaluationError as exc:
         report.failures.append(str(exc))
         return
+    if not releases:
+        return
+    from . import check   # Helm, the schema: only for a release of the chart
     seen = {(f.rule, f.file, f.line, f.message) for f in report.findings}
     if releases:   # the chart's rules (AIF100 schema, AIF101 guards) are evaluated too
         from ..rulecontrol import rules_of
