@@ -257,15 +257,59 @@ def test_flux_values_from_resolved_and_unresolved(cli, tmp_path):
     assert len(unresolved) == 1 and "Secret/agents-secret-values" in unresolved[0] and "(optional)" in unresolved[0]
 
 
-def test_flux_values_from_another_file_points_at_the_reference(cli, tmp_path):
-    hr = FLUX.format(values=indent(GOOD, 4)) + "  valuesFrom:\n    - kind: ConfigMap  # <-\n      name: v\n"
+def test_flux_values_from_another_file_points_at_its_line(cli, tmp_path):
+    """A ConfigMap in another file given: the finding is at the key's line in that file; a Secret's
+    base64 data has no lines: at the valuesFrom item."""
+    import base64
+    hr = FLUX.format(values=indent(GOOD, 4)) + "  valuesFrom:\n    - kind: ConfigMap\n      name: v\n"
     cm = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: v\n  namespace: ai\ndata:\n"
-          "  values.yaml: |\n    replicaCount: 3\n    remoteControl:\n      mode: readOnly\n")
+          "  values.yaml: |\n    replicaCount: 3  # <-\n    remoteControl:\n      mode: readOnly\n")
     (tmp_path / "hr.yaml").write_text(hr)
     (tmp_path / "cm.yaml").write_text(cm)
     out = report(cli("check", CHART, "-f", tmp_path / "hr.yaml", "-f", tmp_path / "cm.yaml", "--format", "json"))
     assert [(x["rule"], x["file"], x["line"]) for x in out["findings"]] == \
+        [("AIF101", str(tmp_path / "cm.yaml"), marker_line(cm))]
+    out = report(cli("scan", tmp_path, "--format", "json"))
+    assert [(x["rule"], x["file"], x["line"]) for x in out["findings"]] == \
+        [("AIF101", str(tmp_path / "cm.yaml"), marker_line(cm))]
+
+    hr = FLUX.format(values=indent(GOOD, 4)) + "  valuesFrom:\n    - kind: Secret  # <-\n      name: v\n"
+    data = base64.b64encode(b"replicaCount: 3\nremoteControl:\n  mode: readOnly\n").decode()
+    (tmp_path / "hr.yaml").write_text(hr)
+    (tmp_path / "cm.yaml").write_text(f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: v\ndata:\n  values.yaml: {data}\n")
+    out = report(cli("scan", tmp_path, "--format", "json"))
+    assert [(x["rule"], x["file"], x["line"]) for x in out["findings"]] == \
         [("AIF101", str(tmp_path / "hr.yaml"), marker_line(hr))]
+
+
+def test_one_render_per_release(cli, tmp_path):
+    """Two HelmReleases of the chart in one file, and an Argo `sources` list with another chart
+    beside this one: each release of this chart is checked on its own."""
+    good = FLUX.format(values=indent(GOOD, 4))
+    bad = FLUX.replace("name: agents", "name: agents-2").format(values=indent(BAD["guard"][1], 4))
+    text = good + "---\n" + bad
+    f = tmp_path / "hrs.yaml"
+    f.write_text(text)
+    out = report(cli("check", CHART, "-f", f, "--format", "json"))
+    assert [(x["rule"], x["line"]) for x in out["findings"]] == [("AIF101", marker_line(text))]
+    assert sum("checked as values of the chart" in n for n in out["notes"]) == 2
+
+    app = ARGO_STRING.split("  source:")[0] + textwrap.dedent("""\
+          sources:
+            - repoURL: https://charts.example.com
+              chart: podinfo
+              helm:
+                valuesObject: {replicaCount: 3, unknownToUs: 1}
+            - repoURL: https://charts.example.com
+              chart: aifactory
+              helm:
+                valuesObject:
+                  bogus: 1  # <-
+        """).replace("\n", "\n  ").replace("sources:", "  sources:", 1)
+    f = tmp_path / "app.yaml"
+    f.write_text(app)
+    out = report(cli("check", CHART, "-f", f, "--format", "json"))
+    assert [(x["rule"], x["line"]) for x in out["findings"]] == [("AIF100", marker_line(app))]
 
 
 def test_check_refuses_objects_of_another_chart(cli, tmp_path):

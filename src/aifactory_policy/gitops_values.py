@@ -286,14 +286,14 @@ class Finder:
             r.sets.append(SetValue(str(target), text.strip(), False, f.path, line))
             return
         layer = _string_layer(text, of.path, of.text, key_line or od.start_line, f"{kind}/{name} {key}")
-        if of.path != f.path or kind == "Secret":
-            # findings point at the reference: the key's line in another file would name a file
-            # the user did not ask about, and a Secret's data is base64 (no lines)
+        if key_line is None:
+            # a Secret's base64 `data` has no lines of its own: findings point at the reference
             layer = Layer(layer.values, f.path, {p: line for p in layer.lines}, line)
         r.layers.append(layer)
 
     @staticmethod
     def _data_key(od: Document, kind: str, key: str) -> tuple[Optional[str], Optional[int]]:
+        """The key's text and its line (None for base64 `data`, which has no lines of its own)."""
         c = od.data
         for field_name in (("data",) if kind == "ConfigMap" else ("stringData", "data")):
             data = c.get(field_name)
@@ -302,10 +302,10 @@ class Finder:
             line = od.lines.get(join_path(field_name, key))
             if field_name == "data" and kind == "Secret":
                 try:
-                    return base64.b64decode(data[key], validate=True).decode("utf-8"), line
+                    return base64.b64decode(data[key], validate=True).decode("utf-8"), None
                 except (binascii.Error, UnicodeDecodeError, ValueError):
                     return None, None
-            return data[key], line
+            return data[key], line or od.start_line
         return None, None
 
     # ---- Argo CD ----------------------------------------------------------------------------------
