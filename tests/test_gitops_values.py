@@ -361,6 +361,8 @@ def test_applicationset_generator_templates_are_left_out(cli, tmp_path):
     """`{{ ... }}` in an ApplicationSet's values is filled in per generated Application: not judged
     as text (replicaCount '{{replicas}}' is not a schema error), and listed as not checked."""
     text = APPSET_OBJECT.format(values=indent(GOOD + "replicaCount: '{{{{replicas}}}}'\n".format(), 14))
+    text = text.replace("          helm:\n", "          helm:\n            releaseName: 'agents-{{cluster}}'\n")
+    assert "releaseName: 'agents-{{cluster}}'" in text
     f = tmp_path / "appset.yaml"
     f.write_text(text)
     r = cli("check", CHART, "-f", f, "--format", "json")

@@ -343,6 +343,9 @@ class Finder:
                     if kind != "ApplicationSet" or "{{" not in helm["values"]:
                         raise
                     r.unresolved.append(f"{hp}.values: not YAML before the generators fill it in ({exc})")
+            elif isinstance(helm.get("values"), dict):
+                r.unresolved.append(f"{f.path}:{d.line_for(hp + '.values')} {hp}.values: a mapping, where Argo CD "
+                                    "takes a YAML string (`values: |`); write it under valuesObject")
             for i, p in enumerate(helm.get("parameters") or []):
                 if isinstance(p, dict) and p.get("name"):
                     r.sets.append(SetValue(str(p["name"]), _text(p.get("value")), bool(p.get("forceString")),
@@ -438,6 +441,9 @@ def _drop_templated(r: Release) -> None:
         else:
             kept.append(s)
     r.sets = kept
+    for attr in ("release_name", "namespace"):
+        if "{{" in str(getattr(r, attr) or ""):
+            setattr(r, attr, None)   # the render uses the defaults
     if dropped:
         r.unresolved.append(f"{', '.join(dropped)}: templated by the ApplicationSet's generators, not checked")
 
