@@ -431,3 +431,12 @@ def test_argo_path_of_plain_manifests_is_no_chart():
     assert len(releases("  source:\n    repoURL: r\n    path: charts/aifactory\n")) == 1
     assert len(releases("  source:\n    repoURL: r\n    path: apps/aifactory\n    helm: {releaseName: a}\n")) == 1
     assert releases("  source:\n    repoURL: r\n    path: charts/other\n    helm: {releaseName: a}\n") == []
+
+
+@pytest.mark.parametrize("major", (3, 4))
+def test_both_helm_majors(cli, tmp_path, major):
+    text = SOURCES["flux"][1](BAD["guard"][1])
+    f = tmp_path / "hr.yaml"
+    f.write_text(text)
+    out = report(cli("check", CHART, "-f", f, "--helm-major", major, "--format", "json"))
+    assert [(x["rule"], x["line"]) for x in out["findings"]] == [("AIF101", marker_line(text))]
