@@ -276,7 +276,8 @@ def test_flux_values_from_another_file_points_at_its_line(cli, tmp_path):
     hr = FLUX.format(values=indent(GOOD, 4)) + "  valuesFrom:\n    - kind: Secret  # <-\n      name: v\n"
     data = base64.b64encode(b"replicaCount: 3\nremoteControl:\n  mode: readOnly\n").decode()
     (tmp_path / "hr.yaml").write_text(hr)
-    (tmp_path / "cm.yaml").write_text(f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: v\ndata:\n  values.yaml: {data}\n")
+    (tmp_path / "cm.yaml").write_text(
+        f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: v\ndata:\n  values.yaml: {data}\n")
     out = report(cli("scan", tmp_path, "--format", "json"))
     assert [(x["rule"], x["file"], x["line"]) for x in out["findings"]] == \
         [("AIF101", str(tmp_path / "hr.yaml"), marker_line(hr))]
@@ -320,9 +321,8 @@ def test_check_refuses_objects_of_another_chart(cli, tmp_path):
     assert str(f) in r.err and "aifactory" in r.err and "pass a values file" in r.err
 
 
-def test_scan_checks_gitops_values_and_passes_other_charts(cli, tmp_path, monkeypatch):
-    name, make = SOURCES["argo-values-string"]
-    bad = make(BAD["provider"][1])
+def test_scan_checks_gitops_values_and_passes_other_charts(cli, tmp_path):
+    bad = SOURCES["argo-values-string"][1](BAD["provider"][1])
     (tmp_path / "app.yaml").write_text(bad)
     (tmp_path / "other.yaml").write_text(
         FLUX.replace("chart: aifactory", "chart: podinfo").format(values=indent(BAD["guard"][1], 4)))

@@ -238,7 +238,8 @@ class Finder:
     def _flux(self, f: Parsed, d: Document, c: dict) -> list[Release]:
         spec = c.get("spec") if isinstance(c.get("spec"), dict) else {}
         meta = c.get("metadata") if isinstance(c.get("metadata"), dict) else {}
-        chart = ((spec.get("chart") or {}).get("spec") or {}).get("chart") if isinstance(spec.get("chart"), dict) else None
+        chart_spec = (spec.get("chart") or {}).get("spec") if isinstance(spec.get("chart"), dict) else None
+        chart = chart_spec.get("chart") if isinstance(chart_spec, dict) else None
         if not chart_matches(chart) and not self._flux_chart_ref(spec.get("chartRef")):
             return []
         ns = meta.get("namespace")
@@ -428,7 +429,8 @@ def _drop_templated(r: Release) -> None:
 
     def strip(v: Any, path: str) -> Any:
         if isinstance(v, dict):
-            return {k: strip(x, join_path(path, k)) for k, x in v.items() if not _templated(x, join_path(path, k), dropped)}
+            return {k: strip(x, join_path(path, k)) for k, x in v.items()
+                    if not _templated(x, join_path(path, k), dropped)}
         if isinstance(v, list):
             return [strip(x, f"{path}[{i}]") for i, x in enumerate(v) if not _templated(x, f"{path}[{i}]", dropped)]
         return v
