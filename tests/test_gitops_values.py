@@ -440,3 +440,17 @@ def test_both_helm_majors(cli, tmp_path, major):
     f.write_text(text)
     out = report(cli("check", CHART, "-f", f, "--helm-major", major, "--format", "json"))
     assert [(x["rule"], x["line"]) for x in out["findings"]] == [("AIF101", marker_line(text))]
+
+
+def test_scan_reports_a_token_in_gitops_values_once(cli, tmp_path):
+    """A token under spec.values: the scan's AIF001 on the object, not a second one for the value;
+    the chart's own refusal of credential material (AIF101) is added."""
+    token = "sk-ant-oat01-" + "A" * 95 + "-" + "A" * 8
+    values = f"agent:\n  extraEnv:\n    - name: CLAUDE_CODE_OAUTH_TOKEN\n      value: {token}  # <-\n"
+    text = SOURCES["flux"][1](values)
+    (tmp_path / "hr.yaml").write_text(text)
+    r = cli("scan", tmp_path, "--format", "json")
+    out = report(r)
+    assert [(x["rule"], x["line"]) for x in out["findings"] if x["rule"] == "AIF001"] == [("AIF001", marker_line(text))]
+    assert any(x["rule"] == "AIF101" for x in out["findings"])
+    assert token not in r.out and token not in r.err

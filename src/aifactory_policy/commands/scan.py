@@ -191,6 +191,9 @@ def check_gitops_values(report: Report, files: dict[str, str], policies: Optiona
     if not releases:
         return
     from . import check   # Helm, the schema: only for a release of the chart
+    # what the scan found on the object itself (AIF001 at spec.values.x) is not reported again at
+    # the same line as a value (x)
+    scanned = {(f.rule, f.file, f.line) for f in report.findings if f.line is not None}
     seen = {(f.rule, f.file, f.line, f.message) for f in report.findings}
     if releases:   # the chart's rules (AIF100 schema, AIF101 guards) are evaluated too
         from ..rulecontrol import rules_of
@@ -205,7 +208,7 @@ def check_gitops_values(report: Report, files: dict[str, str], policies: Optiona
                                    f"checked: {exc}")
             continue
         for f in r.findings:
-            if (f.rule, f.file, f.line, f.message) not in seen:
+            if (f.rule, f.file, f.line, f.message) not in seen and (f.rule, f.file, f.line) not in scanned:
                 seen.add((f.rule, f.file, f.line, f.message))
                 report.findings.append(f)
         report.notes += [n for n in r.notes + gitops_values.notes_of(rel) if n not in report.notes]
