@@ -6,6 +6,7 @@ xdist runs it beside tests/test_install_anywhere.py's venv build."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -14,6 +15,25 @@ import pytest
 
 from helpers import REPO, write
 from test_install_anywhere import BIN, TOKEN_VALUES, run
+
+
+# A Flux HelmRelease of this chart whose values the chart's guard refuses (line 12: replicaCount 3
+# with a shared readOnly login): the hook judges them as values of the chart (docs/gitops-values.md)
+HELMRELEASE = """\
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: agents
+spec:
+  interval: 10m
+  chart:
+    spec:
+      chart: aifactory
+      sourceRef: {kind: HelmRepository, name: aifactory}
+  values:
+    replicaCount: 3
+    remoteControl: {enabled: true, credentialsSecretName: claude-creds, mode: readOnly}
+"""
 
 
 @pytest.fixture
@@ -37,6 +57,7 @@ def throwaway_repo(tmp_path, hook_user_env) -> Path:
     assert run([*git, "init", "-q"], repo, hook_user_env).returncode == 0
     assert run(["helm", "create", "mychart"], repo, hook_user_env).returncode == 0
     write(repo / "deploy" / "values-prod.yaml", TOKEN_VALUES)
+    write(repo / "deploy" / "helmrelease.yaml", HELMRELEASE)
     assert run([*git, "add", "."], repo, hook_user_env).returncode == 0
     assert run([*git, "commit", "-qm", "init"], repo, hook_user_env).returncode == 0
     return repo
@@ -54,6 +75,9 @@ def test_pre_commit_hook_reports_the_values_file_not_the_templates(throwaway_rep
     assert r.returncode == 1, out
     assert "deploy/values-prod.yaml" in out and "AIF001" in out, out
     assert "templates/" not in out and "looks like a Helm template" not in out, out
-    assert "FAILED: 1 error(s)" in out and "sk-ant-oat01-AAAA" not in out, out
+    # the HelmRelease's values, rendered with the chart the hook's package carries
+    assert "deploy/helmrelease.yaml" in out and "AIF101" in out and "replicaCount=3" in out, out
+    assert re.search(r"^\s+12\s+error\s+AIF101\s+ERROR: replicaCount=3", out, re.M), out
+    assert "FAILED: 2 error(s)" in out and "sk-ant-oat01-AAAA" not in out, out
 
 

@@ -106,6 +106,15 @@ def shown_command(command: list[str]) -> str:
     return " ".join(out)
 
 
+def _unknown_keys_known(f: Finding, known: set) -> bool:
+    """Helm's "(top level): additional properties 'a', 'b' not allowed" when Python already reported
+    each of those keys by name, file and line (Helm's says neither file nor line)."""
+    if f.path or "additional properties" not in f.message:
+        return False
+    names = re.findall(r"'([^']+)'", f.message.split("additional properties", 1)[1].split("not allowed", 1)[0])
+    return bool(names) and all(n in known for n in names)
+
+
 def flag_docs(merged: "MergedValues") -> list:
     """The values the flags set, as one values document for the policies (like a -f file): `check`
     scans them whatever the chart does with them."""
@@ -128,6 +137,10 @@ EPILOG = f"""What is checked:
     file and line (or flag and key) that set it;
   - the manifests `helm template` renders, reported by template file ({MANIFEST_RULES});
   - chart guards: a `fail "ERROR: ..."` in the templates becomes AIF101.
+  - a -f file of GitOps objects (a Flux HelmRelease, an Argo CD Application or ApplicationSet,
+    a kustomization.yaml with helmCharts, a helmfile.yaml) gives the values of each release of
+    this chart in it: one render per release, findings at the GitOps file's lines, references it
+    cannot resolve (valuesFrom, valueFiles) named in notes (docs/gitops-values.md).
 
 examples:
   aifactory-policy check                                   # charts/aifactory, default values
@@ -135,6 +148,7 @@ examples:
       --set remoteControl.credentialsSecretName=claude-creds
   aifactory-policy check charts/aifactory -f a.yaml -f b.yaml --helm-major 4 --format json
   aifactory-policy check -f prod.yaml --format sarif --output results.sarif
+  aifactory-policy check -f deploy/helmrelease.yaml -f deploy/values-configmap.yaml
   aifactory-policy check aifactory-0.1.0.tgz -f prod.yaml     # a chart from `helm package`
   aifactory-policy check oci://registry.example.com/charts/aifactory --version 0.1.0 -f prod.yaml
 
@@ -156,7 +170,8 @@ def add_parser(sub, formatter) -> None:
     p.add_argument("--plain-http", action="store_true",
                    help="pull an oci:// CHART over plain HTTP (as helm --plain-http)")
     p.add_argument("-f", "--values", action="append", default=[], metavar="VALUES",
-                   help="values file, repeatable; later files win (as with helm)")
+                   help="values file, repeatable; later files win (as with helm); or a GitOps file "
+                        "(HelmRelease, Argo CD Application, kustomization.yaml, helmfile.yaml) naming the chart")
     p.add_argument("--set", action="append", default=[], metavar="K=V",
                    help="set a value (a.b=c, a[0]=x, a={x,y}; typed like helm), repeatable")
     p.add_argument("--set-string", action="append", default=[], metavar="K=V",
@@ -192,26 +207,61 @@ def check(chart: Optional[str], values_files: list[str], sets: list[str], set_st
           kube_version: Optional[str] = None, set_files: Optional[list[str]] = None,
           set_jsons: Optional[list[str]] = None, chart_version: Optional[str] = None,
           plain_http: bool = False) -> Report:
+    """A -f file holding GitOps objects (a Flux HelmRelease, an Argo CD Application, a kustomization
+    with helmCharts, a helmfile) gives the values of the releases of this chart in it: one render
+    per release (docs/gitops-values.md)."""
+    from .. import gitops_values as gitops_entries
+    runs = gitops_entries.plan(values_files)
+    if runs is None:   # plain values files: as before
+        return _check_one(chart, list(values_files), sets, set_strings, helm_path, helm_major, release, namespace,
+                          policies, opa_path, kube_version, set_files, set_jsons, chart_version, plain_http)
+    reports = []
+    for run_entries, rel in runs:
+        r = _check_one(chart, run_entries, sets, set_strings, helm_path, helm_major,
+                       rel.release_name if release == "aifactory" and rel.release_name else release,
+                       namespace or rel.namespace, policies, opa_path, kube_version, set_files, set_jsons,
+                       chart_version, plain_http)
+        r.notes += gitops_entries.notes_of(rel)
+        reports.append(r)
+    return gitops_entries.combine(reports)
+
+
+def _check_one(chart: Optional[str], entries: list, sets: list[str], set_strings: list[str],
+               helm_path: Optional[str], helm_major: Optional[int], release: str, namespace: Optional[str],
+               policies: Optional[str], opa_path: Optional[str], kube_version: Optional[str],
+               set_files: Optional[list[str]], set_jsons: Optional[list[str]], chart_version: Optional[str],
+               plain_http: bool) -> Report:
+    """entries: values file paths, and GitOps releases (gitops_values.Release) in their place."""
     chart_arg = resolve_chart(chart)
     pol = policies_dir(policies)
     binary = helm.helm_binary(helm_path, helm_major)
     report = Report(command="check")
     with tempfile.TemporaryDirectory(prefix="aifactory-chart-") as tmp:
         source = chart_source.materialize(chart_arg, tmp, binary, chart_version, plain_http)
+        helm_files = [e if isinstance(e, str) else _release_values_file(e, tmp, i) for i, e in enumerate(entries)]
         # Helm renders while Python reads and merges the values, and OPA evaluates while Python loads
         # jsonschema and validates the values: the tools and Python were sequential costs of `check`
         # (see bench/results.md).
         with ThreadPoolExecutor(max_workers=1) as pool:
-            rendering = pool.submit(helm.template, binary, source.render, release, namespace, values_files, sets,
+            rendering = pool.submit(helm.template, binary, source.render, release, namespace, helm_files, sets,
                                     set_strings, kube_version, set_files or [], set_jsons or [])
             # jsonschema, the slowest import, loads while Helm renders (the thread mostly waits on Helm)
             threading.Thread(target=importlib.import_module, args=(f"{__package__.rpartition('.')[0]}.schema",),
                              daemon=True).start()
-            return _check(report, pool, rendering, source, pol, values_files, sets, set_strings, opa_path,
+            return _check(report, pool, rendering, source, pol, entries, sets, set_strings, opa_path,
                           set_files or [], set_jsons or [], lambda: helm_major or helm.major(binary))
 
 
-def _check(report: Report, pool: ThreadPoolExecutor, rendering, source: chart_source.Chart, pol, values_files: list[str],
+def _release_values_file(rel, tmp: str, i: int) -> str:
+    """The values a GitOps object hands Helm, as a values file for `helm template` (JSON is YAML)."""
+    import json
+    path = os.path.join(tmp, f"gitops-values-{i}.json")
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(rel.merged(), fh, default=str)
+    return path
+
+
+def _check(report: Report, pool: ThreadPoolExecutor, rendering, source: chart_source.Chart, pol, values_files: list,
            sets: list[str], set_strings: list[str], opa_path: Optional[str], set_files: list[str],
            set_jsons: list[str], helm_major_of=lambda: 3) -> Report:
     # Everything below Helm is imported here, while Helm renders
@@ -221,7 +271,15 @@ def _check(report: Report, pool: ThreadPoolExecutor, rendering, source: chart_so
     from ..yamlio import load_file, load_text, read_text
     chart_dir, label = source.folder, source.label
 
-    loaded = [load_file(f) for f in values_files]          # unreadable / invalid YAML: exit 2
+    loaded = []
+    raw_only = []   # GitOps files: their raw text is checked, their values come from the release
+    for e in values_files:
+        if isinstance(e, str):
+            loaded.append(load_file(e))          # unreadable / invalid YAML: exit 2
+        else:
+            loaded += e.loaded_files()
+            if not e.scanned:   # scan checked the file's raw text already
+                raw_only.append(e.file)
     defaults_path = os.path.join(chart_dir, "values.yaml")
     defaults = None
     if os.path.isfile(defaults_path):  # named as the user named the chart (a .tgz, an oci:// reference)
@@ -235,9 +293,13 @@ def _check(report: Report, pool: ThreadPoolExecutor, rendering, source: chart_so
     docs: list[InputDoc] = []
     if defaults is not None:
         report.inputs.append(defaults.path)
+    from ..documents import iter_raw_text_docs
+    for f in dict.fromkeys(raw_only):
+        docs += list(iter_raw_text_docs(f, read_text(f)))
     for lf in loaded:
-        docs += file_docs(lf)
-        report.inputs.append(lf.path)
+        docs += file_docs(lf, raw=lf.path not in raw_only and bool(lf.text))
+        if lf.path not in report.inputs:
+            report.inputs.append(lf.path)
     docs += flag_docs(merged)
 
     result = rendering.result()
@@ -263,7 +325,7 @@ def _check(report: Report, pool: ThreadPoolExecutor, rendering, source: chart_so
             known = {f.path for f in findings if f.rule == "AIF100"}
             findings += [f for f in schema.helm_schema_findings(result.stderr, merged, chart_schema)
                          if f.path not in known and not any(k and f.path and k.startswith(f.path + ".")
-                                                            for k in known)]
+                                                            for k in known) and not _unknown_keys_known(f, known)]
             report.notes.append("Helm rejected the values against values.schema.json; manifests not rendered")
         elif guards:
             findings += guard_findings(guards, merged)

@@ -10,11 +10,12 @@ import stat
 from collections import Counter
 from typing import Iterator, Optional
 
+from .. import gitops_values
 from ..documents import InputDoc, document_inputs, iter_raw_text_docs
 from ..findings import EvaluationError, Report
 from ..scan_pipeline import StreamingEvaluation
 from ..tools import policies_dir
-from ..yamlio import decode_text, iter_documents, max_bytes_limit, read_text
+from ..yamlio import decode_text, iter_documents, max_bytes_limit, parse_text, read_text
 from . import EXIT_CODES, FORMATS_HELP, add_common
 
 EXTENSIONS = (".yaml", ".yml", ".json")
@@ -97,7 +98,10 @@ def collect(paths: list[str], report: Report, skip_chart_templates: bool = False
 
 EPILOG = f"""Folders are searched recursively for *.yaml, *.yml and *.json; a file named on the
 command line is scanned whatever its extension. Multi-document YAML and JSON are read; each file
-is checked as raw text (comments) and document by document. No chart, no schema (use `check`).
+is checked as raw text (comments) and document by document. No chart, no schema (use `check`),
+except for GitOps objects naming the chart aifactory (Flux HelmRelease, Argo CD Application or
+ApplicationSet, kustomization helmCharts, helmfile releases): their values are rendered with Helm
+and checked as `check` does, at the GitOps file's lines (docs/gitops-values.md).
 Symlinks leading out of a scanned folder are skipped; nothing is written next to scanned files
 and nothing in them is executed.
 
@@ -143,9 +147,10 @@ def scan(paths: list[str], policies: Optional[str] = None, opa_path: Optional[st
     texts: dict[str, str] = {}   # standard input cannot be read again for the findings' lines
     evaluation = StreamingEvaluation(pol, opa_path, report, texts=texts)
     counted: Counter = Counter()
+    gitops: dict[str, str] = {}   # files that may hold this chart's values, and the ConfigMaps they may name
     try:
         for path in collect(paths, report, skip_chart_templates):
-            for d in file_inputs(path, report, texts, evaluation):
+            for d in file_inputs(path, report, texts, evaluation, gitops):
                 d.group = d.file if per_file else None
                 # a long file's raw text is evaluated in slices: still one document of the file
                 if not (d.raw_text and d.content["aifactoryRawText"].get("first")):
@@ -158,11 +163,61 @@ def scan(paths: list[str], policies: Optional[str] = None, opa_path: Optional[st
         report.notes.append("no *.yaml, *.yml or *.json files found")
     report.findings = evaluation.finish()
     report.documents = sum(n for f, n in counted.items() if f not in evaluation.unread)
+    if any(gitops_values.might_hold(t) for t in gitops.values()):
+        check_gitops_values(report, gitops, policies, opa_path, skip=evaluation.unread)
     return report
 
 
+def check_gitops_values(report: Report, files: dict[str, str], policies: Optional[str], opa_path: Optional[str],
+                        skip: set) -> None:
+    """The releases of this chart in the scanned GitOps objects, each checked as `check` does (one
+    render each); their findings join the scan's, at the GitOps files' lines."""
+    parsed, support = [], []
+    for path, text in files.items():
+        if path in skip:
+            continue
+        if not gitops_values.might_hold(text):
+            support.append((path, text))   # parsed only if a release names an object
+            continue
+        try:
+            parsed.append(gitops_values.Parsed(path, text, parse_text(text, path)))
+        except EvaluationError:
+            continue   # the scan reported it
+    try:
+        releases = gitops_values.Finder(parsed, support).releases()
+    except EvaluationError as exc:
+        report.failures.append(str(exc))
+        return
+    if not releases:
+        return
+    from . import check   # Helm, the schema: only for a release of the chart
+    # what the scan found on the object itself (AIF001 at spec.values.x) is not reported again at
+    # the same line as a value (x)
+    scanned = {(f.rule, f.file, f.line) for f in report.findings if f.line is not None}
+    seen = {(f.rule, f.file, f.line, f.message) for f in report.findings}
+    if releases:   # the chart's rules (AIF100 schema, AIF101 guards) are evaluated too
+        from ..rulecontrol import rules_of
+        report.rules = sorted(set(report.rules or rules_of("scan")) | set(rules_of("check")))
+    for rel in releases:
+        rel.scanned = True
+        try:
+            r = check._check_one(None, [rel], [], [], None, None, rel.release_name or "aifactory", rel.namespace,
+                                 policies, opa_path, None, None, None, None, False)
+        except EvaluationError as exc:
+            report.failures.append(f"{rel.label}: the values of the chart {gitops_values.CHART_NAME} could not be "
+                                   f"checked: {exc}")
+            continue
+        for f in r.findings:
+            if (f.rule, f.file, f.line, f.message) not in seen and (f.rule, f.file, f.line) not in scanned:
+                seen.add((f.rule, f.file, f.line, f.message))
+                report.findings.append(f)
+        report.notes += [n for n in r.notes + gitops_values.notes_of(rel) if n not in report.notes]
+        report.documents += r.documents
+        report.not_evaluated += [x for x in r.not_evaluated if x not in report.not_evaluated]
+
+
 def file_inputs(path: str, report: Report, texts: dict[str, str],
-                evaluation: StreamingEvaluation) -> Iterator[InputDoc]:
+                evaluation: StreamingEvaluation, gitops: Optional[dict[str, str]] = None) -> Iterator[InputDoc]:
     """One file's policy inputs, read lazily: its raw-text slices, then each YAML document without
     line maps. A file that turns out unreadable or broken part-way is a failure of its own, and
     the evaluation drops what it already had of it; a document over the size limit is one
@@ -177,6 +232,8 @@ def file_inputs(path: str, report: Report, texts: dict[str, str],
         report.failures.append(str(exc))
         return
     report.inputs.append(name)
+    if gitops is not None and gitops_values.worth_keeping(text):
+        gitops[name] = text
     yield from iter_raw_text_docs(name, text)
     try:
         for doc in iter_documents(text, name, keep_going=True, track_lines=False):
