@@ -24,9 +24,6 @@ ALLOWED = {
     "CHANGELOG.md": "history: each entry names the rules of its day",
     "src/aifactory_policy/rule_ids.py": "the formatter's own examples",
     "tests/test_rule_ids.py": "this test's examples",
-    # The cross-document kinds comment goes with opa.CROSS_KINDS, which the `kinds` branch replaces
-    # by the rules' own `joins`; left alone here so the two branches merge without a conflict.
-    "src/aifactory_policy/opa.py": "removed by the kinds branch",
 }
 
 
