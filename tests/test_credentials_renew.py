@@ -23,7 +23,7 @@ from fake_credentials import FAKE_REFRESH, creds, other_refresh
 from fake_kube_and_tools import NS, FakeKube, fake_claude, prepend_path
 from helpers import yaml_docs
 from test_credentials_create import ACCOUNT, run, write_creds  # noqa: F401 - the runner fixture
-from test_credentials_rotate_status import fake_helm
+from test_credentials_rotate_status import fake_helm, kube  # noqa: F401 - the fake API fixture
 
 SECRET, KEY, RELEASE = "bot-login", "login.json", "aifactory"
 ACCESS = "aifactory-claude-access"
@@ -43,14 +43,6 @@ def chart_deployments(mode: str) -> list[dict]:
                       release=RELEASE, namespace=NS)
     assert r.returncode == 0, r.stderr
     return [d for d in yaml_docs(r.stdout) if d["kind"] == "Deployment"]
-
-
-@pytest.fixture
-def kube(monkeypatch):
-    fake = FakeKube()
-    monkeypatch.setattr(creds_cli, "_api_kube", lambda args: fake)
-    monkeypatch.setattr(rotate_mod.time, "sleep", lambda s: None)
-    return fake
 
 
 def install(kube, mode: str) -> FakeKube:

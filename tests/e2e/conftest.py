@@ -134,52 +134,40 @@ def test_image(cluster: Cluster) -> str:
     return cluster.test_image
 
 
+def built_and_loaded(script: str, load_timeout: int = 900) -> str:
+    """Runs ci/cluster/<script> (it builds the image once, cached, and prints its tag last) and loads
+    the image into the kind node; the tag."""
+    proc = subprocess.run([str(REPO / "ci" / "cluster" / script)], capture_output=True, text=True,
+                          timeout=1800, stdin=subprocess.DEVNULL)
+    if proc.returncode != 0:
+        pytest.fail(f"ci/cluster/{script} failed:\n{proc.stderr[-3000:]}")
+    tag = proc.stdout.strip().splitlines()[-1]
+    load = subprocess.run([str(KIND), "load", "docker-image", tag, "--name", CLUSTER_NAME], capture_output=True,
+                          text=True, timeout=load_timeout)
+    if load.returncode != 0:
+        pytest.fail(f"kind load docker-image {tag} failed:\n{load.stdout}{load.stderr}")
+    return tag
+
+
 @pytest.fixture(scope="session")
 def writeback_image(cluster) -> str:
     """The write-back sidecar's image (python3; ci/cluster/build-writeback-image), loaded into the node.
     The fake Anthropic endpoint runs in it too."""
-    proc = subprocess.run([str(REPO / "ci" / "cluster" / "build-writeback-image")], capture_output=True, text=True,
-                          timeout=1800, stdin=subprocess.DEVNULL)
-    if proc.returncode != 0:
-        pytest.fail(f"ci/cluster/build-writeback-image failed:\n{proc.stderr[-3000:]}")
-    tag = proc.stdout.strip().splitlines()[-1]
-    load = subprocess.run([str(KIND), "load", "docker-image", tag, "--name", CLUSTER_NAME], capture_output=True,
-                          text=True, timeout=600)
-    if load.returncode != 0:
-        pytest.fail(f"kind load docker-image {tag} failed:\n{load.stdout}{load.stderr}")
-    return tag
+    return built_and_loaded("build-writeback-image", load_timeout=600)
 
 
 @pytest.fixture(scope="session")
 def broker_image(cluster, writeback_image) -> str:
     """The credentials broker's image (python3 + the real Claude Code; ci/cluster/build-broker-image), loaded
     into the node."""
-    proc = subprocess.run([str(REPO / "ci" / "cluster" / "build-broker-image")], capture_output=True, text=True,
-                          timeout=1800, stdin=subprocess.DEVNULL)
-    if proc.returncode != 0:
-        pytest.fail(f"ci/cluster/build-broker-image failed:\n{proc.stderr[-3000:]}")
-    tag = proc.stdout.strip().splitlines()[-1]
-    load = subprocess.run([str(KIND), "load", "docker-image", tag, "--name", CLUSTER_NAME], capture_output=True,
-                          text=True, timeout=900)
-    if load.returncode != 0:
-        pytest.fail(f"kind load docker-image {tag} failed:\n{load.stdout}{load.stderr}")
-    return tag
+    return built_and_loaded("build-broker-image")
 
 
 @pytest.fixture(scope="session")
 def prometheus_image(cluster) -> str:
     """A Prometheus server image (the static `prometheus` from the pinned module, nothing else;
     ci/cluster/build-prometheus-image), loaded into the node."""
-    proc = subprocess.run([str(REPO / "ci" / "cluster" / "build-prometheus-image")], capture_output=True, text=True,
-                          timeout=1800, stdin=subprocess.DEVNULL)
-    if proc.returncode != 0:
-        pytest.fail(f"ci/cluster/build-prometheus-image failed:\n{proc.stderr[-3000:]}")
-    tag = proc.stdout.strip().splitlines()[-1]
-    load = subprocess.run([str(KIND), "load", "docker-image", tag, "--name", CLUSTER_NAME], capture_output=True,
-                          text=True, timeout=900)
-    if load.returncode != 0:
-        pytest.fail(f"kind load docker-image {tag} failed:\n{load.stdout}{load.stderr}")
-    return tag
+    return built_and_loaded("build-prometheus-image")
 
 
 @pytest.fixture
