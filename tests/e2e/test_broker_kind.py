@@ -32,6 +32,7 @@ pytestmark = pytest.mark.cluster
 
 LIFETIME, LEAD, TOOL_SLEEP = 45, 30, 8      # a refresh every ~15 s; each task's tool run spans 8 s
 CREDS = "/home/nonroot/.claude/.credentials.json"
+TLS_RIG_ERROR = "SELF_SIGNED_CERT_IN_CHAIN"    # Claude Code refusing the test's own CA (see timed_task)
 # Everything the agent container can read, searched for any refresh token and any API token.
 LEAK_SEARCH = r'''
 # The patterns go to grep through a file, built from pieces: no process's cmdline carries them.
@@ -137,9 +138,17 @@ def test_broker_three_agents_over_three_lifetimes_with_a_rollout_and_a_broker_re
     results: list[tuple[str, int, str, float, float]] = []
     seen_pods: set[str] = set()
 
+    rig_tls_errors: list[float] = []
+
     def timed_task(pod: str) -> tuple[str, int, str, float, float]:
         t0 = time.time()
         code, out = task(cluster, ns, pod)
+        if code != 0 and TLS_RIG_ERROR in out:
+            # Claude Code 2.1.330 now and then refuses this test's throwaway CA (NODE_EXTRA_CA_CERTS)
+            # under load: about 1 task in 130, never in the broker, not a matter of credentials. The
+            # task runs again once, and each is counted and bounded below; a 401 is never retried.
+            rig_tls_errors.append(t0 - started)
+            code, out = task(cluster, ns, pod)
         return pod, code, out, t0 - started, time.time() - started
 
     def round_of_tasks() -> None:
@@ -182,7 +191,9 @@ def test_broker_three_agents_over_three_lifetimes_with_a_rollout_and_a_broker_re
     revoked_calls = [r for r in fake.records() if r["path"] == MESSAGES_PATH and r["status"] != 200]
     print(f"broker e2e: {len(results)} tasks in {len(seen_pods)} agent pods over {elapsed:.0f} s "
           f"({elapsed / LIFETIME:.1f} access-token lifetimes), {len(refreshes)} refreshes, "
-          f"{len(revoked_calls)} API calls answered 401 (Claude Code retried them)")
+          f"{len(revoked_calls)} API calls answered 401 (Claude Code retried them), "
+          f"{len(rig_tls_errors)} task(s) run again after refusing the test CA")
+    assert len(rig_tls_errors) <= max(2, len(results) // 40), rig_tls_errors
 
     # Publication latency: each refresh's pair issued at the fake -> the new file in each agent pod.
     pods = agent_pods(cluster, ns, release)
