@@ -104,11 +104,11 @@ CATALOGUE = {'AIF001': {'id': 'AIF001',
             'short_title': 'One credentials Secret used by two releases',
             'title': 'One credentials Secret per install',
             'description': 'Cross-document (conftest --combine): the same Secret (namespace + name; a '
-                           'missing namespace counts as the same) used as the Claude credentials (a '
-                           'credentials mount, or the pod template annotation '
-                           'aifactory.dev/credentials-secret) by workloads of two different releases (label '
-                           'app.kubernetes.io/instance, else the workload name). One finding per extra '
-                           'release.',
+                           'manifest that leaves the namespace implicit shares it with every namespace of '
+                           'the scan that holds that name) used as the Claude credentials (a credentials '
+                           'mount, or the pod template annotation aifactory.dev/credentials-secret) by '
+                           'workloads of two different releases (label app.kubernetes.io/instance, else the '
+                           'workload name). One finding per extra release.',
             'rationale': 'Every copy of one login shares one token family; refresh tokens are single-use and '
                          'rotate (reported), so two installs holding the same login invalidate each other, '
                          'and one leak compromises both. The seed lists sharing across installs as an '
