@@ -141,6 +141,14 @@ whole_input_document(obj) if obj.kind in data.batch.join_kinds
 
 whole_input_document(obj) if is_array(obj)
 
+# And the documents a cross-document rule keeps by their content (AIF003's ConfigMaps that can set a
+# variable it judges: batch.cross_joined does the same for scan).
+whole_input_ids contains id if {
+	some name
+	data.rules[name].cross_document == true
+	some id in data.rules[name].kept_documents
+}
+
 chart_labelled(obj) if obj.metadata.labels["app.kubernetes.io/part-of"] == "aifactory"
 
 chart_labelled(obj) if startswith(obj.metadata.labels["helm.sh/chart"], "aifactory-")

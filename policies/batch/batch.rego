@@ -64,6 +64,14 @@ cross_joined contains d.id if {
 	is_array(d.content)
 }
 
+# And those a rule keeps by their content, for a kind too common to keep whole (ConfigMaps: a rule's
+# `kept_documents`, the ids of this input's documents it can use; evaluated with this input).
+cross_joined contains id if {
+	some name
+	data.rules[name].cross_document == true
+	some id in data.rules[name].kept_documents
+}
+
 # Cross-document rules see one group of documents at a time: every document unless the caller
 # sets "group" (scan --per-file: one group per file, as conftest does without --combine).
 group(d) := object.get(d, "group", 0)

@@ -111,11 +111,21 @@ test_join_kinds_are_the_rules_joins if {
 test_cross_joined_keeps_joined_kinds_and_lists if {
 	docs := [
 		{"id": 1, "content": {"kind": "ScaledObject"}},
-		{"id": 2, "content": {"kind": "ConfigMap"}},
+		{"id": 2, "content": {"kind": "Service"}},
 		{"id": 3, "content": [{"kind": "Deployment"}]},
 		{"id": 4, "content": rc_deployment("a", "a")},
 	]
 	ev := batch.document_evaluation with input as {"documents": docs}
 	ev.cross_joined == {1, 3}
 	ev.cross_holders == {4}
+}
+
+# A ConfigMap is kept when a rule's kept_documents names it (AIF003: one that can set a variable).
+test_cross_joined_keeps_what_a_rule_keeps_by_content if {
+	docs := [
+		{"id": 1, "content": {"kind": "ConfigMap", "metadata": {"name": "a"}, "data": {"k": "v"}}},
+		{"id": 2, "content": {"kind": "ConfigMap", "metadata": {"name": "b"}, "data": {"CLAUDE_CODE_USE_VERTEX": "1"}}},
+	]
+	ev := batch.document_evaluation with input as {"documents": docs}
+	ev.cross_joined == {2}
 }

@@ -72,7 +72,29 @@ CATALOGUE = {'AIF001': {'id': 'AIF001',
             'package': 'rules.remote_control_env',
             'folder': 'remote_control_env',
             'readme': 'policies/rules/remote_control_env/README.md',
-            'parts': []},
+            'parts': [{'source': 'policies/rules/remote_control_env/joined.rego',
+                       'package': 'rules.remote_control_env_joined',
+                       'title': 'No environment from a ConfigMap, a Secret or settings.json that breaks '
+                                'Remote Control',
+                       'description': 'Cross-document part of AIF003: on a workload with Remote Control on, '
+                                      'the variables it gets from a ConfigMap or Secret of the same scan '
+                                      '(envFrom configMapRef or secretRef, with its prefix; a variable of '
+                                      "the container's own env of the same name wins and is judged there) "
+                                      'and the `env` block of a settings.json that a ConfigMap mounts under '
+                                      "~/.claude are judged like the container's own env. A literal "
+                                      'CLAUDE_CODE_OAUTH_TOKEN or ANTHROPIC_AUTH_TOKEN is one that a '
+                                      'ConfigMap holds (envFrom, settings.json); from a Secret it is '
+                                      'scrubbed like a secretKeyRef. A namespace missing on either side '
+                                      'matches any.',
+                       'rationale': "Kubernetes puts every key of an envFrom source into the container's "
+                                    'environment, and Claude Code applies the env block of '
+                                    '~/.claude/settings.json to the session (measured: '
+                                    'tests/test_claude_settings_env_measured.py): a provider switch arriving '
+                                    'either way stops Remote Control with the same message as one in the '
+                                    "container's env.",
+                       'remediation': 'Remove the key from the ConfigMap or Secret (or the envFrom of this '
+                                      'workload), or the variable from the settings.json env block; the '
+                                      'login comes only from the credentials Secret.'}]},
  'AIF004': {'id': 'AIF004',
             'severity': 'error',
             'short_title': 'Workload violates restricted Pod Security',
@@ -104,11 +126,11 @@ CATALOGUE = {'AIF001': {'id': 'AIF001',
             'short_title': 'One credentials Secret used by two releases',
             'title': 'One credentials Secret per install',
             'description': 'Cross-document (conftest --combine): the same Secret (namespace + name; a '
-                           'missing namespace counts as the same) used as the Claude credentials (a '
-                           'credentials mount, or the pod template annotation '
-                           'aifactory.dev/credentials-secret) by workloads of two different releases (label '
-                           'app.kubernetes.io/instance, else the workload name). One finding per extra '
-                           'release.',
+                           'manifest that leaves the namespace implicit shares it with every namespace of '
+                           'the scan that holds that name) used as the Claude credentials (a credentials '
+                           'mount, or the pod template annotation aifactory.dev/credentials-secret) by '
+                           'workloads of two different releases (label app.kubernetes.io/instance, else the '
+                           'workload name). One finding per extra release.',
             'rationale': 'Every copy of one login shares one token family; refresh tokens are single-use and '
                          'rotate (reported), so two installs holding the same login invalidate each other, '
                          'and one leak compromises both. The seed lists sharing across installs as an '

@@ -48,36 +48,55 @@ env_entries contains [sprintf("%s.env[%d]", [c.path, i]), e] if {
 
 finding(msg, path) := lib_finding.make(rego.metadata.chain(), {"msg": msg, "path": path})
 
-deny contains finding(msg, sprintf("%s.value", [path])) if {
+access_only if workloads.access_only_agent(input)
+
+else := false
+
+deny contains finding(v.msg, at) if {
 	some [path, e] in env_entries
+	some v in verdicts(path, sprintf("%s.value", [path]), e, access_only)
+	at := sprintf("%s%s", [path, v.field])
+}
+
+# verdicts(subject, value_subject, e, access_only): what one variable e ({"name", "value" or
+# "valueFrom"}) does to Remote Control, as {"msg", "field"} ("field" ".value" when the finding is
+# about its literal value). The messages name the variable by `subject` (its value by
+# `value_subject`); the cross-document part (joined.rego) judges the variables a workload gets from
+# ConfigMaps, Secrets and a mounted settings.json with the same verdicts.
+verdicts(subject, value_subject, e, access_only) := ((({v |
+	some msg in token_msgs(value_subject, e)
+	v := {"msg": msg, "field": ".value"}
+} | {{"msg": msg, "field": ""} | some msg in refusal_msgs(subject, e)}) | {{"msg": msg, "field": ""} |
+	access_only
+	some msg in access_only_msgs(subject, e)
+}) | {{"msg": msg, "field": ""} | some msg in base_url_msgs(subject, e)}) | {{"msg": msg, "field": ""} |
+	some msg in second_holder_msgs(subject, e)
+}
+
+token_msgs(value_subject, e) := {msg |
 	e.name in token_vars
 	is_string(e.value)
 	e.value != ""
-	msg := sprintf("%s.value is a literal %s on a Remote Control workload: it is credential material in the manifest and shadows ~/.claude/.credentials.json (Remote Control then fails with \"requires a full-scope login token\"); remove the variable and use the credentials Secret via remoteControl.credentialsSecretName", [path, e.name])
+	msg := sprintf("%s is a literal %s on a Remote Control workload: it is credential material in the manifest and shadows ~/.claude/.credentials.json (Remote Control then fails with \"requires a full-scope login token\"); remove the variable and use the credentials Secret via remoteControl.credentialsSecretName", [value_subject, e.name])
 }
 
-deny contains finding(msg, path) if {
-	some [path, e] in env_entries
+refusal_msgs(subject, e) := {msg |
 	says := refusal_says[e.name]
-	msg := sprintf("%s sets %s on a Remote Control workload: Remote Control then fails with \"%s\"; remove it from this workload", [path, e.name, says])
+	msg := sprintf("%s sets %s on a Remote Control workload: Remote Control then fails with \"%s\"; remove it from this workload", [subject, e.name, says])
 }
 
-deny contains finding(msg, path) if {
-	some [path, e] in env_entries
-	workloads.access_only_agent(input)
+access_only_msgs(subject, e) := {msg |
 	says := access_only_refusal_says[e.name]
-	msg := sprintf("%s sets %s on a broker-mode agent, which holds an access-token-only login: Remote Control then fails with \"%s\"; remove it from this workload", [path, e.name, says])
+	msg := sprintf("%s sets %s on a broker-mode agent, which holds an access-token-only login: Remote Control then fails with \"%s\"; remove it from this workload", [subject, e.name, says])
 }
 
-deny contains finding(msg, path) if {
-	some [path, e] in env_entries
+base_url_msgs(subject, e) := {msg |
 	e.name == known.base_url.name
 	not object.get(e, "value", null) in {u | some u in known.base_url.allowed}
-	msg := sprintf("%s sets %s to something other than https://api.anthropic.com on a Remote Control workload: Remote Control then fails with \"%s\"; remove it from this workload", [path, e.name, known.base_url.says])
+	msg := sprintf("%s sets %s to something other than https://api.anthropic.com on a Remote Control workload: Remote Control then fails with \"%s\"; remove it from this workload", [subject, e.name, known.base_url.says])
 }
 
-deny contains finding(msg, path) if {
-	some [path, e] in env_entries
+second_holder_msgs(subject, e) := {msg |
 	why := second_holder_why[e.name]
-	msg := sprintf("%s sets %s on a Remote Control workload: %s; the login belongs in the credentials Secret only, remove the variable", [path, e.name, why])
+	msg := sprintf("%s sets %s on a Remote Control workload: %s; the login belongs in the credentials Secret only, remove the variable", [subject, e.name, why])
 }

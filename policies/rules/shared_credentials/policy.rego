@@ -1,8 +1,8 @@
 # METADATA
 # title: One credentials Secret per install
 # description: >-
-#   Cross-document (conftest --combine): the same Secret (namespace + name; a missing namespace
-#   counts as the same) used as the Claude credentials (a credentials mount, or the pod template
+#   Cross-document (conftest --combine): the same Secret (namespace + name; a manifest that leaves
+#   the namespace implicit shares it with every namespace of the scan that holds that name) used as the Claude credentials (a credentials mount, or the pod template
 #   annotation aifactory.dev/credentials-secret) by workloads of two different releases
 #   (label app.kubernetes.io/instance, else the workload name). One finding per extra release.
 # custom:
@@ -34,24 +34,48 @@ holders contains h if {
 	h := {
 		"key": [workloads.namespace(d.doc), secret],
 		"release": workloads.release(d.doc),
-		"workload": workloads.describe(d.doc),
+		"workload": holder_name(d.doc),
 		"file": d.file,
 		"index": d.index,
 	}
 }
 
+# A holder that leaves its namespace implicit says so: that is why it is counted in the other's.
+holder_name(obj) := sprintf("%s, namespace not set", [workloads.describe(obj)]) if {
+	workloads.namespace(obj) == ""
+} else := workloads.describe(obj)
+
 secret_ref([ns, name]) := sprintf("%s/%s", [ns, name]) if {
 	ns != ""
 } else := name
 
-# The holders of each Secret, grouped once (a scan over every holder per Secret was quadratic).
+# The holders of each Secret as written, grouped once (a scan over every holder per Secret was quadratic).
 holders_of[key] contains h if {
 	some h in holders
 	key := h.key
 }
 
-# Built once as a whole: holders_of[key] with a ground key would scan every holder again.
-holders_by_secret := holders_of
+# The namespaces each Secret name is held in, "" for a manifest that leaves it implicit.
+namespaces_of[name] contains ns if {
+	some key, _ in holders_of
+	[ns, name] := key
+}
+
+# A manifest without metadata.namespace is applied into whichever namespace kubectl, helm or
+# the GitOps controller gives it, so its holders share the Secret of that name in every
+# namespace the scan names: [ns, name] gathers the implicit holders too. Only a name that no
+# manifest gives a namespace keeps the key ["", name] (each pair is then reported once).
+holders_by_secret[key] := held | object.get(holders_of, [["", name]], set()) if {
+	some key, held in holders_of
+	[ns, name] := key
+	ns != ""
+}
+
+holders_by_secret[key] := held if {
+	some key, held in holders_of
+	key[0] == ""
+	namespaces_of[key[1]] == {""}
+}
 
 # representative(key, release) is the first holder (by workload, file) of a release.
 representative(key, release) := sort([[h.workload, h.file, h.index] |

@@ -93,6 +93,64 @@ cases["other_namespace_allowed"] := {
 	"want": set(),
 }
 
+# one manifest leaves the namespace implicit: it lands in the other's namespace as easily as in any
+test_implicit_namespace_shares if check(cases.implicit_namespace_shares)
+
+cases["implicit_namespace_shares"] := {
+	"input": testing.combined([
+		testing.chart("Deployment", "alpha", "readOnly", testing.pod),
+		json.remove(testing.chart("Deployment", "beta", "readOnly", testing.pod), ["metadata/namespace"]),
+	]),
+	"want": {
+		cross_finding(null, "Secret aifactory/claude-remote-credentials is the Claude credentials of release \"alpha\" (Deployment aifactory/alpha in 0.yaml) and also of release \"beta\" (Deployment beta, namespace not set in 1.yaml): one login per install, since every holder of a login shares one token family; run `claude auth login` for release \"beta\", create its own Secret and set remoteControl.credentialsSecretName to it", [0, 1]),
+	},
+}
+
+# an implicit one beside two namespaces: one finding in each (and none for the two explicit ones)
+test_implicit_namespace_beside_two if check(cases.implicit_namespace_beside_two)
+
+cases["implicit_namespace_beside_two"] := {
+	"input": testing.combined([
+		testing.chart("Deployment", "alpha", "readOnly", testing.pod),
+		object.union(testing.chart("Deployment", "beta", "readOnly", testing.pod), {"metadata": {"namespace": "other"}}),
+		json.remove(testing.chart("Deployment", "gamma", "readOnly", testing.pod), ["metadata/namespace"]),
+	]),
+	"want": {
+		cross_finding(null, "Secret aifactory/claude-remote-credentials is the Claude credentials of release \"alpha\" (Deployment aifactory/alpha in 0.yaml) and also of release \"gamma\" (Deployment gamma, namespace not set in 2.yaml): one login per install, since every holder of a login shares one token family; run `claude auth login` for release \"gamma\", create its own Secret and set remoteControl.credentialsSecretName to it", [0, 2]),
+		cross_finding(null, "Secret other/claude-remote-credentials is the Claude credentials of release \"beta\" (Deployment other/beta in 1.yaml) and also of release \"gamma\" (Deployment gamma, namespace not set in 2.yaml): one login per install, since every holder of a login shares one token family; run `claude auth login` for release \"gamma\", create its own Secret and set remoteControl.credentialsSecretName to it", [1, 2]),
+	},
+}
+
+# both implicit: the same namespace, whichever it is
+test_both_implicit_share if check(cases.both_implicit_share)
+
+cases["both_implicit_share"] := {
+	"input": testing.combined([
+		json.remove(testing.chart("Deployment", "alpha", "readOnly", testing.pod), ["metadata/namespace"]),
+		json.remove(testing.chart("Deployment", "beta", "readOnly", testing.pod), ["metadata/namespace"]),
+	]),
+	"want": {
+		cross_finding(null, "Secret claude-remote-credentials is the Claude credentials of release \"alpha\" (Deployment alpha, namespace not set in 0.yaml) and also of release \"beta\" (Deployment beta, namespace not set in 1.yaml): one login per install, since every holder of a login shares one token family; run `claude auth login` for release \"beta\", create its own Secret and set remoteControl.credentialsSecretName to it", [0, 1]),
+	},
+}
+
+# an implicit one of the same release as an explicit one: one install
+test_implicit_namespace_same_release_allowed if check(cases.implicit_namespace_same_release_allowed)
+
+cases["implicit_namespace_same_release_allowed"] := {
+	"input": testing.combined([
+		testing.chart("Deployment", "alpha", "readOnly", testing.pod),
+		json.remove(
+			object.union(
+				testing.chart("Deployment", "alpha-worker", "readOnly", testing.pod),
+				{"metadata": {"labels": {"app.kubernetes.io/instance": "alpha"}}},
+			),
+			["metadata/namespace"],
+		),
+	]),
+	"want": set(),
+}
+
 # one Secret each
 test_own_secrets_allowed if check(cases.own_secrets_allowed)
 
