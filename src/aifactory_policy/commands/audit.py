@@ -6,7 +6,7 @@ import sys
 from typing import Optional
 
 from ..findings import EvaluationError, Report
-from ..output import display, warn, write_report
+from ..output import warn
 from ..audit.material import Fingerprinter
 from ..audit.source import DumpSource, LiveSource
 from ..reporters import policyreport
@@ -207,37 +207,32 @@ def add_parser(sub, formatter) -> None:
                    help="write the findings into the cluster as PolicyReports (wgpolicyk8s.io/v1alpha2, one "
                         "`aifactory-audit` per namespace, replaced each run, stale ones deleted); exit 0 once "
                         "written, 2 with nothing written when the audit cannot read everything")
-    add_common(p, extra_formats=("policyreport",))
+    add_common(p, "audit")
 
 
-def run(args):
+def run(args) -> Report:
     if args.publish and args.from_dump:
         raise EvaluationError("--publish writes the reports into the cluster it audited; it does not take --from-dump")
-    report = audit(kubeconfig=args.kubeconfig, context=args.context, namespaces=args.namespace or None,
-                   from_dump=args.from_dump, now=args.now, max_age_days=args.max_age_days,
-                   login_warn_days=args.login_warn_days,
-                   allow_subjects=args.allow_subject, waivers_file=args.waivers, policies=args.policies,
-                   opa_path=args.opa, progress=args.progress, complete=args.publish,
-                   for_reports=args.publish or args.format == "policyreport")
-    if not args.publish and args.format != "policyreport":
-        return report  # cli.py applies --config/--rules/--skip and writes it
-    from .. import rulecontrol  # as cli.py does for the formats it writes
-    if hasattr(args, "skip"):
-        report = rulecontrol.apply(report, rulecontrol.from_args(args))
-    if args.publish:
-        import urllib3
+    return audit(kubeconfig=args.kubeconfig, context=args.context, namespaces=args.namespace or None,
+                 from_dump=args.from_dump, now=args.now, max_age_days=args.max_age_days,
+                 login_warn_days=args.login_warn_days,
+                 allow_subjects=args.allow_subject, waivers_file=args.waivers, policies=args.policies,
+                 opa_path=args.opa, progress=args.progress, complete=args.publish,
+                 for_reports=args.publish or args.format == "policyreport")
 
-        from ..audit.publish import publish
-        api = LiveSource(args.kubeconfig, args.context)._api
-        objects = policyreport.reports(report, parse_now(report.details["audited_at"]))
-        for line in publish(api, objects, args.namespace or None, (OSError, urllib3.exceptions.HTTPError)):
-            warn(line)
-    if args.format == "policyreport":  # audit's own format: not in reporters.FORMATS, written here
-        write_report(policyreport.render(report), args.output)
-        if args.output:
-            sys.stdout.write(display(f"PolicyReports of {len(report.findings)} finding(s) (report: {args.output})\n"))
-    else:
-        from ..cli import write
-        write(report, args.format, args.output)
-    # with --publish the findings are in the reports; exit 1 would fail the CronJob's Job on every finding
-    return 0 if args.publish else report.exit_code
+
+def deliver(report: Report, args) -> Report:
+    """--publish: the PolicyReports into the cluster, after cli.py applied --config/--rules/--skip
+    and before it writes the report. The findings are kept there, so they do not fail the run
+    (report.delivered: exit 0); exit 1 on every finding would fail the CronJob's Job."""
+    if not args.publish:
+        return report
+    import urllib3
+
+    from ..audit.publish import publish
+    api = LiveSource(args.kubeconfig, args.context)._api
+    objects = policyreport.reports(report, parse_now(report.details["audited_at"]))
+    for line in publish(api, objects, args.namespace or None, (OSError, urllib3.exceptions.HTTPError)):
+        warn(line)
+    report.delivered = True
+    return report
