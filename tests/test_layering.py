@@ -74,8 +74,8 @@ def audited(monkeypatch):
     client and publish() by recorders: what is under test is cli.py's order of steps."""
     published = _Published()
 
-    def fake_audit(**kw):
-        assert kw["for_reports"] is True
+    def fake_audit(request):
+        assert request.for_reports is True
         return Report(command="audit", details={"audited_at": "2025-06-30T12:00:00Z"}, findings=[
             Finding(rule="AIF201", severity="error", message="shared", resource="Secret/a/creds"),
             Finding(rule="AIF208", severity="warning", message="scope", resource="Secret/a/creds")])
