@@ -10,6 +10,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Optional
 
 from .. import chart_source, helm
@@ -18,9 +19,18 @@ from ..rules import ranges, title_of
 from ..tools import data_root, policies_dir
 from . import EXIT_CODES, FORMATS_HELP, add_common
 
-if TYPE_CHECKING:  # loaded in _check, while Helm renders: Helm starts sooner (see bench/results.md)
+if TYPE_CHECKING:  # loaded by _below_helm, while Helm renders
     from ..documents import InputDoc
     from ..values import MergedValues
+
+
+def _below_helm() -> SimpleNamespace:
+    """The speed trick of `check`'s imports, in one place: the modules below Helm (the documents,
+    OPA's client, the values merge, the YAML reader) are imported once Helm renders, not before it
+    starts: Helm starts sooner (bench/results.md). jsonschema, the slowest, has its own thread
+    (_render_in_background)."""
+    from .. import documents, opa, values, yamlio
+    return SimpleNamespace(documents=documents, opa=opa, values=values, yamlio=yamlio)
 
 
 def display_path(p: str | Path) -> str:
@@ -74,20 +84,20 @@ def guard_findings(messages: list[str], merged: MergedValues) -> list[Finding]:
 
 
 def rendered_docs(stream: str, chart_dir: str) -> list[InputDoc]:
-    from ..documents import InputDoc, resource_of
-    from ..yamlio import load_text
+    m = _below_helm()
     docs = []
     for rd in helm.split_rendered(stream):
         source = rd.source
         file = source
         if source and "/" in source:  # "aifactory/templates/x.yaml" -> "<chart_dir>/templates/x.yaml"
             file = os.path.join(chart_dir, source.split("/", 1)[1])
-        lf = load_text(rd.text, f"{file or 'helm template output'} (rendered)")
+        lf = m.yamlio.load_text(rd.text, f"{file or 'helm template output'} (rendered)")
         for d in lf.documents:
             if d.data is None:
                 continue
             # lines in a rendered document are not lines of the template: report the file only
-            docs.append(InputDoc(file=file, content=d.data, doc=None, resource=resource_of(d.data)))
+            docs.append(m.documents.InputDoc(file=file, content=d.data, doc=None,
+                                             resource=m.documents.resource_of(d.data)))
     return docs
 
 
@@ -120,10 +130,9 @@ def _unknown_keys_known(f: Finding, known: set) -> bool:
 def flag_docs(merged: "MergedValues") -> list:
     """The values the flags set, as one values document for the policies (like a -f file): `check`
     scans them whatever the chart does with them."""
-    from ..documents import InputDoc
     if not merged.flag_values:
         return []
-    return [InputDoc(file=FLAG_VALUES_FILE, content=merged.flag_values)]
+    return [_below_helm().documents.InputDoc(file=FLAG_VALUES_FILE, content=merged.flag_values)]
 
 
 # the manifest rules (policies/rules/*), from the catalogue
@@ -292,18 +301,14 @@ def _release_values_file(rel, tmp: str, i: int) -> str:
 
 def _check(report: Report, pool: ThreadPoolExecutor, rendering, source: chart_source.Chart, pol, values_files: list,
            request: CheckRequest, helm_major_of=lambda: 3) -> Report:
-    # Everything below Helm is imported here, while Helm renders
-    from .. import opa
-    from ..documents import InputDoc, file_docs
-    from ..values import merge
-    from ..yamlio import load_file, load_text, read_text
+    m = _below_helm()
     chart_dir, label = source.folder, source.label
 
     loaded = []
     raw_only = []   # GitOps files: their raw text is checked, their values come from the release
     for e in values_files:
         if isinstance(e, str):
-            loaded.append(load_file(e))          # unreadable / invalid YAML: exit 2
+            loaded.append(m.yamlio.load_file(e))          # unreadable / invalid YAML: exit 2
         else:
             loaded += e.loaded_files()
             if not e.scanned:   # scan checked the file's raw text already
@@ -311,21 +316,20 @@ def _check(report: Report, pool: ThreadPoolExecutor, rendering, source: chart_so
     defaults_path = os.path.join(chart_dir, "values.yaml")
     defaults = None
     if os.path.isfile(defaults_path):  # named as the user named the chart (a .tgz, an oci:// reference)
-        defaults = (load_file(defaults_path) if label == chart_dir else
-                    load_text(read_text(defaults_path), os.path.join(label, "values.yaml")))
+        defaults = (m.yamlio.load_file(defaults_path) if label == chart_dir else
+                    m.yamlio.load_text(m.yamlio.read_text(defaults_path), os.path.join(label, "values.yaml")))
     # Helm 3 reads a values file's first document, Helm 4 merges them all: ask which only when it matters
     several = any(sum(d.data is not None for d in lf.documents) > 1 for lf in loaded + [defaults] if lf)
-    merged = merge(defaults, loaded, list(request.sets), list(request.set_strings), list(request.set_files),
+    merged = m.values.merge(defaults, loaded, list(request.sets), list(request.set_strings), list(request.set_files),
                    list(request.set_jsons), all_documents=several and helm_major_of() == 4)
 
     docs: list[InputDoc] = []
     if defaults is not None:
         report.inputs.append(defaults.path)
-    from ..documents import iter_raw_text_docs
     for f in dict.fromkeys(raw_only):
-        docs += list(iter_raw_text_docs(f, read_text(f)))
+        docs += list(m.documents.iter_raw_text_docs(f, m.yamlio.read_text(f)))
     for lf in loaded:
-        docs += file_docs(lf, raw=lf.path not in raw_only and bool(lf.text))
+        docs += m.documents.file_docs(lf, raw=lf.path not in raw_only and bool(lf.text))
         if lf.path not in report.inputs:
             report.inputs.append(lf.path)
     docs += flag_docs(merged)
@@ -335,7 +339,7 @@ def _check(report: Report, pool: ThreadPoolExecutor, rendering, source: chart_so
         rendered = rendered_docs(result.stdout, label)
         docs += rendered
         report.inputs += [f for f in dict.fromkeys(d.file for d in rendered if d.file) if f not in report.inputs]
-    evaluating = pool.submit(opa.evaluate, docs, pol, request.opa_path)
+    evaluating = pool.submit(m.opa.evaluate, docs, pol, request.opa_path)
 
     from .. import schema  # jsonschema is the slowest import
     findings: list[Finding] = []
