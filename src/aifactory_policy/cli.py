@@ -1,13 +1,15 @@
 """The `aifactory-policy` command line: the subcommands' registry, exit codes, safe output.
 
 Every subcommand is a module of aifactory_policy.commands with the same two entry points,
-add_parser(sub, formatter) and run(args) -> Report; here the parser is assembled, the command run,
-its Report written in the --format asked for, and the outcome turned into the exit code.
+add_parser(sub, formatter) and run(args) -> Report. The main path (_run): parse; read
+--config/--rules/--skip; run the command; apply the rule control to its Report; hand the Report to
+the command's deliver(report, args) when it has one (audit --publish); write it in the --format
+asked for (reporters.write); the exit code from the Report (exit_code_of), or from the Refusal or
+EvaluationError that stopped it.
 """
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import functools
 import importlib
 import sys
@@ -16,11 +18,11 @@ from typing import Optional, Sequence
 
 from . import __version__
 from .commands import EXIT_CODES, FORMATS_HELP
-from .findings import EXIT_FINDINGS, EXIT_UNEVALUATED, EvaluationError, Refusal, Report
-from .output import display, warn, write_report
+from .findings import EXIT_FINDINGS, EXIT_OK, EXIT_UNEVALUATED, EvaluationError, Refusal, Report
+from .output import warn
 from .redact import RedactingWriter
 from . import rulecontrol
-from .reporters import FORMATS
+from .reporters import write
 
 # subcommand -> its module in aifactory_policy.commands, in the order --help lists them
 COMMANDS = {"check": "check", "scan": "scan", "credentials": "credentials", "audit": "audit",
@@ -96,15 +98,11 @@ def command_named(argv: Sequence[str]) -> Optional[str]:
     return None
 
 
-def write(report: Report, fmt: str = "text", output: Optional[str] = None) -> None:
-    """The report in `fmt` on stdout or in `output`; its failures on stderr."""
-    write_report(FORMATS[fmt](report), output)
-    if output:
-        # a one-line summary on stdout so a CI log shows the outcome
-        summary = FORMATS["text"](dataclasses.replace(report, body=None)).rstrip("\n").splitlines()[-1]
-        sys.stdout.write(display(summary + f" (report: {output})\n"))
-    for failure in report.failures:
-        warn(f"error: {failure}")
+def exit_code_of(report: Report) -> int:
+    """The one place a run's outcome becomes its exit code (README "Exit codes")."""
+    if report.delivered:   # audit --publish: the findings are in the cluster's PolicyReports
+        return EXIT_OK
+    return report.exit_code
 
 
 def _run(argv: Optional[Sequence[str]]) -> int:
@@ -114,13 +112,15 @@ def _run(argv: Optional[Sequence[str]]) -> int:
         # --config/--rules/--skip (rulecontrol.add_options): read before the command runs, so a bad
         # config file stops it at once
         control = rulecontrol.from_args(args) if hasattr(args, "skip") else None
-        report = command_module(args.command).run(args)
-        if isinstance(report, int):  # a command that prints its own output returns its exit code
-            return report
+        module = command_module(args.command)
+        report = module.run(args)
         if control is not None:
             report = rulecontrol.apply(report, control)
+        deliver = getattr(module, "deliver", None)
+        if deliver is not None:
+            report = deliver(report, args)
         write(report, getattr(args, "format", "text"), getattr(args, "output", None))
-        return report.exit_code
+        return exit_code_of(report)
     except Refusal as exc:
         warn(f"refused: {exc}")
         return EXIT_FINDINGS

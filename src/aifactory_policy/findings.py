@@ -42,12 +42,18 @@ class Report:
     # printed by the text format in place of the findings list, and its data as top-level keys of
     # the json format (credentials status: "installs").
     body: Optional[str] = None
+    # A command whose whole output is not a report of findings (`rules list`): written as is,
+    # whatever the format (reporters.write).
+    text: Optional[str] = None
     details: dict = field(default_factory=dict)
     # The rules evaluated (JUnit lists these): None until rulecontrol.apply sets them from the command
     # and --rules/--skip; a command lists in not_evaluated what it could not check this time (AIF100
     # without a values.schema.json).
     rules: Optional[list[str]] = None
     not_evaluated: list[str] = field(default_factory=list)
+    # The findings went somewhere that keeps them (audit --publish: the cluster's PolicyReports), so
+    # they do not fail the run: the exit code is 0 once delivered (cli.exit_code_of).
+    delivered: bool = False
 
     @property
     def exit_code(self) -> int:

@@ -32,7 +32,7 @@ from typing import Any, Iterable, Optional
 
 from . import strvals
 from .findings import EvaluationError
-from .values import merge_maps
+from .helm_maps import merge_maps
 from .yamlio import Document, LoadedFile, join_path, load_text, read_text
 
 CHART_NAME = "aifactory"

@@ -14,7 +14,7 @@ from typing import Any, Optional
 from .documents import InputDoc
 from .findings import EvaluationError, Finding
 from .rules import title_of
-from .tools import SMALL_INPUT_BYTES, find_tool, go_tool_env, install_hint
+from .tools import IGNORED, SMALL_INPUT_BYTES, find_tool, go_tool_env, install_hint
 
 QUERY = "data.batch.findings"
 DOCUMENT_QUERY = "data.batch.document_findings"
@@ -47,10 +47,6 @@ def cross_kept(value: dict) -> set[int]:
     return {i for key in ("cross_holders", "cross_joined") for i in value.get(key) or [] if isinstance(i, int)}
 
 
-# Samples, suites and admission manifests under policies/ are test data, not policy data (a rule's
-# admission.yaml is the CEL ci/admission_policy.py assembles); lib/testing holds the policy tests'
-# fixtures (only *_test.rego imports it). setup.py leaves the same out of the wheel.
-IGNORED = ("samples", "*.md", "suite.yaml", "admission.yaml", "*_test.rego", "testing")
 # What `check` and `scan` do not need: the audit and image packages and the admission manifests
 # (less for OPA to load and compile).
 UNUSED_BY_BATCH = ("audit", "admission", "image")

@@ -19,6 +19,7 @@ import os
 from typing import Any, Callable, Optional
 
 from .findings import EvaluationError
+from .helm_maps import merge_maps
 from .yamlio import join_path
 
 MAX_INDEX = 65536  # Helm's own limit on list indexes
@@ -107,7 +108,6 @@ def parse_json_into(expr: str, target: dict, provenance: dict | None = None) -> 
                                   'is not repeated here); use the forms a.b={"c":1}, a[0]=[1,2] or {"a":1}') from None
         if not isinstance(obj, dict):
             raise EvaluationError("--set-json: a whole-object argument must be a JSON object")
-        from .values import merge_maps
         merged = merge_maps(target, obj)
         target.clear()
         target.update(merged)

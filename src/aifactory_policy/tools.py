@@ -151,11 +151,16 @@ def go_tool_env(small: bool = True) -> dict:
     return env
 
 
+# Samples, suites and admission manifests under policies/ are test data, not policy data (a rule's
+# admission.yaml is the CEL ci/admission_policy.py assembles); lib/testing holds the policy tests'
+# fixtures (only *_test.rego imports it). setup.py leaves the same out of the wheel.
+IGNORED = ("samples", "*.md", "suite.yaml", "admission.yaml", "*_test.rego", "testing")
+
+
 def policy_files(policies: Path) -> list[Path]:
     """The files `opa eval -d policies` loads (Rego and data), without what aifactory_policy.opa
-    tells OPA to ignore (samples, tests, suites, docs), sorted."""
+    tells OPA to ignore (IGNORED: samples, tests, suites, docs), sorted."""
     import fnmatch
-    from .opa import IGNORED
     out = []
     for p in sorted(policies.rglob("*")):
         rel = p.relative_to(policies)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from . import strvals
+from .helm_maps import merge_maps
 from .yamlio import Document, LoadedFile
 
 
@@ -40,17 +41,6 @@ class MergedValues:
             if not p:
                 return self.defaults_origin
             p = p[:-1]
-
-
-def merge_maps(base: dict, over: dict) -> dict:
-    """Helm's mergeMaps: `over` wins; nested maps merge."""
-    out = dict(base)
-    for k, v in over.items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = merge_maps(out[k], v)
-        else:
-            out[k] = v
-    return out
 
 
 def coalesce(user: dict, defaults: dict) -> dict:

@@ -2,7 +2,9 @@
 
   add_parser(sub, formatter)   registers the subcommand: its options, --help text and examples;
   run(args) -> Report          runs it and returns the Report, which cli.py writes in the --format
-                               asked for (reporters/), redacted, and turns into the exit code.
+                               asked for (reporters.write), redacted, and turns into the exit code;
+  deliver(report, args) -> Report   optional: hands the Report on after --config/--rules/--skip
+                               applied, before it is written (audit --publish).
 
 cli.COMMANDS lists them; adding a subcommand is a module here and one entry there.
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..reporters import FORMATS
+from ..reporters import formats_for
 
 EXIT_CODES = """exit codes:
   0  no error-severity finding
@@ -30,11 +32,10 @@ Credentials are never printed: tokens (sk-ant-...) and base64 blobs that hold th
 in every output, report file and error message."""
 
 
-def add_report_options(p: argparse.ArgumentParser, extra_formats: tuple = ()) -> None:
-    """--format and --output: every report is written by cli.py through reporters.FORMATS;
-    `extra_formats` are a command's own, which it writes itself (audit's policyreport)."""
-    formats = sorted({*FORMATS, *extra_formats})
-    p.add_argument("--format", choices=formats, default="text", help="report format (default: text)")
+def add_report_options(p: argparse.ArgumentParser, command: str = "") -> None:
+    """--format and --output: every report is written by cli.py through the reporter registry;
+    `command` adds the formats only it takes (reporters.ONLY_FOR: audit's policyreport)."""
+    p.add_argument("--format", choices=formats_for(command), default="text", help="report format (default: text)")
     p.add_argument("--output", "-o", metavar="FILE",
                    help="write the report to FILE (atomically: temp file + rename) instead of stdout")
 
@@ -45,9 +46,9 @@ def add_policy_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--opa", metavar="PATH", help="opa binary (default: <repo>/bin/opa, then PATH)")
 
 
-def add_common(p: argparse.ArgumentParser, extra_formats: tuple = ()) -> None:
+def add_common(p: argparse.ArgumentParser, command: str = "") -> None:
     """The options of the commands that evaluate policies and report findings."""
     from ..rulecontrol import add_options
     add_options(p)
-    add_report_options(p, extra_formats)
+    add_report_options(p, command)
     add_policy_options(p)

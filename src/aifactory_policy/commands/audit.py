@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from dataclasses import dataclass
 from typing import Optional
 
 from ..findings import EvaluationError, Report
-from ..output import display, warn, write_report
+from ..output import warn
 from ..audit.material import Fingerprinter
 from ..audit.source import DumpSource, LiveSource
 from ..reporters import policyreport
@@ -54,24 +55,48 @@ def _count(message: str) -> int:
     return max((int(d) for d in digits), default=0)
 
 
-def audit(kubeconfig: Optional[str] = None, context: Optional[str] = None, namespaces: Optional[list[str]] = None,
-          from_dump: Optional[str] = None, now: Optional[str] = None, max_age_days: int = DEFAULT_MAX_AGE_DAYS,
-          allow_subjects: Optional[list[str]] = None, waivers_file: Optional[str] = None,
-          login_warn_days: int = DEFAULT_LOGIN_WARN_DAYS,
-          policies: Optional[str] = None, opa_path: Optional[str] = None, progress: Optional[bool] = None,
-          summary_stream=None, complete: bool = False, for_reports: bool = False) -> Report:
-    """`complete`: every list must be readable (--publish: a partial view would drop findings);
-    `for_reports`: keep the time and the objects' uids for the PolicyReports (details)."""
+@dataclass(frozen=True)
+class AuditRequest:
+    """What one audit reads and how it judges it, built from the command line by run()."""
+    kubeconfig: Optional[str] = None
+    context: Optional[str] = None
+    namespaces: Optional[tuple[str, ...]] = None   # None: every namespace
+    from_dump: Optional[str] = None                # recorded list responses instead of a cluster
+    now: Optional[str] = None                      # RFC 3339; None: the clock
+    max_age_days: int = DEFAULT_MAX_AGE_DAYS
+    allow_subjects: tuple[str, ...] = ()
+    waivers_file: Optional[str] = None
+    login_warn_days: int = DEFAULT_LOGIN_WARN_DAYS
+    policies: Optional[str] = None
+    opa_path: Optional[str] = None
+    progress: Optional[bool] = None
+    complete: bool = False      # every list must be readable (--publish: a partial view would drop findings)
+    for_reports: bool = False   # keep the time and the objects' uids for the PolicyReports (details)
+
+    @classmethod
+    def from_args(cls, args) -> "AuditRequest":
+        return cls(kubeconfig=args.kubeconfig, context=args.context,
+                   namespaces=tuple(args.namespace) if args.namespace else None, from_dump=args.from_dump,
+                   now=args.now, max_age_days=args.max_age_days, login_warn_days=args.login_warn_days,
+                   allow_subjects=tuple(args.allow_subject), waivers_file=args.waivers, policies=args.policies,
+                   opa_path=args.opa, progress=args.progress, complete=args.publish,
+                   for_reports=args.publish or args.format == "policyreport")
+
+
+def audit(request: AuditRequest, summary_stream=None) -> Report:
+    """The audit's Report; its per-install table goes to `summary_stream` (default: stderr)."""
+    r = request
+    namespaces = list(r.namespaces) if r.namespaces else None
     from ..audit import evaluate, facts, inventory, summary, waivers  # OPA, YAML: loaded only to audit
-    clock = parse_now(now)
-    if max_age_days < 1:
-        raise EvaluationError(f"--max-age-days {max_age_days}: must be at least 1")
-    if login_warn_days < 0:
-        raise EvaluationError(f"--login-warn-days {login_warn_days}: must be 0 or more")
-    pol = policies_dir(policies)
-    waiver_list = waivers.load(waivers_file) if waivers_file else []
-    prog = Progress(progress)
-    source = DumpSource(from_dump) if from_dump else LiveSource(kubeconfig, context, prog)
+    clock = parse_now(r.now)
+    if r.max_age_days < 1:
+        raise EvaluationError(f"--max-age-days {r.max_age_days}: must be at least 1")
+    if r.login_warn_days < 0:
+        raise EvaluationError(f"--login-warn-days {r.login_warn_days}: must be 0 or more")
+    pol = policies_dir(r.policies)
+    waiver_list = waivers.load(r.waivers_file) if r.waivers_file else []
+    prog = Progress(r.progress)
+    source = DumpSource(r.from_dump) if r.from_dump else LiveSource(r.kubeconfig, r.context, prog)
     report = Report(command="audit")
     report.inputs.append(source.description)
 
@@ -79,7 +104,7 @@ def audit(kubeconfig: Optional[str] = None, context: Optional[str] = None, names
     if all(n in inv.unavailable for n in inventory.NEEDED):
         raise EvaluationError(f"{source.description}: could not list anything ({inv.unavailable.get('secrets')}); "
                               "check the identity and grant the audit ClusterRole (charts/aifactory audit.rbac.create)")
-    if complete and inventory.blocking(inv):
+    if r.complete and inventory.blocking(inv):
         missing = "; ".join(f"cannot list {n} ({why})" for n, why in inventory.blocking(inv).items())
         raise EvaluationError(f"{source.description}: {missing}; --publish needs every list the audit reads (grant "
                               "the audit ClusterRole: charts/aifactory audit.cronJob or audit.rbac.create); "
@@ -94,9 +119,9 @@ def audit(kubeconfig: Optional[str] = None, context: Optional[str] = None, names
                             + inventory.absent_by_project(inv.absent_workload_apis))
 
     ai = facts.build(inv, Fingerprinter(), clock.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                     max_age_days, DEFAULT_ALLOW + list(allow_subjects or []), login_warn_days)
+                     r.max_age_days, DEFAULT_ALLOW + list(r.allow_subjects or []), r.login_warn_days)
     report.notes += ai.notes
-    value = evaluate.run(ai, pol, opa_path)
+    value = evaluate.run(ai, pol, r.opa_path)
     found = evaluate.findings(value, ai)
     report.findings, report.waived, waiver_notes = waivers.apply(found, waiver_list, clock.date())
     report.notes += waiver_notes
@@ -106,7 +131,7 @@ def audit(kubeconfig: Optional[str] = None, context: Optional[str] = None, names
                         f"{len(ai.facts['secrets'])} Secret(s) read, {ai.releases} Helm release record(s) decoded, "
                         f"{len(ai.facts['pods'])} running pod(s) under a controller")
     report.documents = len(ai.docs)
-    if for_reports:
+    if r.for_reports:
         report.details["audited_at"] = clock.strftime("%Y-%m-%dT%H:%M:%SZ")
         report.details[policyreport.RESOURCES] = {
             "/".join(x for x in (o.get("kind"), m.get("namespace"), m.get("name")) if x):
@@ -207,37 +232,27 @@ def add_parser(sub, formatter) -> None:
                    help="write the findings into the cluster as PolicyReports (wgpolicyk8s.io/v1alpha2, one "
                         "`aifactory-audit` per namespace, replaced each run, stale ones deleted); exit 0 once "
                         "written, 2 with nothing written when the audit cannot read everything")
-    add_common(p, extra_formats=("policyreport",))
+    add_common(p, "audit")
 
 
-def run(args):
+def run(args) -> Report:
     if args.publish and args.from_dump:
         raise EvaluationError("--publish writes the reports into the cluster it audited; it does not take --from-dump")
-    report = audit(kubeconfig=args.kubeconfig, context=args.context, namespaces=args.namespace or None,
-                   from_dump=args.from_dump, now=args.now, max_age_days=args.max_age_days,
-                   login_warn_days=args.login_warn_days,
-                   allow_subjects=args.allow_subject, waivers_file=args.waivers, policies=args.policies,
-                   opa_path=args.opa, progress=args.progress, complete=args.publish,
-                   for_reports=args.publish or args.format == "policyreport")
-    if not args.publish and args.format != "policyreport":
-        return report  # cli.py applies --config/--rules/--skip and writes it
-    from .. import rulecontrol  # as cli.py does for the formats it writes
-    if hasattr(args, "skip"):
-        report = rulecontrol.apply(report, rulecontrol.from_args(args))
-    if args.publish:
-        import urllib3
+    return audit(AuditRequest.from_args(args))
 
-        from ..audit.publish import publish
-        api = LiveSource(args.kubeconfig, args.context)._api
-        objects = policyreport.reports(report, parse_now(report.details["audited_at"]))
-        for line in publish(api, objects, args.namespace or None, (OSError, urllib3.exceptions.HTTPError)):
-            warn(line)
-    if args.format == "policyreport":  # audit's own format: not in reporters.FORMATS, written here
-        write_report(policyreport.render(report), args.output)
-        if args.output:
-            sys.stdout.write(display(f"PolicyReports of {len(report.findings)} finding(s) (report: {args.output})\n"))
-    else:
-        from ..cli import write
-        write(report, args.format, args.output)
-    # with --publish the findings are in the reports; exit 1 would fail the CronJob's Job on every finding
-    return 0 if args.publish else report.exit_code
+
+def deliver(report: Report, args) -> Report:
+    """--publish: the PolicyReports into the cluster, after cli.py applied --config/--rules/--skip
+    and before it writes the report. The findings are kept there, so they do not fail the run
+    (report.delivered: exit 0); exit 1 on every finding would fail the CronJob's Job."""
+    if not args.publish:
+        return report
+    import urllib3
+
+    from ..audit.publish import publish
+    api = LiveSource(args.kubeconfig, args.context)._api
+    objects = policyreport.reports(report, parse_now(report.details["audited_at"]))
+    for line in publish(api, objects, args.namespace or None, (OSError, urllib3.exceptions.HTTPError)):
+        warn(line)
+    report.delivered = True
+    return report

@@ -1,13 +1,16 @@
 """`check`: render the chart with Helm and check values files, merged values and manifests."""
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import os
 import re
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Optional
 
 from .. import chart_source, helm
@@ -16,9 +19,18 @@ from ..rules import ranges, title_of
 from ..tools import data_root, policies_dir
 from . import EXIT_CODES, FORMATS_HELP, add_common
 
-if TYPE_CHECKING:  # loaded in _check, while Helm renders: Helm starts sooner (see bench/results.md)
+if TYPE_CHECKING:  # loaded by _below_helm, while Helm renders
     from ..documents import InputDoc
     from ..values import MergedValues
+
+
+def _below_helm() -> SimpleNamespace:
+    """The speed trick of `check`'s imports, in one place: the modules below Helm (the documents,
+    OPA's client, the values merge, the YAML reader) are imported once Helm renders, not before it
+    starts: Helm starts sooner (bench/results.md). jsonschema, the slowest, has its own thread
+    (_render_in_background)."""
+    from .. import documents, opa, values, yamlio
+    return SimpleNamespace(documents=documents, opa=opa, values=values, yamlio=yamlio)
 
 
 def display_path(p: str | Path) -> str:
@@ -72,20 +84,20 @@ def guard_findings(messages: list[str], merged: MergedValues) -> list[Finding]:
 
 
 def rendered_docs(stream: str, chart_dir: str) -> list[InputDoc]:
-    from ..documents import InputDoc, resource_of
-    from ..yamlio import load_text
+    m = _below_helm()
     docs = []
     for rd in helm.split_rendered(stream):
         source = rd.source
         file = source
         if source and "/" in source:  # "aifactory/templates/x.yaml" -> "<chart_dir>/templates/x.yaml"
             file = os.path.join(chart_dir, source.split("/", 1)[1])
-        lf = load_text(rd.text, f"{file or 'helm template output'} (rendered)")
+        lf = m.yamlio.load_text(rd.text, f"{file or 'helm template output'} (rendered)")
         for d in lf.documents:
             if d.data is None:
                 continue
             # lines in a rendered document are not lines of the template: report the file only
-            docs.append(InputDoc(file=file, content=d.data, doc=None, resource=resource_of(d.data)))
+            docs.append(m.documents.InputDoc(file=file, content=d.data, doc=None,
+                                             resource=m.documents.resource_of(d.data)))
     return docs
 
 
@@ -118,10 +130,9 @@ def _unknown_keys_known(f: Finding, known: set) -> bool:
 def flag_docs(merged: "MergedValues") -> list:
     """The values the flags set, as one values document for the policies (like a -f file): `check`
     scans them whatever the chart does with them."""
-    from ..documents import InputDoc
     if not merged.flag_values:
         return []
-    return [InputDoc(file=FLAG_VALUES_FILE, content=merged.flag_values)]
+    return [_below_helm().documents.InputDoc(file=FLAG_VALUES_FILE, content=merged.flag_values)]
 
 
 # the manifest rules (policies/rules/*), from the catalogue
@@ -193,63 +204,90 @@ def add_parser(sub, formatter) -> None:
     add_common(p)
 
 
+@dataclass(frozen=True)
+class CheckRequest:
+    """What one `check` renders and checks: built from the command line by run(), from a GitOps
+    object by scan (a release of the chart in a scanned file)."""
+    chart: Optional[str] = None          # CHART; None: charts/aifactory here, else the packaged chart
+    values_files: tuple[str, ...] = ()   # -f, in order (a GitOps file: its releases, one render each)
+    sets: tuple[str, ...] = ()           # --set
+    set_strings: tuple[str, ...] = ()    # --set-string
+    set_files: tuple[str, ...] = ()      # --set-file
+    set_jsons: tuple[str, ...] = ()      # --set-json
+    helm_path: Optional[str] = None      # --helm
+    helm_major: Optional[int] = None     # --helm-major
+    release: str = "aifactory"           # --release-name
+    namespace: Optional[str] = None      # --namespace
+    kube_version: Optional[str] = None   # --kube-version
+    chart_version: Optional[str] = None  # --version (an oci:// or https:// CHART)
+    plain_http: bool = False             # --plain-http
+    policies: Optional[str] = None       # --policies
+    opa_path: Optional[str] = None       # --opa
+
+    @classmethod
+    def from_args(cls, args) -> "CheckRequest":
+        return cls(chart=args.chart, values_files=tuple(args.values), sets=tuple(args.set),
+                   set_strings=tuple(args.set_string), set_files=tuple(args.set_file),
+                   set_jsons=tuple(args.set_json), helm_path=args.helm, helm_major=args.helm_major,
+                   release=args.release_name, namespace=args.namespace, kube_version=args.kube_version,
+                   chart_version=args.chart_version, plain_http=args.plain_http, policies=args.policies,
+                   opa_path=args.opa)
+
+    def for_release(self, rel) -> "CheckRequest":
+        """This request for one release of a GitOps file: its name and namespace unless given."""
+        return dataclasses.replace(
+            self, release=rel.release_name if self.release == "aifactory" and rel.release_name else self.release,
+            namespace=self.namespace or rel.namespace)
+
+
 def run(args) -> Report:
-    return check(args.chart, args.values, args.set, args.set_string, helm_path=args.helm,
-                 helm_major=args.helm_major, release=args.release_name, namespace=args.namespace,
-                 policies=args.policies, opa_path=args.opa, kube_version=args.kube_version,
-                 set_files=args.set_file, set_jsons=args.set_json, chart_version=args.chart_version,
-                 plain_http=args.plain_http)
+    return check(CheckRequest.from_args(args))
 
 
-def check(chart: Optional[str], values_files: list[str], sets: list[str], set_strings: list[str],
-            helm_path: Optional[str] = None, helm_major: Optional[int] = None, release: str = "aifactory",
-          namespace: Optional[str] = None, policies: Optional[str] = None, opa_path: Optional[str] = None,
-          kube_version: Optional[str] = None, set_files: Optional[list[str]] = None,
-          set_jsons: Optional[list[str]] = None, chart_version: Optional[str] = None,
-          plain_http: bool = False) -> Report:
+def check(request: CheckRequest) -> Report:
     """A -f file holding GitOps objects (a Flux HelmRelease, an Argo CD Application, a kustomization
     with helmCharts, a helmfile) gives the values of the releases of this chart in it: one render
     per release (docs/gitops-values.md)."""
     from .. import gitops_values as gitops_entries
-    runs = gitops_entries.plan(values_files)
+    runs = gitops_entries.plan(list(request.values_files))
     if runs is None:   # plain values files: as before
-        return _check_one(chart, list(values_files), sets, set_strings, helm_path, helm_major, release, namespace,
-                          policies, opa_path, kube_version, set_files, set_jsons, chart_version, plain_http)
+        return check_one(request, list(request.values_files))
     reports = []
     for run_entries, rel in runs:
-        r = _check_one(chart, run_entries, sets, set_strings, helm_path, helm_major,
-                       rel.release_name if release == "aifactory" and rel.release_name else release,
-                       namespace or rel.namespace, policies, opa_path, kube_version, set_files, set_jsons,
-                       chart_version, plain_http)
+        r = check_one(request.for_release(rel), run_entries)
         r.notes += gitops_entries.notes_of(rel)
         reports.append(r)
     return gitops_entries.combine(reports)
 
 
-def _check_one(chart: Optional[str], entries: list, sets: list[str], set_strings: list[str],
-               helm_path: Optional[str], helm_major: Optional[int], release: str, namespace: Optional[str],
-               policies: Optional[str], opa_path: Optional[str], kube_version: Optional[str],
-               set_files: Optional[list[str]], set_jsons: Optional[list[str]], chart_version: Optional[str],
-               plain_http: bool) -> Report:
-    """entries: values file paths, and GitOps releases (gitops_values.Release) in their place."""
-    chart_arg = resolve_chart(chart)
-    pol = policies_dir(policies)
-    binary = helm.helm_binary(helm_path, helm_major)
+def check_one(request: CheckRequest, entries: list) -> Report:
+    """One render of the chart and its checks. entries: values file paths, and GitOps releases
+    (gitops_values.Release) in their place."""
+    chart_arg = resolve_chart(request.chart)
+    pol = policies_dir(request.policies)
+    binary = helm.helm_binary(request.helm_path, request.helm_major)
     report = Report(command="check")
     with tempfile.TemporaryDirectory(prefix="aifactory-chart-") as tmp:
-        source = chart_source.materialize(chart_arg, tmp, binary, chart_version, plain_http)
+        source = chart_source.materialize(chart_arg, tmp, binary, request.chart_version, request.plain_http)
         helm_files = [e if isinstance(e, str) else _release_values_file(e, tmp, i) for i, e in enumerate(entries)]
-        # Helm renders while Python reads and merges the values, and OPA evaluates while Python loads
-        # jsonschema and validates the values: the tools and Python were sequential costs of `check`
-        # (see bench/results.md).
         with ThreadPoolExecutor(max_workers=1) as pool:
-            rendering = pool.submit(helm.template, binary, source.render, release, namespace, helm_files, sets,
-                                    set_strings, kube_version, set_files or [], set_jsons or [])
-            # jsonschema, the slowest import, loads while Helm renders (the thread mostly waits on Helm)
-            threading.Thread(target=importlib.import_module, args=(f"{__package__.rpartition('.')[0]}.schema",),
-                             daemon=True).start()
-            return _check(report, pool, rendering, source, pol, entries, sets, set_strings, opa_path,
-                          set_files or [], set_jsons or [], lambda: helm_major or helm.major(binary))
+            rendering = _render_in_background(pool, binary, source, request, helm_files)
+            return _check(report, pool, rendering, source, pol, entries, request,
+                          lambda: request.helm_major or helm.major(binary))
+
+
+def _render_in_background(pool: ThreadPoolExecutor, binary: str, source: chart_source.Chart,
+                          request: CheckRequest, helm_files: list[str]):
+    """The speed trick of `check`, in one place: Helm renders while Python reads and merges the
+    values, and jsonschema (the slowest import) loads meanwhile in a daemon thread that mostly
+    waits on Helm; _check later has OPA evaluate while Python validates the values. The tools and
+    Python were sequential costs of `check` (bench/results.md). Returns the render's Future."""
+    rendering = pool.submit(helm.template, binary, source.render, request.release, request.namespace, helm_files,
+                            list(request.sets), list(request.set_strings), request.kube_version,
+                            list(request.set_files), list(request.set_jsons))
+    threading.Thread(target=importlib.import_module, args=(f"{__package__.rpartition('.')[0]}.schema",),
+                     daemon=True).start()
+    return rendering
 
 
 def _release_values_file(rel, tmp: str, i: int) -> str:
@@ -262,20 +300,15 @@ def _release_values_file(rel, tmp: str, i: int) -> str:
 
 
 def _check(report: Report, pool: ThreadPoolExecutor, rendering, source: chart_source.Chart, pol, values_files: list,
-           sets: list[str], set_strings: list[str], opa_path: Optional[str], set_files: list[str],
-           set_jsons: list[str], helm_major_of=lambda: 3) -> Report:
-    # Everything below Helm is imported here, while Helm renders
-    from .. import opa
-    from ..documents import InputDoc, file_docs
-    from ..values import merge
-    from ..yamlio import load_file, load_text, read_text
+           request: CheckRequest, helm_major_of=lambda: 3) -> Report:
+    m = _below_helm()
     chart_dir, label = source.folder, source.label
 
     loaded = []
     raw_only = []   # GitOps files: their raw text is checked, their values come from the release
     for e in values_files:
         if isinstance(e, str):
-            loaded.append(load_file(e))          # unreadable / invalid YAML: exit 2
+            loaded.append(m.yamlio.load_file(e))          # unreadable / invalid YAML: exit 2
         else:
             loaded += e.loaded_files()
             if not e.scanned:   # scan checked the file's raw text already
@@ -283,21 +316,20 @@ def _check(report: Report, pool: ThreadPoolExecutor, rendering, source: chart_so
     defaults_path = os.path.join(chart_dir, "values.yaml")
     defaults = None
     if os.path.isfile(defaults_path):  # named as the user named the chart (a .tgz, an oci:// reference)
-        defaults = (load_file(defaults_path) if label == chart_dir else
-                    load_text(read_text(defaults_path), os.path.join(label, "values.yaml")))
+        defaults = (m.yamlio.load_file(defaults_path) if label == chart_dir else
+                    m.yamlio.load_text(m.yamlio.read_text(defaults_path), os.path.join(label, "values.yaml")))
     # Helm 3 reads a values file's first document, Helm 4 merges them all: ask which only when it matters
     several = any(sum(d.data is not None for d in lf.documents) > 1 for lf in loaded + [defaults] if lf)
-    merged = merge(defaults, loaded, sets, set_strings, set_files, set_jsons,
-                   all_documents=several and helm_major_of() == 4)
+    merged = m.values.merge(defaults, loaded, list(request.sets), list(request.set_strings), list(request.set_files),
+                   list(request.set_jsons), all_documents=several and helm_major_of() == 4)
 
     docs: list[InputDoc] = []
     if defaults is not None:
         report.inputs.append(defaults.path)
-    from ..documents import iter_raw_text_docs
     for f in dict.fromkeys(raw_only):
-        docs += list(iter_raw_text_docs(f, read_text(f)))
+        docs += list(m.documents.iter_raw_text_docs(f, m.yamlio.read_text(f)))
     for lf in loaded:
-        docs += file_docs(lf, raw=lf.path not in raw_only and bool(lf.text))
+        docs += m.documents.file_docs(lf, raw=lf.path not in raw_only and bool(lf.text))
         if lf.path not in report.inputs:
             report.inputs.append(lf.path)
     docs += flag_docs(merged)
@@ -307,7 +339,7 @@ def _check(report: Report, pool: ThreadPoolExecutor, rendering, source: chart_so
         rendered = rendered_docs(result.stdout, label)
         docs += rendered
         report.inputs += [f for f in dict.fromkeys(d.file for d in rendered if d.file) if f not in report.inputs]
-    evaluating = pool.submit(opa.evaluate, docs, pol, opa_path)
+    evaluating = pool.submit(m.opa.evaluate, docs, pol, request.opa_path)
 
     from .. import schema  # jsonschema is the slowest import
     findings: list[Finding] = []

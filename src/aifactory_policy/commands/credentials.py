@@ -262,8 +262,9 @@ def _dispatch(args: argparse.Namespace, kube_factory: KubeFactory) -> Report:
         return status.run(kube, ns, args.fingerprint_key_file, args.key, args.install, warn_days=args.warn_days)
     from ..credentials.store import Target
     t = Target(namespace=_namespace(args), install=args.install, name=args.secret or "", key=args.key or "")
-    common = dict(owner=args.owner, owner_is_sa=args.owner_is_service_account, key_file=args.fingerprint_key_file,
-                  force=args.force)
+    from ..credentials.options import Rollout, StoreOptions
+    opts = StoreOptions(owner=args.owner, owner_is_sa=args.owner_is_service_account,
+                        key_file=args.fingerprint_key_file, force=args.force)
     if cmd in ("rotate", "renew"):
         from ..tools import find_tool
         helm = None
@@ -275,15 +276,14 @@ def _dispatch(args: argparse.Namespace, kube_factory: KubeFactory) -> Report:
         kube = kube_factory(args)
         helm_args = (*(("--kubeconfig", args.kubeconfig) if args.kubeconfig else ()),
                      *(("--kube-context", args.context) if args.context else ()))
+        rollout = Rollout(timeout=args.timeout, helm=helm, skip_helm_test=args.skip_helm_test, helm_args=helm_args)
         if cmd == "renew":
             from ..credentials import renew
-            return renew.run(kube, t.namespace, args.install, secret=args.secret, key=args.key, claude=args.claude,
-                             timeout=args.timeout, helm=helm, skip_helm_test=args.skip_helm_test, helm_args=helm_args,
-                             login_timeout=args.login_timeout, **common)
+            return renew.run(kube, t.namespace, args.install, opts, rollout, secret=args.secret, key=args.key,
+                             claude=args.claude, login_timeout=args.login_timeout)
         from ..credentials import rotate
-        return rotate.run(kube, _source(args), t, timeout=args.timeout, helm=helm,
-                          skip_helm_test=args.skip_helm_test, helm_args=helm_args, **common)
+        return rotate.run(kube, _source(args), t, opts, rollout)
     from ..credentials import create
     kube = kube_factory(args)
-    return create.run(kube, _source(args), t, dry_run=args.dry_run, mode=args.mode, command=f"credentials {cmd}",
-                      **common)
+    return create.run(kube, _source(args), t, opts, dry_run=args.dry_run, mode=args.mode,
+                      command=f"credentials {cmd}")

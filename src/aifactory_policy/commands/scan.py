@@ -201,8 +201,7 @@ def check_gitops_values(report: Report, files: dict[str, str], policies: Optiona
     for rel in releases:
         rel.scanned = True
         try:
-            r = check._check_one(None, [rel], [], [], None, None, rel.release_name or "aifactory", rel.namespace,
-                                 policies, opa_path, None, None, None, None, False)
+            r = check.check_one(check.CheckRequest(policies=policies, opa_path=opa_path).for_release(rel), [rel])
         except EvaluationError as exc:
             report.failures.append(f"{rel.label}: the values of the chart {gitops_values.CHART_NAME} could not be "
                                    f"checked: {exc}")

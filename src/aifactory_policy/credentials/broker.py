@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
 from . import secret as sec
+from .ui import age
 
 MODE = "broker"
 BROKER = "aifactory.dev/credentials-broker"           # "enabled" on the broker's pod template
@@ -151,15 +152,10 @@ def lease_state(namespace: str, name: str, lease: Optional[dict], now: float) ->
     if renewed + duration < now:
         row["downSince"] = renew
         row["reason"] = (f"Lease {name} held by {holder}, not renewed within its {duration}s: lapsed "
-                         f"{_ago(now - renewed - duration)} ago")
+                         f"{age(now - renewed - duration)} ago")
         return row
     row.update(up=True, reason=f"Lease {name} held by {holder}, renewed {renew}")
     return row
-
-
-def _ago(seconds: float) -> str:
-    from .status import age  # status imports this module
-    return age(seconds)
 
 
 def access_state(name: str, secret: Optional[dict], key: str, now: float) -> dict:
@@ -204,7 +200,7 @@ def health(install: Install, source_annotations: dict, lease: dict, access: dict
     until = access.get("accessExpiresAt")
     agents_ok = left is not None and left > 0
     if source_annotations.get(sec.LOGIN_STATE) == sec.REFRESH_REFUSED:
-        then = (f"the agents keep working until {until} (in {_ago(left)}), when the access token they hold "
+        then = (f"the agents keep working until {until} (in {age(left)}), when the access token they hold "
                 "expires; then every task fails" if agents_ok else
                 f"the agents' access token expired {until or '(none was published)'}, so every task fails")
         return "dead", (f"DEAD: the credentials broker's refresh of this login was refused at "
@@ -222,7 +218,7 @@ def health(install: Install, source_annotations: dict, lease: dict, access: dict
                         "and run `aifactory-policy credentials rotate`"), None
     if down:
         return f"broker down (agents work until {until})", None, (
-            f"BROKER DOWN: {down}. The agents keep working until {until} (in {_ago(left)}), when the access "
+            f"BROKER DOWN: {down}. The agents keep working until {until} (in {age(left)}), when the access "
             f"token they hold expires; then every task fails. Bring the broker back before then: "
             f"{commands(ns, dep)}")
     return "healthy", None, None

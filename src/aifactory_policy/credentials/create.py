@@ -7,6 +7,7 @@ from typing import Optional
 
 from ..findings import Report
 from .kube import Kube
+from .options import StoreOptions
 from .store import Target, preflight, store
 from .ui import say
 
@@ -21,12 +22,12 @@ def values_snippet(t: Target, oauth_account: Optional[dict], mode: str = "broker
     return head + yaml.safe_dump({"remoteControl": rc}, sort_keys=False, default_flow_style=False)
 
 
-def run(kube: Kube, source, t: Target, *, owner: Optional[str], owner_is_sa: bool, key_file: Optional[str],
-        force: bool, dry_run: bool, mode: str, command: str = "credentials create-secret") -> Report:
-    preflight(kube, t, owner=owner, owner_is_sa=owner_is_sa, force=force, replacing=False)
+def run(kube: Kube, source, t: Target, opts: StoreOptions, *, dry_run: bool, mode: str,
+        command: str = "credentials create-secret") -> Report:
+    preflight(kube, t, owner=opts.owner, owner_is_sa=opts.owner_is_sa, force=opts.force, replacing=False)
     obtained = source.obtain()
-    store(kube, obtained, t, owner=owner, owner_is_sa=owner_is_sa, key_file=key_file, force=force,
-          replacing=False, dry_run=dry_run)
+    store(kube, obtained, t, owner=opts.owner, owner_is_sa=opts.owner_is_sa, key_file=opts.key_file,
+          force=opts.force, replacing=False, dry_run=dry_run)
     if not obtained.oauth_account:
         say("WARNING: no oauthAccount found (Remote Control refuses to start without it: \"Unable to determine "
             "your organization\"); pass --claude-json FILE (the `.claude.json` of this login) to print it")

@@ -22,6 +22,7 @@ from typing import Optional
 from ..findings import Refusal, Report
 from . import broker
 from .kube import Kube
+from .options import Rollout, StoreOptions
 from .rotate import CREDENTIALS_MODE, CREDENTIALS_SECRET, template_annotations
 from .store import Target
 from .ui import say
@@ -77,10 +78,8 @@ def resolve(kube: Kube, namespace: str, install: str, secret: Optional[str] = No
                     modes, [d["metadata"]["name"] for d in users])
 
 
-def run(kube: Kube, namespace: str, install: str, *, secret: Optional[str], key: Optional[str], claude: Optional[str],
-        owner: Optional[str], owner_is_sa: bool, key_file: Optional[str], force: bool, timeout: float,
-        helm: Optional[str], skip_helm_test: bool, helm_args: tuple = (), login_timeout: float = 900.0,
-        source=None, poll: float = 2.0) -> Report:
+def run(kube: Kube, namespace: str, install: str, opts: StoreOptions, rollout: Rollout, *, secret: Optional[str],
+        key: Optional[str], claude: Optional[str], login_timeout: float = 900.0, source=None) -> Report:
     """`source` replaces the real login in tests of the write path only."""
     from . import rotate
     from .sources import ClaudeLogin
@@ -92,6 +91,4 @@ def run(kube: Kube, namespace: str, install: str, *, secret: Optional[str], key:
     say(f"renewing install {install}: Secret {t.namespace}/{t.name} key {t.key!r}, mode {', '.join(found.modes)}; "
         f"a new login is made first, then stored ({how})")
     login = source or ClaudeLogin(claude=claude, timeout=login_timeout, install=install)
-    return rotate.run(kube, login, t, owner=owner, owner_is_sa=owner_is_sa, key_file=key_file, force=force,
-                      timeout=timeout, helm=helm, skip_helm_test=skip_helm_test, helm_args=helm_args, poll=poll,
-                      command="credentials renew")
+    return rotate.run(kube, login, t, opts, rollout, command="credentials renew")

@@ -24,6 +24,7 @@ from . import broker
 from . import fingerprint as fpmod
 from . import secret as sec
 from .kube import Kube
+from .options import Rollout, StoreOptions
 from .store import Target, fingerprint_key, live_fingerprint, preflight, store
 from .ui import say
 from .validate import inspect
@@ -123,17 +124,16 @@ def helm_test(helm: str, install: str, namespace: str, timeout: float, extra: tu
     return proc.returncode == 0, (proc.stdout + proc.stderr).strip()
 
 
-def run(kube: Kube, source, t: Target, *, owner: Optional[str], owner_is_sa: bool, key_file: Optional[str],
-        force: bool, timeout: float, helm: Optional[str], skip_helm_test: bool, poll: float = 2.0,
-        helm_args: tuple = (), command: str = "credentials rotate") -> Report:
+def run(kube: Kube, source, t: Target, opts: StoreOptions, rollout: Rollout,
+        command: str = "credentials rotate") -> Report:
     existing = kube.get_secret(t.namespace, t.name)
     if existing is None:
         raise Refusal(f"Secret {t.namespace}/{t.name} does not exist: nothing to rotate or renew. Fix: "
                       "`aifactory-policy credentials login` (or `create-secret`) first.")
-    old_key = fingerprint_key(kube, t.namespace, key_file, create=False)
+    old_key = fingerprint_key(kube, t.namespace, opts.key_file, create=False)
     old_login, _ = inspect(sec.data_value(existing, t.key))
     old_fp = live_fingerprint(existing, old_key, t.key) or sec.annotations(existing).get(sec.FINGERPRINT)
-    preflight(kube, t, owner=owner, owner_is_sa=owner_is_sa, force=force, replacing=True)
+    preflight(kube, t, owner=opts.owner, owner_is_sa=opts.owner_is_sa, force=opts.force, replacing=True)
     try:
         obtained = source.obtain()
     except KeyboardInterrupt:
@@ -142,13 +142,13 @@ def run(kube: Kube, source, t: Target, *, owner: Optional[str], owner_is_sa: boo
     workloads = workloads_using(kube, t.namespace, t.name)
     brokered = broker.installs(workloads, t.namespace)
     restart = [d for d in workloads if not broker.is_broker_mode(d)]
-    _refuse_same_login(old_fp, obtained, old_key, force)
-    stored = store(kube, obtained, t, owner=owner, owner_is_sa=owner_is_sa, key_file=key_file, force=force,
-                   replacing=True)
+    _refuse_same_login(old_fp, obtained, old_key, opts.force)
+    stored = store(kube, obtained, t, owner=opts.owner, owner_is_sa=opts.owner_is_sa, key_file=opts.key_file,
+                   force=opts.force, replacing=True)
     new_fp = stored.fingerprint
     handed = [{"deployment": b.deployment, "accessSecret": b.access,
-               "publishedAfterSeconds": round(wait_published(kube, b, t.key, stored.login.raw, timeout,
-                                                             min(poll, 0.5)), 3)}
+               "publishedAfterSeconds": round(wait_published(kube, b, t.key, stored.login.raw, rollout.timeout,
+                                                             min(rollout.poll, 0.5)), 3)}
               for b in brokered]
     stamp = sec.rfc3339()
     for dep in restart:
@@ -157,17 +157,17 @@ def run(kube: Kube, source, t: Target, *, owner: Optional[str], owner_is_sa: boo
         say(f"restarting deployment/{name} (mode {mode}: the pod reads the Secret only at start)")
         kube.restart_deployment(t.namespace, name, stamp)
     for dep in restart:
-        wait_rollout(kube, t.namespace, dep["metadata"]["name"], timeout, poll)
+        wait_rollout(kube, t.namespace, dep["metadata"]["name"], rollout.timeout, rollout.poll)
     if not workloads:
         say(f"no Deployment in {t.namespace} mounts Secret {t.name} (annotation {CREDENTIALS_SECRET}); nothing "
             "to restart")
     verified = "skipped (--skip-helm-test)"
     report = Report(command=command)
-    if workloads and not skip_helm_test:
-        if not helm:
+    if workloads and not rollout.skip_helm_test:
+        if not rollout.helm:
             raise EvaluationError(f"helm not found; {install_hint('helm')}, or pass --skip-helm-test")
         say(f"running `helm test {t.install}`")
-        ok, logs = helm_test(helm, t.install, t.namespace, timeout, helm_args)
+        ok, logs = helm_test(rollout.helm, t.install, t.namespace, rollout.timeout, rollout.helm_args)
         for line in logs.splitlines()[-15:]:
             say(f"  helm: {line}")
         verified = "helm test passed" if ok else "helm test FAILED"

@@ -35,14 +35,8 @@ from .kube import Kube
 from .rotate import CREDENTIALS_MODE, CREDENTIALS_SECRET, template_annotations
 from .scopes import SESSIONS, sessions_warning
 from .store import fingerprint_key, live_fingerprint
+from .ui import age
 from .validate import inspect
-
-
-def age(seconds: float) -> str:
-    s = int(abs(seconds))
-    d, h, m = s // 86400, s % 86400 // 3600, s % 3600 // 60
-    text = f"{d}d {h}h" if d else f"{h}h {m}m" if h else f"{m}m"
-    return text
 
 
 def _key_of(secret: dict, preferred: str) -> str:

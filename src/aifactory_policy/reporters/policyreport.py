@@ -94,3 +94,8 @@ def render(report: Report) -> str:
         at = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     doc = {"apiVersion": "v1", "kind": "List", "items": reports(report, at)}
     return json.dumps(displayable(doc), indent=2, ensure_ascii=False) + "\n"
+
+
+def summary(report: Report) -> str:
+    """stdout's line when the reports go to --output."""
+    return f"PolicyReports of {len(report.findings)} finding(s)"
