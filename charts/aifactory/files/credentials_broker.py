@@ -456,8 +456,8 @@ class Broker:
             except wb.ApiError as exc:
                 log(f"could not record the refusal on the Secret: {exc}")
             self.say("the server refused the refresh (invalid_grant): this login is dead. Agents keep the access "
-                     f"token they hold until {wb.expiry_text(old.expires_at)}. Log in again for this install and run "
-                     "`aifactory-policy credentials rotate` (the broker picks the new login up by itself)")
+                     f"token they hold until {wb.expiry_text(old.expires_at)}. Renew the login: `aifactory-policy credentials "
+                     "renew --install <release>` (a new claude auth login; the broker picks it up by itself)")
             return
         # No new pair and no refusal: the token endpoint unreachable, Claude Code killed at the timeout.
         # The old pair goes back as it was; the next try follows soon (1, 2, 4, 8 s, then every
