@@ -179,3 +179,14 @@ def test_help_needs_no_tool(cli, no_tools, args):
 
 def test_command_module_has_the_two_entry_points():
     assert callable(rules_command.add_parser) and callable(rules_command.run)
+
+
+def test_one_converter_keeps_the_severity_rego_sent():
+    """check, scan, audit and scan-image convert Rego's findings with rules.finding_of: the severity
+    sent is kept (scan-image used to write `error` whatever the Rego said), an unknown one is an error."""
+    from aifactory_policy import rules
+    kept = rules.finding_of({"rule": "AIF002", "severity": "warning", "msg": "m"}, "AIF000", file="f")
+    assert (kept.rule, kept.severity, kept.message, kept.file) == ("AIF002", "warning", "m", "f")
+    assert kept.title == rules.title_of("AIF002") != "AIF002"
+    assert rules.finding_of({"severity": "fatal"}, "AIF200").severity == "error"
+    assert rules.finding_of({"severity": "fatal"}, "AIF200").message == "AIF200"

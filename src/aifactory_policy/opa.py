@@ -6,6 +6,7 @@ batch names: batch.cross_holders, batch.cross_joined), so OPA's memory does not 
 of documents."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any, Optional
 
 from .documents import InputDoc
 from .findings import EvaluationError, Finding
-from .rules import title_of
+from .rules import finding_of
 from .tools import IGNORED, SMALL_INPUT_BYTES, find_tool, go_tool_env, install_hint
 
 QUERY = "data.batch.findings"
@@ -193,11 +194,9 @@ def located_findings(raw: list[dict], doc_of, with_lines: bool = True):
     for r in raw:
         if not isinstance(r, dict):
             continue
-        rule = str(r.get("rule") or "AIF000")
-        severity = r.get("severity") if r.get("severity") in ("error", "warning", "note") else "error"
         path = r.get("path")
         path = None if path in (None, "") else str(path)
-        msg = str(r.get("msg") or r.get("message") or rule)
+        also = ""
         idx = _as_int(r.get("doc"))
         d = doc_of(idx) if idx is not None else None
         if idx is None and isinstance(r.get("docs"), list):
@@ -207,11 +206,14 @@ def located_findings(raw: list[dict], doc_of, with_lines: bool = True):
                 d = named[0][1]
                 others = sorted({x.file for _, x in named[1:] if x.file and x.file != d.file})
                 if others:
-                    msg = f"{msg} (also in: {', '.join(others)})"
+                    also = f" (also in: {', '.join(others)})"
         full = d.full_path(path) if d is not None and hasattr(d, "full_path") else path
         line = d.line_for(path) if d is not None and with_lines else None
-        yield Finding(rule=rule, severity=severity, message=msg, file=d.file if d else None,
-                      resource=d.resource if d else None, path=full, line=line, title=title_of(rule)), d
+        finding = finding_of(r, "AIF000", file=d.file if d else None, resource=d.resource if d else None,
+                             path=full, line=line)
+        if also:
+            finding = dataclasses.replace(finding, message=finding.message + also)
+        yield finding, d
 
 
 def _drop_raw_duplicates(findings: list[tuple], raw_indexes: set[int]) -> list[Finding]:

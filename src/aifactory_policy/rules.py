@@ -10,6 +10,7 @@ they are written here.
 from __future__ import annotations
 
 from . import rule_ids
+from .findings import SEVERITIES, Finding
 from .rule_catalogue import CATALOGUE as POLICY_RULES
 
 CHECKS = {
@@ -55,6 +56,16 @@ RULES = {rid: (e["folder"], e["short_title"], e["remediation"]) for rid, e in CA
 def title_of(rule: str) -> str:
     entry = RULES.get(rule)
     return entry[1] if entry else rule
+
+
+def finding_of(raw: dict, default_rule: str, **where) -> Finding:
+    """The one conversion of a finding the Rego sent ({rule, severity, msg, ...}) for every engine
+    (check, scan, audit, scan-image): the severity it sent is kept (an unknown one is an error), the
+    title comes from the catalogue; `where` is the caller's location (file, resource, path, line)."""
+    rule = str(raw.get("rule") or default_rule)
+    severity = raw.get("severity") if raw.get("severity") in SEVERITIES else "error"
+    message = str(raw.get("msg") or raw.get("message") or rule)
+    return Finding(rule=rule, severity=severity, message=message, title=title_of(rule), **where)
 
 
 def help_of(rule: str) -> str:

@@ -16,7 +16,7 @@ from typing import Optional
 
 from .. import opa
 from ..findings import Finding
-from ..rules import title_of
+from ..rules import finding_of
 from ..tools import usable_cpus
 from .facts import AuditInput
 
@@ -73,10 +73,8 @@ def audit_findings(raw: list[dict]) -> list[Finding]:
     out = []
     for r in raw:
         target = str(r.get("target") or "")
-        rule = str(r.get("rule") or "AIF200")
-        out.append(Finding(rule=rule, severity=r.get("severity") if r.get("severity") in ("error", "warning", "note")
-                           else "error", message=str(r.get("msg") or rule), file=file_from_target(target),
-                           resource=target, path=r.get("path") or None, title=title_of(rule)))
+        out.append(finding_of(r, "AIF200", file=file_from_target(target), resource=target,
+                              path=r.get("path") or None))
     return out
 
 

@@ -10,9 +10,9 @@ from typing import Optional
 
 from .. import opa
 from ..audit.material import Fingerprinter
-from ..findings import Finding, Report
+from ..findings import Report
 from ..image import image_facts
-from ..rules import title_of
+from ..rules import finding_of
 from ..tools import policies_dir
 from . import add_common
 
@@ -32,10 +32,8 @@ def scan_images(targets: list[str], policies: Optional[str] = None, opa_path: Op
     order = {(f["image"], f["layer"], f["path"]): i for i, f in enumerate(facts)}
     for r in sorted(found or [], key=lambda r: (order.get((r.get("image"), r.get("layer"), r.get("path")), 0),
                                                str(r.get("rule")))):
-        rule = str(r.get("rule"))
-        report.findings.append(Finding(rule=rule, severity="error", message=str(r.get("msg")), file=r.get("image"),
-                                       resource=f"layer {r.get('layer')}", path=f"/{r.get('path')}",
-                                       title=title_of(rule)))
+        report.findings.append(finding_of(r, "AIF000", file=r.get("image"), resource=f"layer {r.get('layer')}",
+                                          path=f"/{r.get('path')}"))
     return report
 
 
