@@ -48,11 +48,12 @@ def _cases() -> list[tuple[str, str, str]]:
 def _remote_control(home: ClaudeHome, name: str, value: str) -> tuple[int | None, str, bool]:
     """(exit code or None if still running, stderr, whether the fake saw the bridge registration).
     A run that passes the local checks keeps going (it registers, then polls): it is stopped once
-    the fake has seen the registration, or after 20 s."""
+    the fake has seen the registration, or after 60 s (a loaded machine once took over 20 s to reach
+    the feature-flag stop; a run that ends or registers sooner returns at once)."""
     seen_before = len(home.endpoint.authority.records)
     proc = subprocess.Popen(home.argv("remote-control", "--name", "t"), env=home.environment({name: value}), cwd=home.root / "workspace",
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60
     bridged = False
     while proc.poll() is None and time.monotonic() < deadline:
         bridged = any(r["path"] == BRIDGE for r in home.endpoint.authority.records[seen_before:])

@@ -17,14 +17,13 @@ suite, not example objects) and the charts whose dependencies come from a chart 
 from __future__ import annotations
 
 import json
-import os
 import shlex
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
+import go_modules
 from helpers import REPO, yaml_docs
 
 
@@ -54,22 +53,8 @@ NOT_KUBERNETES_YAML = {
 
 @pytest.fixture(scope="module")
 def module_dirs(tmp_path_factory) -> dict[str, Path]:
-    work = tmp_path_factory.mktemp("gomod")
-    subprocess.run(["go", "mod", "init", "outside.local/examples"], cwd=work, capture_output=True, check=True,
-                   timeout=60)
-    modules = sorted({module for module, _ in PROJECTS.values()})
-    proc = subprocess.run(["go", "mod", "download", "-json", *modules], cwd=work, capture_output=True, text=True,
-                          timeout=900, env={**os.environ, "GOFLAGS": "-mod=mod"})
-    decoder, text, found = json.JSONDecoder(), proc.stdout.strip(), {}
-    while text:
-        info, end = decoder.raw_decode(text)
-        text = text[end:].lstrip()
-        if info.get("Error") or not info.get("Dir"):
-            pytest.fail(f"go mod download {info.get('Path')}@{info.get('Version')} failed (the Go module proxy "
-                        f"must be reachable): {info.get('Error')}")
-        found[f"{info['Path']}@{info['Version']}"] = Path(info["Dir"])
-    assert sorted(found) == modules, (found, proc.stderr[-1500:])
-    return found
+    return go_modules.download(tmp_path_factory.mktemp("gomod"), "outside.local/examples",
+                               sorted({module for module, _ in PROJECTS.values()}))
 
 
 def in_chart(path: Path, root: Path) -> Path | None:

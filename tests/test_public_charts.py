@@ -9,14 +9,13 @@ module cache; nothing is committed. None of them touches Claude credentials:
 from __future__ import annotations
 
 import json
-import os
 import shlex
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
+import go_modules
 from helpers import REPO
 
 
@@ -32,21 +31,8 @@ CHARTS = pinned()
 
 @pytest.fixture(scope="module")
 def module_dirs(tmp_path_factory) -> dict[str, Path]:
-    work = tmp_path_factory.mktemp("gomod")
-    subprocess.run(["go", "mod", "init", "public.local/charts"], cwd=work, capture_output=True, check=True, timeout=60)
-    modules = sorted({module for module, _ in CHARTS})
-    proc = subprocess.run(["go", "mod", "download", "-json", *modules], cwd=work, capture_output=True, text=True,
-                          timeout=900, env={**os.environ, "GOFLAGS": "-mod=mod"})
-    decoder, text, found = json.JSONDecoder(), proc.stdout.strip(), {}
-    while text:
-        info, end = decoder.raw_decode(text)
-        text = text[end:].lstrip()
-        if info.get("Error") or not info.get("Dir"):
-            pytest.fail(f"go mod download {info.get('Path')}@{info.get('Version')} failed (the Go module proxy "
-                        f"must be reachable): {info.get('Error')}")
-        found[f"{info['Path']}@{info['Version']}"] = Path(info["Dir"])
-    assert sorted(found) == modules, (found, proc.stderr[-1500:])
-    return found
+    return go_modules.download(tmp_path_factory.mktemp("gomod"), "public.local/charts",
+                               sorted({module for module, _ in CHARTS}))
 
 
 def chart_id(entry) -> str:
