@@ -417,17 +417,23 @@ class Broker:
                                 cwd=self.home.root, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
         newest = old
+
+        def take_newer() -> None:
+            """The pair in the private file, if Claude Code wrote one since `newest`."""
+            nonlocal newest
+            candidate, _ = held(self.home.read())
+            if candidate is not None and candidate.refresh_token != newest.refresh_token:
+                log(f"new pair in the private file at {time.time():.3f}")
+                self.take_pair(candidate, predecessor=newest, started=started)
+                newest = candidate
+
         # Poll the file while Claude Code runs: a new pair is in it before the process exits, and every
         # millisecond until the agents have it counts if the server revokes the old token. Claude Code
         # may refresh again in the same run (a token that lives under its ~5 min margin, as in tests):
         # every pair it writes is adopted in order, so the Secret never keeps one it has spent.
         while True:
             exited = proc.poll() is not None
-            candidate, _ = held(self.home.read())
-            if candidate is not None and candidate.refresh_token != newest.refresh_token:
-                log(f"new pair in the private file at {time.time():.3f}")
-                self.take_pair(candidate, predecessor=newest, started=started)
-                newest = candidate
+            take_newer()
             if exited or time.monotonic() - started >= self.args.claude_timeout:
                 break
             time.sleep(0.005)
@@ -437,10 +443,7 @@ class Broker:
             proc.kill()
             out, err = proc.communicate()
             self.home.clear_locks()
-        candidate, _ = held(self.home.read())        # a pair written just before the exit or the kill
-        if candidate is not None and candidate.refresh_token != newest.refresh_token:
-            self.take_pair(candidate, predecessor=newest, started=started)
-            newest = candidate
+        take_newer()                                   # a pair written just before the exit or the kill
         new = newest if newest is not old else None
         if new is not None:
             self.no_pair_streak = 0
