@@ -106,14 +106,19 @@ class Authority:
         """A keyed digest that names a token in the record without revealing it."""
         return hmac.new(self.key, token.encode(), hashlib.sha256).hexdigest()[:12]
 
+    def _new_family(self) -> _Family:
+        """A new token family (lock held), ending family_lifetime_s from now when that is set."""
+        family = _Family(id=f"f{len(self.families) + 1}")
+        if self.switches.family_lifetime_s:
+            family.ends_at = time.time() + self.switches.family_lifetime_s
+        self.families[family.id] = family
+        return family
+
     def enroll(self, login: dict) -> str:
         """Makes a `.credentials.json` login known (its refresh token unspent); returns its family."""
         oauth = login.get("claudeAiOauth", login)
         with self.lock:
-            family = _Family(id=f"f{len(self.families) + 1}")
-            if self.switches.family_lifetime_s:
-                family.ends_at = time.time() + self.switches.family_lifetime_s
-            self.families[family.id] = family
+            family = self._new_family()
             refresh, access = oauth.get("refreshToken"), oauth.get("accessToken")
             if refresh:
                 family.current_refresh = refresh
@@ -150,10 +155,7 @@ class Authority:
         if not code:
             return 400, _error("invalid_grant", "no authorization code"), "no-code", ""
         with self.lock:
-            family = _Family(id=f"f{len(self.families) + 1}")
-            if self.switches.family_lifetime_s:
-                family.ends_at = time.time() + self.switches.family_lifetime_s
-            self.families[family.id] = family
+            family = self._new_family()
             body = self._issue(family)
             body["account"] = {"uuid": PROFILE["account"]["uuid"], "email_address": PROFILE["account"]["email"]}
             body["organization"] = {"uuid": PROFILE["organization"]["uuid"], "name": PROFILE["organization"]["name"]}
@@ -237,10 +239,6 @@ class Authority:
         with self.lock:
             return [r for r in self.records if r["path"] == TOKEN_PATH and r["method"] == "POST"
                     and r.get("grant_type") != "authorization_code"]
-
-    def sign_ins(self) -> list[dict]:
-        """The authorization-code exchanges, as recorded (the same as logins())."""
-        return self.logins()
 
 
 def parse_authorize(url: str) -> tuple[str, str, str]:

@@ -71,12 +71,13 @@ def write(path: Path, text: str | bytes) -> Path:
     return path
 
 
-def billion_laughs(levels: int = 9, width: int = 9) -> str:
-    """A YAML bomb: `levels` anchors, each a list of `width` aliases of the previous one."""
-    out = ['a: &a ["lol"' + ', "lol"' * (width - 1) + "]"]
+def billion_laughs(levels: int = 9, width: int = 9, key_prefix: str = "") -> str:
+    """A YAML bomb: `levels` anchors, each a list of `width` aliases of the previous one; each
+    top-level key is `key_prefix` and the anchor's letter."""
+    out = [f'{key_prefix}a: &a ["lol"' + ', "lol"' * (width - 1) + "]"]
     prev = "a"
     for n in "bcdefghijk"[:levels - 1]:
-        out.append(f"{n}: &{n} [" + ", ".join([f"*{prev}"] * width) + "]")
+        out.append(f"{key_prefix}{n}: &{n} [" + ", ".join([f"*{prev}"] * width) + "]")
         prev = n
     return "\n".join(out) + "\n"
 

@@ -52,7 +52,7 @@ def signed_in(claude_cli, endpoint, where: Path) -> tuple[ClaudeHome, float]:
 ], indirect=["endpoint"], ids=["announced-30d", "announced-12d", "not-announced"])
 def test_sign_in_stores_the_login_end(claude_cli, endpoint, tmp_path, days):
     home, t0 = signed_in(claude_cli, endpoint, tmp_path / "login")
-    [exchange] = endpoint.authority.sign_ins()
+    [exchange] = endpoint.authority.logins()
     assert exchange["status"] == 200
     stored = oauth(home)
     assert days_from(stored["refreshTokenExpiresAt"], t0) == pytest.approx(days, abs=0.001)
@@ -184,7 +184,7 @@ def test_credentials_login_records_the_end_claude_code_stored(claude_cli, endpoi
     out = capfd.readouterr()
     assert code == 0, out.err
     assert "sk-ant-" not in out.out + out.err
-    [exchange] = endpoint.authority.sign_ins()
+    [exchange] = endpoint.authority.logins()
     assert exchange["status"] == 200 and "refresh_token_expires_in" not in exchange
     stored = json.loads(kube.secret_json(NS, "claude-remote-credentials")["credentials.json"])["claudeAiOauth"]
     assert days_from(stored["refreshTokenExpiresAt"], t0) == pytest.approx(30, abs=0.01)

@@ -5,14 +5,11 @@ is `@K` or starts with `@K_`), so many cases can be one Helm run. Text is UTF-8 
 """
 from __future__ import annotations
 
+from helpers import billion_laughs
+
 
 def _bomb(levels: int, width: int) -> str:
-    out = ['@K_a: &a ["lol"' + ', "lol"' * (width - 1) + "]"]
-    prev = "a"
-    for n in "bcdefghijk"[:levels - 1]:
-        out.append(f"@K_{n}: &{n} [" + ", ".join([f"*{prev}"] * width) + "]")
-        prev = n
-    return "\n".join(out) + "\n"
+    return billion_laughs(levels, width, key_prefix="@K_")
 
 
 def _nested(depth: int) -> str:
