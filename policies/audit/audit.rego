@@ -126,36 +126,12 @@ workload_docs contains d if {
 	d.origin == "workload"
 }
 
-# The documents the whole-input rules read: the workloads of installs (is_aifactory, which takes in
-# every workload holding credentials, where each cross-document rule starts) and what the
-# cross-document rules join them with. A large cluster is judged in shards first, which also name
-# these; the cross-document and audit rules then run over them alone (aifactory_policy/audit/evaluate.py).
-whole_input_ids contains d.id if {
-	some d in input.documents
-	whole_input_document(d.content)
-}
+# The workloads of installs: chart labels, or the credentials mount itself (lib/workloads). A large
+# cluster is judged batch by batch first; the batches name what the whole-input rules read
+# (batch.whole_input_ids, which keeps every such workload), and the audit rules then run over those.
+chart_labelled(obj) if workloads.chart_labelled(obj)
 
-whole_input_document(obj) if is_aifactory(obj)
-
-whole_input_document(obj) if obj.kind in data.batch.join_kinds
-
-whole_input_document(obj) if is_array(obj)
-
-# And the documents a cross-document rule keeps by their content (AIF003's ConfigMaps that can set a
-# variable it judges: batch.cross_joined does the same for scan).
-whole_input_ids contains id if {
-	some name
-	data.rules[name].cross_document == true
-	some id in data.rules[name].kept_documents
-}
-
-chart_labelled(obj) if obj.metadata.labels["app.kubernetes.io/part-of"] == "aifactory"
-
-chart_labelled(obj) if startswith(obj.metadata.labels["helm.sh/chart"], "aifactory-")
-
-is_aifactory(obj) if chart_labelled(obj)
-
-is_aifactory(obj) if workloads.holds_credentials(obj)
+is_aifactory(obj) if workloads.of_an_install(obj)
 
 install_key(obj) := [workloads.namespace(obj), workloads.release(obj)]
 

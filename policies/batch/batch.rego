@@ -30,43 +30,40 @@ document_findings contains f if {
 	}
 }
 
-# The per-document findings, and which documents are workloads holding the Claude credentials:
-# every cross-document rule starts from such a holder (AIF005 from its credentials Secrets, AIF006
-# AIF007 and AIF008 from holds_credentials), so a caller that evaluates the cross-document rules apart
-# (scan) gives them those workloads beside the Roles, bindings and autoscalers, and that evaluation
-# grows with the holders, not with every workload of a folder.
-document_evaluation := {"findings": document_findings, "cross_holders": cross_holders, "cross_joined": cross_joined}
+# The per-document findings, and which documents the whole-input rules read (whole_input_ids): the
+# one answer every batch of every command gives (check and scan in batches, the audit; the engine,
+# aifactory_policy/opa.py, then runs those rules once over only these documents). Every
+# cross-document rule starts from a workload holding the Claude credentials (AIF005 from its
+# credentials Secrets, AIF006 AIF007 and AIF008 from holds_credentials), the audit's install list
+# from the workloads of an install, so that evaluation grows with the installs, not with every
+# workload of a folder or a cluster.
+document_evaluation := {"findings": document_findings, "whole_input_ids": whole_input_ids}
 
-cross_holders contains d.id if {
+whole_input_ids contains d.id if {
 	some d in input.documents
-	workloads.is_workload(d.content)
-	workloads.holds_credentials(d.content)
+	whole_input_document(d.content)
 }
 
+# The workloads of an install: chart labels, or the credentials themselves.
+whole_input_document(obj) if workloads.of_an_install(obj)
+
 # The kinds the cross-document rules join the holders with, from each rule's own `joins`: the
-# one list a caller that evaluates them apart (scan and check in batches, the audit in shards)
-# keeps documents by, so a rule that learns to join a kind is given it at any input size.
+# one list the engine keeps documents by, so a rule that learns to join a kind is given it at any
+# input size.
 join_kinds := {k |
 	some name
 	data.rules[name].cross_document == true
 	some k in data.rules[name].joins
 }
 
-# Documents to keep for the cross-document rules besides the holders: those of a joined kind, and
-# lists (conftest-style input that combined_documents flattens).
-cross_joined contains d.id if {
-	some d in input.documents
-	d.content.kind in join_kinds
-}
+whole_input_document(obj) if obj.kind in join_kinds
 
-cross_joined contains d.id if {
-	some d in input.documents
-	is_array(d.content)
-}
+# Lists (conftest-style input that combined_documents flattens).
+whole_input_document(obj) if is_array(obj)
 
 # And those a rule keeps by their content, for a kind too common to keep whole (ConfigMaps: a rule's
 # `kept_documents`, the ids of this input's documents it can use; evaluated with this input).
-cross_joined contains id if {
+whole_input_ids contains id if {
 	some name
 	data.rules[name].cross_document == true
 	some id in data.rules[name].kept_documents

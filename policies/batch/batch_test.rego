@@ -85,11 +85,12 @@ test_one_group_with_both_releases_still_finds_the_sharing if {
 	f.docs == [8, 9]
 }
 
-test_cross_holders_are_the_workloads_holding_credentials if {
+test_whole_input_ids_hold_the_workloads_holding_credentials if {
 	plain := object.remove(rc_deployment("plain", "plain"), ["spec"])
 	docs := array.concat(documents, [{"id": 10, "file": "plain.yaml", "content": object.union(plain, {"spec": {"template": {"spec": {"containers": [{"name": "x", "image": "x"}]}}}})}])
 	result := batch.document_evaluation with input as {"documents": docs}
-	result.cross_holders == {8, 9}
+	{8, 9} - result.whole_input_ids == set()
+	not 10 in result.whole_input_ids
 	count(result.findings) == count(batch.document_findings) with input as {"documents": docs}
 }
 
@@ -108,7 +109,7 @@ test_join_kinds_are_the_rules_joins if {
 	not "Deployment" in batch.join_kinds
 }
 
-test_cross_joined_keeps_joined_kinds_and_lists if {
+test_whole_input_ids_keep_joined_kinds_lists_and_holders if {
 	docs := [
 		{"id": 1, "content": {"kind": "ScaledObject"}},
 		{"id": 2, "content": {"kind": "Service"}},
@@ -116,16 +117,26 @@ test_cross_joined_keeps_joined_kinds_and_lists if {
 		{"id": 4, "content": rc_deployment("a", "a")},
 	]
 	ev := batch.document_evaluation with input as {"documents": docs}
-	ev.cross_joined == {1, 3}
-	ev.cross_holders == {4}
+	ev.whole_input_ids == {1, 3, 4}
+}
+
+# The audit's install list reads every object the chart made, holder or not.
+test_whole_input_ids_keep_what_the_chart_made if {
+	docs := [
+		{"id": 1, "content": {"kind": "Service", "metadata": {"labels": {"helm.sh/chart": "aifactory-0.9.0"}}}},
+		{"id": 2, "content": {"kind": "Service", "metadata": {"labels": {"app.kubernetes.io/part-of": "aifactory"}}}},
+		{"id": 3, "content": {"kind": "Service", "metadata": {"labels": {"helm.sh/chart": "other-1.0.0"}}}},
+	]
+	ev := batch.document_evaluation with input as {"documents": docs}
+	ev.whole_input_ids == {1, 2}
 }
 
 # A ConfigMap is kept when a rule's kept_documents names it (AIF003: one that can set a variable).
-test_cross_joined_keeps_what_a_rule_keeps_by_content if {
+test_whole_input_ids_keep_what_a_rule_keeps_by_content if {
 	docs := [
 		{"id": 1, "content": {"kind": "ConfigMap", "metadata": {"name": "a"}, "data": {"k": "v"}}},
 		{"id": 2, "content": {"kind": "ConfigMap", "metadata": {"name": "b"}, "data": {"CLAUDE_CODE_USE_VERTEX": "1"}}},
 	]
 	ev := batch.document_evaluation with input as {"documents": docs}
-	ev.cross_joined == {2}
+	ev.whole_input_ids == {2}
 }

@@ -1,6 +1,7 @@
 """Policy input documents: what Python gathered from files or a render, ready for Rego."""
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Any, Iterator, Optional
@@ -18,6 +19,13 @@ class InputDoc:
     group: Optional[str] = None       # cross-document rules compare documents of one group only
     prefix: str = ""                  # where `content` sits in its YAML document: "items[3]" for a List item
     index: Optional[int] = None       # the YAML document's position in its file (scan resolves lines by it)
+    origin: Optional[str] = None      # the audit: the list a live object came from ("workload", ...)
+
+    def reference(self) -> "InputDoc":
+        """What a finding needs of its document once the document is gone: no content, and the line
+        map only when one was read (scan reads without one and looks lines up at the end)."""
+        lines = self.doc is not None and bool(self.doc.lines)
+        return dataclasses.replace(self, content=None, doc=dataclasses.replace(self.doc, data=None) if lines else None)
 
     def full_path(self, path: Optional[str]) -> Optional[str]:
         """`path` in the file's document: a List item's findings say which item (items[3].spec...)."""

@@ -1,196 +1,315 @@
-"""Evaluate every policy over the documents with `opa eval` (data.batch.findings): in ONE process
-when they are few and small; otherwise the per-document rules in batches (BATCH_BYTES of JSON,
-BATCH_DOCUMENTS documents), and the cross-document rules once over only the documents they read
-(the workloads holding the Claude credentials and the kinds the rules join them with, which each
-batch names: batch.cross_holders, batch.cross_joined), so OPA's memory does not grow with the number
-of documents."""
+"""The one evaluation engine under check, scan, scan-image and audit (conftest's policy/engine.go
+is the model): the caller adds documents one at a time, the engine decides how OPA sees them.
+
+- Input that fits one batch (BATCH_DOCUMENTS documents, BATCH_BYTES of JSON) is ONE `opa eval`
+  with every rule and the command's own queries over the whole input (the audit's rules and
+  installs, the image rules).
+- Larger input: the per-document rules batch by batch, at most processes() OPA processes at a
+  time while the caller reads on. Each batch also names the documents the whole-input rules read
+  (data.batch.document_evaluation: findings, whole_input_ids). Then ONE process runs the
+  cross-document rules and the command's queries over only those documents, so OPA's memory
+  follows the batch and the installs, not the number of documents.
+- A batch OPA cannot evaluate (the policies compiled; some input made evaluation fail) is, when the
+  plan says so (scan), evaluated file by file: the failing files are reported, the others kept.
+
+Every raw finding becomes a Finding here (rules.finding_of, severity kept) beside the document it
+is about; finding_lines gives them their lines at the end.
+"""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
-import subprocess
+from collections import defaultdict, deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Iterator, Mapping, Optional
 
+from . import finding_lines
 from .documents import InputDoc
 from .findings import EvaluationError, Finding
+from .opa_eval import TIMEOUT, InputEvaluationError, JSONText, eval_query
+from .rulecontrol import annotation_waivers, today
 from .rules import finding_of
-from .tools import IGNORED, SMALL_INPUT_BYTES, find_tool, go_tool_env, install_hint
+from .tools import usable_cpus
 
-QUERY = "data.batch.findings"
-DOCUMENT_QUERY = "data.batch.document_findings"
-CROSS_QUERY = "data.batch.cross_document_findings"
-# the batches of scan and check: the per-document findings and what the cross-document rules read
-# (cross_holders, cross_joined)
-DOCUMENT_EVALUATION_QUERY = "data.batch.document_evaluation"
-TIMEOUT = 300
 BATCH_BYTES = 8 * 1024 * 1024   # JSON per `opa eval` once the input is larger than this
 BATCH_DOCUMENTS = 2000           # and documents per `opa eval` (OPA's memory grows with both: a
                                  # 2000-document batch peaks near 150 MB; half that size cost a
                                  # 10k-document scan ~1.2 s more CPU in process start-ups)
+MAX_PROCESSES = 8                # OPA processes at a time, whatever the CPUs
 
-# Which documents the cross-document rules read is the policies' to say, not a kind list here: each
-# batch's data.batch.document_evaluation names the workloads holding the credentials (cross_holders:
-# every object with a pod template or pods, lib/workloads) and the documents of the kinds those
-# rules join (cross_joined: batch.join_kinds, from each rule's `joins`).
+ALL_RULES = "data.batch.findings"                        # one process: every rule at once
+BATCH = "data.batch.document_evaluation"                 # a batch: {findings, whole_input_ids}
+WHOLE_INPUT = "data.batch.cross_document_findings"       # after the batches, over what they kept
+# A batch needs the rules and package batch only (less for OPA to load and compile).
+BATCH_SKIPS = ("audit", "admission", "image")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a command asks of the engine beyond the rules' findings."""
+    queries: Mapping[str, str] = field(default_factory=dict)  # name -> Rego ref over the whole input
+    context: Mapping[str, Any] = field(default_factory=dict)  # input beside the documents, for them
+    skip: tuple[str, ...] = BATCH_SKIPS     # policy folders the whole-input process does not load
+    isolate_files: bool = False             # a batch OPA cannot evaluate is tried file by file
+    batch_documents: Optional[int] = None   # None: BATCH_DOCUMENTS
+    processes: Optional[int] = None         # None: processes(...)
+    timeout: int = TIMEOUT
+
+
+@dataclass
+class Outcome:
+    found: list[tuple[Finding, Optional[InputDoc]]]   # each finding with its document (content dropped)
+    values: dict[str, Any]                            # the plan's queries
+    waivers: dict                                     # the documents' active waiver annotations
+    failures: list[str]                               # files the policies could not evaluate, and why
+    failed_files: set
+
+    def findings(self, texts: Optional[dict[str, str]] = None) -> list[Finding]:
+        """The findings with their lines, raw-text repeats dropped, annotation waivers applied."""
+        return finding_lines.resolve(self.found, self.waivers, texts)
+
+
+def processes(documents: int, cpus: Optional[int] = None) -> int:
+    """OPA processes at a time for this many documents: one while they fit a batch."""
+    if documents <= BATCH_DOCUMENTS:
+        return 1
+    return max(1, min(usable_cpus() if cpus is None else cpus, MAX_PROCESSES))
 
 
 def entry(i: int, d: InputDoc) -> dict:
-    return {"id": i, "file": d.file, "content": d.content, **({"group": d.group} if d.group is not None else {})}
-
-
-def batch_input(docs: list[InputDoc]) -> dict:
-    return {"documents": [entry(i, d) for i, d in enumerate(docs)]}
-
-
-def cross_kept(value: dict) -> set[int]:
-    """The ids a batch's document_evaluation keeps for the cross-document rules."""
-    return {i for key in ("cross_holders", "cross_joined") for i in value.get(key) or [] if isinstance(i, int)}
-
-
-# What `check` and `scan` do not need: the audit and image packages and the admission manifests
-# (less for OPA to load and compile).
-UNUSED_BY_BATCH = ("audit", "admission", "image")
-
-
-def eval_query(payload: Any, policies: Path, query: str, opa: Optional[str] = None, *,
-               ignore: tuple[str, ...] = (), timeout: int = TIMEOUT, what: str = "documents",
-               small: Optional[bool] = None) -> Any:
-    """The value of `query` over `payload` from ONE `opa eval` process; EvaluationError when OPA
-    cannot run, fails, or leaves the query undefined."""
-    binary = opa or find_tool("opa")
-    cmd = [binary, "eval", "--format", "json", "--stdin-input", "-d", str(policies)]
-    for pattern in IGNORED + ignore:
-        cmd += ["--ignore", pattern]
-    cmd.append(query)
-    text = str(payload) if isinstance(payload, _JSONText) else json.dumps(payload, default=str)
-    env = go_tool_env(small=len(text) < SMALL_INPUT_BYTES if small is None else small)
-    try:
-        proc = subprocess.run(cmd, input=text, capture_output=True, text=True, timeout=timeout, check=False, env=env)
-    except subprocess.TimeoutExpired:
-        raise EvaluationError(f"opa eval timed out after {timeout} s over {what}") from None
-    except OSError as exc:
-        raise EvaluationError(f"cannot run {binary} ({exc.strerror}); {install_hint('opa')}") from None
-    if proc.returncode != 0:
-        detail = _opa_error(proc.stdout, proc.stderr)
-        if _runtime_error(proc.stdout):   # the policies compiled; evaluating some input failed
-            raise InputEvaluationError(f"opa eval failed over {what}: {detail}", detail)
-        raise EvaluationError(f"opa eval failed over {policies}: {detail}; fix the policies (opa check {policies})")
-    try:
-        results = json.loads(proc.stdout).get("result") or []
-    except (ValueError, AttributeError):
-        raise EvaluationError(f"opa eval printed non-JSON output: {proc.stdout[:200]!r}") from None
-    if not results:
-        raise EvaluationError(f"{query} is undefined in {policies}; pass the repository's policies/ folder, which "
-                              "holds packages batch (check, scan), audit (audit) and image (scan-image)")
-    return results[0]["expressions"][0]["value"]
-
-
-class _JSONText(str):
-    """An input already serialised (the batches are measured as JSON before they are sent)."""
-
-
-def _documents_text(parts: list[str]) -> _JSONText:
-    return _JSONText('{"documents": [' + ", ".join(parts) + "]}")
-
-
-def run(docs: list[InputDoc], policies: Path, opa: Optional[str] = None) -> list[dict]:
-    """Raw findings ({doc, rule, severity, msg, path[, docs]}): one OPA process for a small input,
-    batches (BATCH_BYTES of JSON, BATCH_DOCUMENTS documents) plus one cross-document evaluation
-    over what the batches keep for a large one."""
-    if not docs:
-        return []
-    out: list[dict] = []
-    batch: list[tuple[int, str]] = []
-    cross: list[str] = []     # kept for the cross-document rules: only the documents they read
-    size, first, batches = 0, 0, 0
-
-    def evaluate(parts: list[tuple[int, str]], what: str) -> None:
-        value = query_documents([p for _, p in parts], policies, DOCUMENT_EVALUATION_QUERY, opa, what)
-        out.extend(value["findings"])
-        kept = cross_kept(value)
-        cross.extend(p for i, p in parts if i in kept)
-
-    for i, d in enumerate(docs):   # serialised one at a time: never the whole input as JSON at once
-        part = json.dumps(entry(i, d), default=str)
-        if batch and (size + len(part) > BATCH_BYTES or len(batch) >= BATCH_DOCUMENTS):
-            evaluate(batch, f"documents {first}-{i - 1}")
-            batch, size, first, batches = [], 0, i, batches + 1
-        batch.append((i, part))
-        size += len(part) + 2
-    if not batches:   # small enough for one process: every rule at once, as always
-        return _query(_documents_text([p for _, p in batch]), policies, QUERY, opa, f"{len(docs)} documents")
-    evaluate(batch, f"documents {first}-{len(docs) - 1}")
-    del batch
-    if cross:
-        out += _query(_documents_text(cross), policies, CROSS_QUERY, opa,
-                      f"{len(cross)} documents (cross-document rules)")
+    """The one input document type Rego reads: {id, file, content[, group][, origin]}."""
+    out = {"id": i, "file": d.file, "content": d.content}
+    if d.group is not None:
+        out["group"] = d.group
+    if d.origin is not None:
+        out["origin"] = d.origin
     return out
 
 
-def query_documents(parts: list[str], policies: Path, query: str, opa: Optional[str], what: str) -> Any:
-    """The value of `query` over documents already serialised as entry() JSON: raw findings, or
-    for DOCUMENT_EVALUATION_QUERY {"findings": [...], "cross_holders": [ids], "cross_joined": [ids]}."""
-    if query != DOCUMENT_EVALUATION_QUERY:
-        return _query(_documents_text(parts), policies, query, opa, what)
-    value = eval_query(_documents_text(parts), policies, query, opa, ignore=UNUSED_BY_BATCH, what=what, small=False)
-    if not isinstance(value, dict) or not isinstance(value.get("findings"), list):
-        raise EvaluationError(f"{query} is not {{findings, cross_holders, cross_joined}} (got {type(value).__name__})")
-    return value
+@dataclass
+class _Batch:
+    ids: list[int] = field(default_factory=list)
+    parts: list[str] = field(default_factory=list)   # entry() JSON
+    refs: dict[int, InputDoc] = field(default_factory=dict)
+    future: Optional[Future] = None
+
+    def what(self) -> str:
+        return f"documents {self.ids[0]}-{self.ids[-1]}" if self.ids else "no documents"
 
 
-def _query(payload: _JSONText, policies: Path, query: str, opa: Optional[str], what: str) -> list[dict]:
-    # A batch (small=False) runs with tools.GO_TOOL_ENV_LARGE: with the collector off its heap would grow to 1 GiB.
-    value = eval_query(payload, policies, query, opa, ignore=UNUSED_BY_BATCH, what=what,
-                       **({} if query == QUERY else {"small": False}))
-    if isinstance(value, dict):  # a set serialises as a list; tolerate an object keyed by anything
-        value = list(value.values())
-    if not isinstance(value, list):
-        raise EvaluationError(f"{query} is not a set of findings (got {type(value).__name__})")
-    return value
+class Evaluation:
+    """add() each document, then finish() (or close() on any exit: no OPA keeps running)."""
+
+    def __init__(self, policies: Path, opa_path: Optional[str] = None, plan: Plan = Plan(),
+                 on: Optional[dt.date] = None):
+        self.policies, self.opa_path, self.plan = policies, opa_path, plan
+        self.batch_documents = plan.batch_documents or BATCH_DOCUMENTS
+        self.batch_bytes = BATCH_BYTES
+        self.workers = max(1, plan.processes or min(usable_cpus(), MAX_PROCESSES))
+        self.pool: Optional[ThreadPoolExecutor] = None
+        self.in_flight: deque[_Batch] = deque()
+        self.batch, self.size, self.next_id = _Batch(), 0, 0
+        self.batched = False                       # False while everything fits the first batch
+        self.kept: list[tuple[int, str]] = []      # what the whole-input rules read, as JSON
+        self.kept_refs: dict[int, InputDoc] = {}
+        self.found: list[tuple[Finding, Optional[InputDoc]]] = []
+        self.failures: list[str] = []
+        self.failed_files: set = set()   # nothing of these is reported
+        self.unread: set = set()         # ... because the caller could not read them to their end
+        self.on = on or today()
+        self.waivers: dict = {}
+
+    # ---- feeding ------------------------------------------------------------------------------
+    def add(self, d: InputDoc) -> None:
+        i = self.next_id
+        self.next_id += 1
+        part = json.dumps(entry(i, d), default=str)   # one at a time: never the whole input as JSON
+        if self.batch.parts and (self.size + len(part) > self.batch_bytes
+                                 or len(self.batch.parts) >= self.batch_documents):
+            self.batched = True
+            self._submit()
+        ref = d.reference()
+        self.batch.ids.append(i)
+        self.batch.parts.append(part)
+        self.batch.refs[i] = ref
+        self.size += len(part) + 2
+        waivers, problems = annotation_waivers(d, self.on)
+        self.waivers.update(waivers)
+        self.found += [(p, ref) for p in problems]
+
+    def drop_file(self, f: Optional[str]) -> None:
+        """f could not be read to its end: nothing of it is reported (its failure says why)."""
+        self.failed_files.add(f)
+        self.unread.add(f)
+
+    def _submit(self) -> None:
+        b, self.batch, self.size = self.batch, _Batch(), 0
+        if self.pool is None:
+            self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="opa")
+        b.future = self.pool.submit(self._batch_value, b.parts, b.what())
+        self.in_flight.append(b)
+        while len(self.in_flight) > self.workers:   # bounded: wait for the oldest
+            self._collect(self.in_flight.popleft())
+
+    # ---- finishing ----------------------------------------------------------------------------
+    def finish(self) -> Outcome:
+        try:
+            values = self._one_process() if not self.batched else None
+            if values is None:
+                if self.batch.parts:
+                    self._submit()
+                while self.in_flight:
+                    self._collect(self.in_flight.popleft())
+                values = self._whole_input()
+        finally:
+            self.close()
+        found = [(f, r) for f, r in self.found if not (r is not None and r.file in self.failed_files)]
+        return Outcome(found, values, self.waivers, self.failures, self.failed_files)
+
+    def close(self) -> None:
+        """Stop: batches not started are dropped, the running ones end."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    def _one_process(self) -> Optional[dict]:
+        """Everything in one batch: every rule and the plan's queries in one OPA process. None when
+        that input cannot be evaluated and the plan isolates files (then it goes batch by batch)."""
+        b = self.batch
+        if not b.parts and not self.plan.queries:
+            return {}
+        try:
+            value = self._query(b.parts, ALL_RULES, f"{len(b.parts)} documents", small=None)
+        except InputEvaluationError:
+            if not self.plan.isolate_files:
+                raise
+            self.batched = True
+            return None
+        self._keep(value["findings"], b.refs)
+        self.batch = _Batch()
+        return {k: value.get(k) for k in self.plan.queries}
+
+    def _whole_input(self) -> dict:
+        # in reading order, as one evaluation would have them: a finding about several documents is
+        # reported at the first of them
+        parts = sorted((i, p) for i, p in self.kept if self.kept_refs[i].file not in self.failed_files)
+        self.kept = []
+        if not parts and not self.plan.queries:
+            return {}
+        what = f"{len(parts)} documents (cross-document rules)"
+        try:
+            value = self._query([p for _, p in parts], WHOLE_INPUT, what, small=None)
+        except InputEvaluationError as exc:
+            if not self.plan.isolate_files:
+                raise
+            value = self._whole_input_without_failing_files(parts, exc, what)
+        self._keep(value["findings"], self.kept_refs)
+        return {k: value.get(k) for k in self.plan.queries}
+
+    def _whole_input_without_failing_files(self, parts: list[tuple[int, str]], exc: InputEvaluationError,
+                                           what: str) -> dict:
+        by_file: dict[Optional[str], list[str]] = defaultdict(list)
+        for i, p in parts:
+            by_file[self.kept_refs[i].file].append(p)
+        alone_failed = False
+        for f, file_parts in by_file.items():
+            try:
+                self._query(file_parts, WHOLE_INPUT, f"{f}", small=None)
+            except InputEvaluationError as alone:
+                alone_failed = True
+                self._fail(f, alone)
+        if not alone_failed:   # only the files together fail: a cross-document conflict
+            raise EvaluationError(str(exc)) from None
+        kept = [p for i, p in parts if self.kept_refs[i].file not in self.failed_files]
+        return self._query(kept, WHOLE_INPUT, what, small=None)
+
+    # ---- one OPA process ----------------------------------------------------------------------
+    def _query(self, parts: list[str], findings: str, what: str, small: Optional[bool]) -> dict:
+        """{findings, <the plan's queries>} over these documents and the plan's context."""
+        query = "{" + ", ".join(f'"{k}": {v}' for k, v in {"findings": findings, **self.plan.queries}.items()) + "}"
+        value = eval_query(_input_text(parts, self.plan.context), self.policies, query, self.opa_path,
+                           ignore=self.plan.skip, timeout=self.plan.timeout, what=what, small=small)
+        return _checked(value, query)
+
+    def _batch_value(self, parts: list[str], what: str) -> dict:
+        # a batch runs with tools.GO_TOOL_ENV_LARGE (small=False): with the collector off its heap would grow to 1 GiB
+        value = eval_query(_input_text(parts, {}), self.policies, BATCH, self.opa_path, ignore=BATCH_SKIPS,
+                           timeout=self.plan.timeout, what=what, small=False)
+        value = _checked(value, BATCH)
+        if not isinstance(value.get("whole_input_ids", []), list):
+            raise EvaluationError(f"{BATCH} is not {{findings, whole_input_ids}}")
+        return value
+
+    def _collect(self, b: _Batch) -> None:
+        try:
+            value = b.future.result()
+        except InputEvaluationError:
+            if not self.plan.isolate_files:
+                raise
+            value = self._isolate(b)
+        kept = {i for i in value.get("whole_input_ids") or [] if isinstance(i, int)}
+        for n, i in enumerate(b.ids):
+            if i in kept:
+                self.kept.append((i, b.parts[n]))
+                self.kept_refs[i] = b.refs[i]
+        self._keep(value["findings"], b.refs)
+
+    def _isolate(self, b: _Batch) -> dict:
+        """Evaluate a failed batch file by file: report each file that fails alone, keep the rest."""
+        by_file: dict[Optional[str], list[int]] = defaultdict(list)
+        for n, i in enumerate(b.ids):
+            by_file[b.refs[i].file].append(n)
+        findings: list[dict] = []
+        kept: list[int] = []
+        for f, positions in by_file.items():
+            try:
+                value = self._batch_value([b.parts[n] for n in positions], f"{f}")
+            except InputEvaluationError as exc:
+                self._fail(f, exc)
+                continue
+            findings += value["findings"]
+            kept += value.get("whole_input_ids") or []
+        return {"findings": findings, "whole_input_ids": kept}
+
+    def _fail(self, f: Optional[str], exc: InputEvaluationError) -> None:
+        if f in self.failed_files:
+            return
+        self.failed_files.add(f)
+        self.failures.append(
+            f"{f}: the policies cannot evaluate it ({exc.detail}); look in it for what Kubernetes "
+            "would also reject, such as two volumes, containers or env entries with one name")
+
+    def _keep(self, raw: list[dict], refs: dict[int, InputDoc]) -> None:
+        self.found += list(located_findings(raw, refs.get))
 
 
-class InputEvaluationError(EvaluationError):
-    """The policies compiled but evaluating the input failed (e.g. a conflict on a repeated name):
-    scan evaluates the files one by one to name the input that causes it."""
-
-    def __init__(self, message: str, detail: str):
-        super().__init__(message)
-        self.detail = detail
+def _input_text(parts: list[str], context: Mapping[str, Any]) -> JSONText:
+    extra = "".join(f", {json.dumps(k)}: {json.dumps(v, default=str)}" for k, v in context.items())
+    return JSONText('{"documents": [' + ", ".join(parts) + "]" + extra + "}")
 
 
-def _runtime_error(stdout: str) -> bool:
-    try:
-        errs = json.loads(stdout).get("errors") or []
-    except (ValueError, AttributeError):
-        return False
-    return bool(errs) and all(str(e.get("code", "")).startswith("eval_") for e in errs if isinstance(e, dict))
-
-
-def _opa_error(stdout: str, stderr: str) -> str:
-    try:
-        errs = json.loads(stdout).get("errors") or []
-        return "; ".join(f"{e.get('location', {}).get('file', '')}:{e.get('location', {}).get('row', '')}: "
-                         f"{e.get('message')}" for e in errs)[:2000] or stderr.strip()[:2000]
-    except (ValueError, AttributeError):
-        return (stderr.strip() or stdout.strip())[:2000]
+def _checked(value: Any, query: str) -> dict:
+    if not isinstance(value, dict):
+        raise EvaluationError(f"{query} is not an object (got {type(value).__name__})")
+    found = value.get("findings")
+    if isinstance(found, dict):   # a set serialises as a list; tolerate an object keyed by anything
+        found = list(found.values())
+    if not isinstance(found, list):
+        raise EvaluationError(f"{query}: findings is not a set of findings (got {type(found).__name__})")
+    return {**value, "findings": found}
 
 
 def _as_int(v: Any) -> Optional[int]:
     return v if isinstance(v, int) and not isinstance(v, bool) else None
 
 
-def to_findings(raw: list[dict], docs: list[InputDoc]) -> list[Finding]:
-    located = list(located_findings(raw, lambda i: docs[i] if 0 <= i < len(docs) else None))
-    raw_keys = {i for i, (_, d) in enumerate(located) if d is not None and d.raw_text}
-    from .rulecontrol import apply_annotations  # aifactory.dev/waive-AIFnnn on the objects
-    return apply_annotations(_drop_raw_duplicates(located, raw_keys), docs)
-
-
-def located_findings(raw: list[dict], doc_of, with_lines: bool = True):
-    """(Finding, the InputDoc it is about or None) for each raw finding of OPA; doc_of(id) gives the
-    document an id names (None when unknown). with_lines=False leaves the line to the caller (scan
-    resolves lines after the run, from the files)."""
+def located_findings(raw: list[dict], doc_of: Callable[[int], Optional[InputDoc]]
+                     ) -> Iterator[tuple[Finding, Optional[InputDoc]]]:
+    """(Finding, the document it is about or None) for each raw finding of OPA; doc_of(id) gives the
+    document an id names. A finding about several documents is placed at the first of them."""
     for r in raw:
         if not isinstance(r, dict):
             continue
@@ -207,30 +326,25 @@ def located_findings(raw: list[dict], doc_of, with_lines: bool = True):
                 others = sorted({x.file for _, x in named[1:] if x.file and x.file != d.file})
                 if others:
                     also = f" (also in: {', '.join(others)})"
-        full = d.full_path(path) if d is not None and hasattr(d, "full_path") else path
-        line = d.line_for(path) if d is not None and with_lines else None
         finding = finding_of(r, "AIF000", file=d.file if d else None, resource=d.resource if d else None,
-                             path=full, line=line)
+                             path=d.full_path(path) if d is not None else path,
+                             line=d.line_for(path) if d is not None else None)
         if also:
             finding = dataclasses.replace(finding, message=finding.message + also)
         yield finding, d
 
 
-def _drop_raw_duplicates(findings: list[tuple], raw_indexes: set[int]) -> list[Finding]:
-    """The raw-text pass exists for what parsing loses (comments). A raw line that a parsed document
-    already reported, same rule, same file and line, would say the same thing twice."""
-    parsed: set[tuple] = set()
-    for i, (f, d) in enumerate(findings):
-        if i not in raw_indexes:
-            parsed.update((f.rule, f.file, line) for line in ({f.line} | _lines_under(d, f.path)))  # f.path: in-file
-    return [f for i, (f, _) in enumerate(findings)
-            if i not in raw_indexes or (f.rule, f.file, f.line) not in parsed]
-
-
-def _lines_under(d: Optional[InputDoc], path: Optional[str]) -> set[int]:
-    doc = getattr(d, "doc", None)
-    return doc.lines_under(path) if doc is not None and hasattr(doc, "lines_under") else set()
-
-
 def evaluate(docs: list[InputDoc], policies: Path, opa: Optional[str] = None) -> list[Finding]:
-    return to_findings(run(docs, policies, opa), docs)
+    """check's evaluation (and the tests' oracle): every document, lines from their line maps."""
+    return outcome_of(docs, policies, opa).findings()
+
+
+def outcome_of(docs: list[InputDoc], policies: Path, opa: Optional[str] = None, plan: Plan = Plan()) -> Outcome:
+    evaluation = Evaluation(policies, opa, plan)
+    try:
+        for d in docs:
+            evaluation.add(d)
+    except BaseException:
+        evaluation.close()
+        raise
+    return evaluation.finish()

@@ -532,6 +532,17 @@ holds_credentials(obj) if remote_control(obj)
 
 holds_credentials(obj) if pod_annotations(obj)["aifactory.dev/credentials-secret"] != ""
 
+# chart_labelled(obj): an object the chart made (its labels).
+chart_labelled(obj) if obj.metadata.labels["app.kubernetes.io/part-of"] == "aifactory"
+
+chart_labelled(obj) if startswith(obj.metadata.labels["helm.sh/chart"], "aifactory-")
+
+# of_an_install(obj): part of an AIFactory install, by the chart's labels or by the credentials it
+# holds (hand-written workloads too).
+of_an_install(obj) if chart_labelled(obj)
+
+of_an_install(obj) if holds_credentials(obj)
+
 # broker(obj): the credentials broker's workload (remoteControl.mode: broker), the one holder of the login.
 broker(obj) if pod_annotations(obj)["aifactory.dev/credentials-broker"] == "enabled"
 

@@ -31,7 +31,7 @@ cross_document := true
 joins := {"Secret"}
 
 # ConfigMaps are too common to keep whole in a large scan (its memory must not grow with the
-# documents): it keeps those that can set a variable that matters (batch.cross_joined), a key that
+# documents): it keeps those that can set a variable that matters (batch.whole_input_ids), a key that
 # ends a name of policies/claude_code.json (envFrom, any prefix) or a JSON value with an env block.
 kept_documents contains d.id if {
 	some d in input.documents

@@ -1,4 +1,4 @@
-"""Turn an Inventory into the audit's policy input: batch documents plus facts, no secret content."""
+"""Turn an Inventory into the audit's policy input: documents (opa.entry) plus facts, no secret content."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -23,21 +23,15 @@ WRITEBACK_LABEL = ("app.kubernetes.io/component", "credentials-writeback")
 
 @dataclass
 class AuditInput:
-    docs: list[InputDoc] = field(default_factory=list)
-    origins: list[str] = field(default_factory=list)
+    docs: list[InputDoc] = field(default_factory=list)   # each with its origin (the list it came from)
     facts: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     releases: int = 0
 
     def add(self, origin: str, content: Any, file: Optional[str] = None) -> None:
         resource = resource_of(content)
-        self.docs.append(InputDoc(file=file or target_of(content), content=content, resource=resource))
-        self.origins.append(origin)
-
-    def policy_input(self) -> dict:
-        return {"documents": [{"id": i, "file": d.file, "origin": o, "content": d.content}
-                              for i, (d, o) in enumerate(zip(self.docs, self.origins))],
-                "facts": self.facts}
+        self.docs.append(InputDoc(file=file or target_of(content), content=content, resource=resource,
+                                  origin=origin))
 
 
 def meta(obj: dict) -> dict:

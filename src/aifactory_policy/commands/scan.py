@@ -10,10 +10,9 @@ import stat
 from collections import Counter
 from typing import Iterator, Optional
 
-from .. import gitops_values
+from .. import gitops_values, opa
 from ..documents import InputDoc, document_inputs, iter_raw_text_docs
 from ..findings import EvaluationError, Report
-from ..scan_pipeline import StreamingEvaluation
 from ..tools import policies_dir
 from ..yamlio import decode_text, iter_documents, max_bytes_limit, parse_text, read_text
 from . import EXIT_CODES, FORMATS_HELP, add_common
@@ -140,12 +139,13 @@ def run(args) -> Report:
 
 def scan(paths: list[str], policies: Optional[str] = None, opa_path: Optional[str] = None,
          per_file: bool = False, skip_chart_templates: bool = False) -> Report:
-    """Documents stream to the policies as the files are read (scan_pipeline): memory holds the
-    batches in flight and the findings, not every document of the run."""
+    """Documents stream to the policies as the files are read (opa.Evaluation): memory holds the
+    batches in flight and the findings, not every document of the run. Documents are read without
+    line maps; the files with findings are read again for their lines (finding_lines)."""
     report = Report(command="scan")
     pol = policies_dir(policies)
     texts: dict[str, str] = {}   # standard input cannot be read again for the findings' lines
-    evaluation = StreamingEvaluation(pol, opa_path, report, texts=texts)
+    evaluation = opa.Evaluation(pol, opa_path, opa.Plan(isolate_files=True))
     counted: Counter = Counter()
     gitops: dict[str, str] = {}   # files that may hold this chart's values, and the ConfigMaps they may name
     try:
@@ -161,7 +161,11 @@ def scan(paths: list[str], policies: Optional[str] = None, opa_path: Optional[st
         raise
     if not report.inputs and not report.failures:
         report.notes.append("no *.yaml, *.yml or *.json files found")
-    report.findings = evaluation.finish()
+    outcome = evaluation.finish()
+    report.failures += outcome.failures
+    if outcome.failed_files:
+        report.inputs[:] = [p for p in report.inputs if p not in outcome.failed_files]
+    report.findings = outcome.findings(texts)
     report.documents = sum(n for f, n in counted.items() if f not in evaluation.unread)
     if any(gitops_values.might_hold(t) for t in gitops.values()):
         check_gitops_values(report, gitops, policies, opa_path, skip=evaluation.unread)
@@ -216,7 +220,7 @@ def check_gitops_values(report: Report, files: dict[str, str], policies: Optiona
 
 
 def file_inputs(path: str, report: Report, texts: dict[str, str],
-                evaluation: StreamingEvaluation, gitops: Optional[dict[str, str]] = None) -> Iterator[InputDoc]:
+                evaluation: opa.Evaluation, gitops: Optional[dict[str, str]] = None) -> Iterator[InputDoc]:
     """One file's policy inputs, read lazily: its raw-text slices, then each YAML document without
     line maps. A file that turns out unreadable or broken part-way is a failure of its own, and
     the evaluation drops what it already had of it; a document over the size limit is one

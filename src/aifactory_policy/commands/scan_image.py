@@ -1,7 +1,7 @@
 """`scan-image`: credentials baked into a container image (docker save tarball or OCI layout).
 
 image.py reads the layers and gathers facts per file; the rules of policies/image decide in Rego,
-in one `opa eval` for all images. Findings name the layer digest and the path;
+as the engine's whole-input query over those facts (one `opa eval` for all images). Findings name the layer digest and the path;
 the content is never printed.
 """
 from __future__ import annotations
@@ -27,8 +27,8 @@ def scan_images(targets: list[str], policies: Optional[str] = None, opa_path: Op
         report.inputs.append(target)
     if not facts:
         return report
-    found = opa.eval_query({"files": facts}, pol, "data.image.findings", opa_path, ignore=("audit", "admission"),
-                           what=f"{len(facts)} image files")
+    plan = opa.Plan(queries={"image": "data.image.findings"}, context={"files": facts}, skip=("audit", "admission"))
+    found = opa.outcome_of([], pol, opa_path, plan).values["image"]
     order = {(f["image"], f["layer"], f["path"]): i for i, f in enumerate(facts)}
     for r in sorted(found or [], key=lambda r: (order.get((r.get("image"), r.get("layer"), r.get("path")), 0),
                                                str(r.get("rule")))):
