@@ -30,6 +30,20 @@ def test_the_package_has_no_circle_no_upward_import_and_no_wide_signature():
     res = subprocess.run([sys.executable, str(SCRIPT), "--check"], capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "import circles: 0" in res.stdout and "upward imports: 0" in res.stdout
+    assert "OPA drivers: 1 (aifactory_policy.opa)" in res.stdout
+
+
+def test_a_second_opa_driver_is_found(tmp_path, monkeypatch):
+    """One engine: a command that starts `opa eval` itself (imports the runner) is a second driver."""
+    g = _graph()
+    pkg = tmp_path / "src" / g.PACKAGE
+    (pkg / "commands").mkdir(parents=True)
+    for name in ("__init__.py", "commands/__init__.py", "opa_eval.py"):
+        (pkg / name).write_text("")
+    (pkg / "opa.py").write_text("from .opa_eval import eval_query\n")
+    (pkg / "commands" / "scan_image.py").write_text("def run():\n    from ..opa_eval import eval_query\n")
+    monkeypatch.setattr(g, "SRC", tmp_path / "src")
+    assert g.measure()["drivers"] == ["commands.scan_image", "opa"]
 
 
 def test_the_graph_sees_function_local_imports_and_reports_a_circle_and_an_upward_import(tmp_path, monkeypatch):
