@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import re
 from collections import defaultdict, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -39,12 +40,16 @@ BATCH_DOCUMENTS = 2000           # and documents per `opa eval` (OPA's memory gr
                                  # 2000-document batch peaks near 150 MB; half that size cost a
                                  # 10k-document scan ~1.2 s more CPU in process start-ups)
 MAX_PROCESSES = 8                # OPA processes at a time, whatever the CPUs
+SPLIT_MIN_DOCUMENTS = 2000       # an input known ahead (check, audit) of at least this many documents
+                                 # is split over the CPUs; below it one process beats several start-ups
+                                 # (2000 live objects: 0.84 s in two processes, 1.29 s in one)
 
 ALL_RULES = "data.batch.findings"                        # one process: every rule at once
 BATCH = "data.batch.document_evaluation"                 # a batch: {findings, whole_input_ids}
 WHOLE_INPUT = "data.batch.cross_document_findings"       # after the batches, over what they kept
-# A batch needs the rules and package batch only (less for OPA to load and compile).
-BATCH_SKIPS = ("audit", "admission", "image")
+# The policy folders only some commands read: a process loads one of them only when its query
+# names that package (less for OPA to load and compile; a batch reads rules, lib and batch alone).
+OPTIONAL_FOLDERS = ("audit", "admission", "image")
 
 
 @dataclass(frozen=True)
@@ -52,11 +57,15 @@ class Plan:
     """What a command asks of the engine beyond the rules' findings."""
     queries: Mapping[str, str] = field(default_factory=dict)  # name -> Rego ref over the whole input
     context: Mapping[str, Any] = field(default_factory=dict)  # input beside the documents, for them
-    skip: tuple[str, ...] = BATCH_SKIPS     # policy folders the whole-input process does not load
     isolate_files: bool = False             # a batch OPA cannot evaluate is tried file by file
     batch_documents: Optional[int] = None   # None: BATCH_DOCUMENTS
     processes: Optional[int] = None         # None: processes(...)
     timeout: int = TIMEOUT
+
+    def unused_folders(self) -> tuple[str, ...]:
+        """The optional policy folders none of the plan's queries names (data.audit.findings: audit)."""
+        named = {m.group(1) for q in self.queries.values() for m in re.finditer(r"\bdata\.(\w+)", q)}
+        return tuple(f for f in OPTIONAL_FOLDERS if f not in named)
 
 
 @dataclass
@@ -73,8 +82,8 @@ class Outcome:
 
 
 def processes(documents: int, cpus: Optional[int] = None) -> int:
-    """OPA processes at a time for this many documents: one while they fit a batch."""
-    if documents <= BATCH_DOCUMENTS:
+    """OPA processes at a time for an input of this many documents known ahead."""
+    if documents < SPLIT_MIN_DOCUMENTS:
         return 1
     return max(1, min(usable_cpus() if cpus is None else cpus, MAX_PROCESSES))
 
@@ -231,12 +240,12 @@ class Evaluation:
         """{findings, <the plan's queries>} over these documents and the plan's context."""
         query = "{" + ", ".join(f'"{k}": {v}' for k, v in {"findings": findings, **self.plan.queries}.items()) + "}"
         value = eval_query(_input_text(parts, self.plan.context), self.policies, query, self.opa_path,
-                           ignore=self.plan.skip, timeout=self.plan.timeout, what=what, small=small)
+                           ignore=self.plan.unused_folders(), timeout=self.plan.timeout, what=what, small=small)
         return _checked(value, query)
 
     def _batch_value(self, parts: list[str], what: str) -> dict:
         # a batch runs with tools.GO_TOOL_ENV_LARGE (small=False): with the collector off its heap would grow to 1 GiB
-        value = eval_query(_input_text(parts, {}), self.policies, BATCH, self.opa_path, ignore=BATCH_SKIPS,
+        value = eval_query(_input_text(parts, {}), self.policies, BATCH, self.opa_path, ignore=OPTIONAL_FOLDERS,
                            timeout=self.plan.timeout, what=what, small=False)
         value = _checked(value, BATCH)
         if not isinstance(value.get("whole_input_ids", []), list):
@@ -340,6 +349,10 @@ def evaluate(docs: list[InputDoc], policies: Path, opa: Optional[str] = None) ->
 
 
 def outcome_of(docs: list[InputDoc], policies: Path, opa: Optional[str] = None, plan: Plan = Plan()) -> Outcome:
+    """The evaluation of a list: its size is known, so a large one is split evenly over the CPUs."""
+    n = processes(len(docs))
+    if plan.batch_documents is None and n > 1:
+        plan = dataclasses.replace(plan, batch_documents=min(BATCH_DOCUMENTS, -(-len(docs) // n)), processes=n)
     evaluation = Evaluation(policies, opa, plan)
     try:
         for d in docs:

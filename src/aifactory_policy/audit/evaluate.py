@@ -30,7 +30,7 @@ def run(ai: AuditInput, policies: Path, opa_path: Optional[str] = None, shards: 
     """{"outcome": the engine's Outcome, "audit": raw audit findings, "installs": [...]}; shards: split
     the objects into this many batches (tests compare it with one process)."""
     split = -(-len(ai.docs) // shards) if shards and shards > 1 and ai.docs else None
-    plan = opa.Plan(queries=QUERIES, context={"facts": ai.facts}, skip=("admission", "image"),
+    plan = opa.Plan(queries=QUERIES, context={"facts": ai.facts},
                     batch_documents=split, processes=shards if split else None, timeout=TIMEOUT)
     outcome = opa.outcome_of(ai.docs, policies, opa_path, plan)
     return {"outcome": outcome, **outcome.values}

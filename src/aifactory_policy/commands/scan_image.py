@@ -27,7 +27,7 @@ def scan_images(targets: list[str], policies: Optional[str] = None, opa_path: Op
         report.inputs.append(target)
     if not facts:
         return report
-    plan = opa.Plan(queries={"image": "data.image.findings"}, context={"files": facts}, skip=("audit", "admission"))
+    plan = opa.Plan(queries={"image": "data.image.findings"}, context={"files": facts})
     found = opa.outcome_of([], pol, opa_path, plan).values["image"]
     order = {(f["image"], f["layer"], f["path"]): i for i, f in enumerate(facts)}
     for r in sorted(found or [], key=lambda r: (order.get((r.get("image"), r.get("layer"), r.get("path")), 0),
