@@ -83,3 +83,31 @@ def test_a_plans_queries_read_only_what_the_batches_keep(monkeypatch):
     def key(outcome):
         return sorted((f.rule, f.file, f.message) for f in outcome.findings())
     assert key(one) == key(batched) and any(f[0] == "AIF005" for f in key(one))
+
+
+def test_configmaps_and_secrets_reach_the_whole_input_rules_only_when_a_workload_names_them(monkeypatch):
+    """ConfigMaps and Secrets are read by name: batched, the whole-input evaluation gets the ones the
+    Remote Control workload's envFrom names and none of the filler, even filler whose keys look like
+    the variables AIF003 judges (which the earlier keep-by-content sent whole: 5000 of a 10k-document
+    bench scan, 800 MB at 100k). The findings are those of one process."""
+    import yaml
+    sample = ROOT / "policies/rules/remote_control_env/samples/disallowed/envfrom-configmap-and-secret.yaml"
+    named = [InputDoc(file=f"s{i}.yaml", content=d, resource=d["kind"])
+             for i, d in enumerate(yaml.safe_load_all(sample.read_text())) if d]
+    filler = []
+    for i in range(30):
+        meta = {"name": f"f{i}", "namespace": "aifactory"}
+        filler.append(InputDoc(file=f"f{i}.yaml", resource=f"ConfigMap/f{i}", content={
+            "apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, "data": {"CLAUDE_CODE_USE_VERTEX": "1"}}))
+        filler.append(InputDoc(file=f"g{i}.yaml", resource=f"Secret/f{i}", content={
+            "apiVersion": "v1", "kind": "Secret", "metadata": meta, "data": {"ANTHROPIC_API_KEY": "eA=="}}))
+    docs = filler[:30] + named + filler[30:]
+    plan = opa.Plan(queries={"kinds": "[d.content.kind | some d in input.documents]"})
+    one = opa.outcome_of(docs, policies_dir(), plan=plan)
+    monkeypatch.setattr(opa, "BATCH_DOCUMENTS", 5)
+    batched = opa.outcome_of(docs, policies_dir(), plan=plan)
+    assert sorted(batched.values["kinds"]) == sorted(d.content["kind"] for d in named), batched.values
+
+    def key(outcome):
+        return sorted((f.rule, f.file, f.path or "", f.message) for f in outcome.findings())
+    assert key(one) == key(batched) and sum(f[0] == "AIF003" for f in key(one)) >= 3

@@ -176,15 +176,3 @@ annotations(mode) := {
 	"aifactory.dev/credentials-secret": "claude-remote-credentials",
 	"aifactory.dev/credentials-mode": mode,
 } if mode != null
-
-# An audit batch names the ConfigMaps a cross-document rule keeps by content (AIF003: those that can set a
-# variable it judges), beside the joined kinds; an ordinary ConfigMap is not read again.
-test_whole_input_ids_keep_what_a_rule_keeps_by_content if {
-	docs := [
-		{"id": 1, "content": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "namespace": "n"}, "data": {"k": "v"}}},
-		{"id": 2, "content": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b", "namespace": "n"}, "data": {"ANTHROPIC_API_KEY": "x"}}},
-		{"id": 3, "content": {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "c", "namespace": "n"}}},
-	]
-	ids := data.batch.whole_input_ids with input as {"documents": docs, "facts": {}}
-	ids == {2, 3}
-}

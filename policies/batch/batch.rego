@@ -37,7 +37,12 @@ document_findings contains f if {
 # credentials Secrets, AIF006 AIF007 and AIF008 from holds_credentials), the audit's install list
 # from the workloads of an install, so that evaluation grows with the installs, not with every
 # workload of a folder or a cluster.
-document_evaluation := {"findings": document_findings, "whole_input_ids": whole_input_ids}
+document_evaluation := {
+	"findings": document_findings,
+	"whole_input_ids": whole_input_ids,
+	"names": names,
+	"named_documents": named_documents,
+}
 
 whole_input_ids contains d.id if {
 	some d in input.documents
@@ -61,12 +66,30 @@ whole_input_document(obj) if obj.kind in join_kinds
 # Lists (conftest-style input that combined_documents flattens).
 whole_input_document(obj) if is_array(obj)
 
-# And those a rule keeps by their content, for a kind too common to keep whole (ConfigMaps: a rule's
-# `kept_documents`, the ids of this input's documents it can use; evaluated with this input).
-whole_input_ids contains id if {
-	some name
-	data.rules[name].cross_document == true
-	some id in data.rules[name].kept_documents
+# Kinds too common to keep whole (ConfigMaps, Secrets: a quarter of a cluster's manifests) are read
+# by name: a rule declares them in `joins_by_name`, and its `names` (input = one document) are the
+# [kind, name] that document refers to (an envFrom, a credentials Secret). A batch answers both: the
+# names its documents refer to, and its documents of those kinds with their names; the engine puts
+# the latter aside (on disk) and gives the whole-input rules those some document of any batch named.
+named_kinds := {k |
+	some rule
+	data.rules[rule].cross_document == true
+	some k in data.rules[rule].joins_by_name
+}
+
+names contains n if {
+	some rule
+	data.rules[rule].cross_document == true
+	count(data.rules[rule].joins_by_name) > 0
+	some d in input.documents
+	some n in data.rules[rule].names with input as d.content
+}
+
+named_documents contains [d.id, d.content.kind, name] if {
+	some d in input.documents
+	d.content.kind in named_kinds
+	name := d.content.metadata.name
+	is_string(name)
 }
 
 # Cross-document rules see one group of documents at a time: every document unless the caller

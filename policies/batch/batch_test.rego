@@ -105,7 +105,8 @@ test_every_cross_document_rule_names_its_joins if {
 }
 
 test_join_kinds_are_the_rules_joins if {
-	{"HorizontalPodAutoscaler", "ScaledObject", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "Secret", "ExternalSecret"} - batch.join_kinds == set()
+	{"HorizontalPodAutoscaler", "ScaledObject", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "ExternalSecret"} - batch.join_kinds == set()
+	not "Secret" in batch.join_kinds
 	not "Deployment" in batch.join_kinds
 }
 
@@ -131,12 +132,20 @@ test_whole_input_ids_keep_what_the_chart_made if {
 	ev.whole_input_ids == {1, 2}
 }
 
-# A ConfigMap is kept when a rule's kept_documents names it (AIF003: one that can set a variable).
-test_whole_input_ids_keep_what_a_rule_keeps_by_content if {
+# ConfigMaps and Secrets are read by name: a batch names what its documents refer to and its
+# documents of those kinds, and keeps neither whole (the engine joins them across batches).
+test_batches_name_what_their_workloads_refer_to if {
+	agent := object.union(rc_deployment("a", "a"), {"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "x", "envFrom": [{"secretRef": {"name": "env-secret"}}]}]}}}})
 	docs := [
-		{"id": 1, "content": {"kind": "ConfigMap", "metadata": {"name": "a"}, "data": {"k": "v"}}},
-		{"id": 2, "content": {"kind": "ConfigMap", "metadata": {"name": "b"}, "data": {"CLAUDE_CODE_USE_VERTEX": "1"}}},
+		{"id": 1, "content": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}, "data": {"CLAUDE_CODE_USE_VERTEX": "1"}}},
+		{"id": 2, "content": {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "env-secret"}}},
+		{"id": 3, "content": agent},
 	]
 	ev := batch.document_evaluation with input as {"documents": docs}
-	ev.whole_input_ids == {2}
+	not 1 in ev.whole_input_ids
+	not 2 in ev.whole_input_ids
+	3 in ev.whole_input_ids
+	ev.named_documents == {[1, "ConfigMap", "a"], [2, "Secret", "env-secret"]}
+	["Secret", "env-secret"] in ev.names
+	{"ConfigMap", "Secret"} - batch.named_kinds == set()
 }

@@ -6,7 +6,9 @@ is the model): the caller adds documents one at a time, the engine decides how O
   installs, the image rules).
 - Larger input: the per-document rules batch by batch, at most processes() OPA processes at a
   time while the caller reads on. Each batch also names the documents the whole-input rules read
-  (data.batch.document_evaluation: findings, whole_input_ids). Then ONE process runs the
+  (data.batch.document_evaluation: findings, whole_input_ids; the ConfigMaps and Secrets, which
+  rules read by name, wait on disk until the batches have named the ones they need: names,
+  named_documents). Then ONE process runs the
   cross-document rules and the command's queries over only those documents, so OPA's memory
   follows the batch and the installs, not the number of documents.
 - A batch OPA cannot evaluate (the policies compiled; some input made evaluation fail) is, when the
@@ -29,6 +31,7 @@ from typing import Any, Callable, Iterator, Mapping, Optional
 
 from . import finding_lines
 from .documents import InputDoc
+from .named_documents import NamedDocuments
 from .findings import EvaluationError, Finding
 from .opa_eval import TIMEOUT, InputEvaluationError, JSONText, eval_query
 from .rulecontrol import annotation_waivers, today
@@ -124,6 +127,8 @@ class Evaluation:
         self.batched = False                       # False while everything fits the first batch
         self.kept: list[tuple[int, str]] = []      # what the whole-input rules read, as JSON
         self.kept_refs: dict[int, InputDoc] = {}
+        self.named = NamedDocuments()             # ConfigMaps and Secrets, until the names are known
+        self.names: set[tuple[str, str]] = set()  # the [kind, name] the documents refer to
         self.found: list[tuple[Finding, Optional[InputDoc]]] = []
         self.failures: list[str] = []
         self.failed_files: set = set()   # nothing of these is reported
@@ -183,6 +188,7 @@ class Evaluation:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
+        self.named.close()
 
     def _one_process(self) -> Optional[dict]:
         """Everything in one batch: every rule and the plan's queries in one OPA process. None when
@@ -204,6 +210,10 @@ class Evaluation:
     def _whole_input(self) -> dict:
         # in reading order, as one evaluation would have them: a finding about several documents is
         # reported at the first of them
+        for i, ref, part in self.named.named(self.names):   # those some document names
+            if i not in self.kept_refs:
+                self.kept.append((i, part))
+                self.kept_refs[i] = ref
         parts = sorted((i, p) for i, p in self.kept if self.kept_refs[i].file not in self.failed_files)
         self.kept = []
         if not parts and not self.plan.queries:
@@ -264,6 +274,11 @@ class Evaluation:
             if i in kept:
                 self.kept.append((i, b.parts[n]))
                 self.kept_refs[i] = b.refs[i]
+        self.names.update(tuple(x) for x in value.get("names") or [] if _is_name(x))
+        positions = {i: n for n, i in enumerate(b.ids)}
+        for x in value.get("named_documents") or []:
+            if isinstance(x, list) and len(x) == 3 and x[0] in positions and x[0] not in kept and _is_name(x[1:]):
+                self.named.put(x[0], x[1], x[2], b.refs[x[0]], b.parts[positions[x[0]]])
         self._keep(value["findings"], b.refs)
 
     def _isolate(self, b: _Batch) -> dict:
@@ -273,6 +288,8 @@ class Evaluation:
             by_file[b.refs[i].file].append(n)
         findings: list[dict] = []
         kept: list[int] = []
+        names: list = []
+        named: list = []
         for f, positions in by_file.items():
             try:
                 value = self._batch_value([b.parts[n] for n in positions], f"{f}")
@@ -281,7 +298,9 @@ class Evaluation:
                 continue
             findings += value["findings"]
             kept += value.get("whole_input_ids") or []
-        return {"findings": findings, "whole_input_ids": kept}
+            names += value.get("names") or []
+            named += value.get("named_documents") or []
+        return {"findings": findings, "whole_input_ids": kept, "names": names, "named_documents": named}
 
     def _fail(self, f: Optional[str], exc: InputEvaluationError) -> None:
         if f in self.failed_files:
@@ -309,6 +328,11 @@ def _checked(value: Any, query: str) -> dict:
     if not isinstance(found, list):
         raise EvaluationError(f"{query}: findings is not a set of findings (got {type(found).__name__})")
     return {**value, "findings": found}
+
+
+def _is_name(x: Any) -> bool:
+    """[kind, name], both strings."""
+    return isinstance(x, (list, tuple)) and len(x) == 2 and all(isinstance(s, str) for s in x)
 
 
 def _as_int(v: Any) -> Optional[int]:

@@ -27,44 +27,29 @@ import data.rules.remote_control_env
 
 cross_document := true
 
-# What it joins the Remote Control workloads with (batch.join_kinds: a large scan keeps them all).
-joins := {"Secret"}
+# What it joins the Remote Control workloads with: the ConfigMaps and Secrets they name (too common
+# to keep whole in a large scan, whose memory must not grow with the documents: batch.named_kinds).
+joins := set()
 
-# ConfigMaps are too common to keep whole in a large scan (its memory must not grow with the
-# documents): it keeps those that can set a variable that matters (batch.whole_input_ids), a key that
-# ends a name of policies/claude_code.json (envFrom, any prefix) or a JSON value with an env block.
-kept_documents contains d.id if {
-	some d in input.documents
-	d.content.kind == "ConfigMap"
-	may_set_environment(d.content)
+joins_by_name := {"ConfigMap", "Secret"}
+
+# The [kind, name] a Remote Control workload refers to: its envFrom sources and its configMap volumes.
+names contains [kind, ref[field].name] if {
+	workloads.is_workload(input)
+	workloads.remote_control(input)
+	some c in workloads.containers(input)
+	some ref in object.get(c.container, "envFrom", [])
+	some [field, kind] in [["configMapRef", "ConfigMap"], ["secretRef", "Secret"]]
+	is_string(ref[field].name)
 }
 
-may_set_environment(doc) if {
-	some key, _ in object.get(doc, "data", {})
-	some name in watched
-	ends_name(name, key)
-}
-
-may_set_environment(doc) if {
-	some _, text in object.get(doc, "data", {})
-	is_string(text)
-	contains(text, "env")
-	json.is_valid(text)
-	is_object(json.unmarshal(text).env)
-}
-
-# Every variable the verdicts judge by name.
-watched := (((object.keys(remote_control_env.refusal_says) | object.keys(remote_control_env.access_only_refusal_says)) | object.keys(remote_control_env.second_holder_why)) | remote_control_env.token_vars) | {remote_control_env.known.base_url.name}
-
-# ends_name(name, key): prefix + key can be name, the prefix ending at "_" or the key starting with it.
-ends_name(name, key) if name == key
-
-ends_name(name, key) if {
-	key != ""
-	endswith(name, key)
-	n := count(name) - count(key)
-	n > 0
-	{substring(name, n - 1, 1), substring(key, 0, 1)} & {"_"} != set()
+names contains ["ConfigMap", ref.name] if {
+	workloads.is_workload(input)
+	workloads.remote_control(input)
+	some p in workloads.pods(input)
+	some _, v in workloads.vols_by_name(p)
+	some ref in config_map_refs(v.volume)
+	is_string(ref.name)
 }
 
 docs := workloads.combined_documents(input)

@@ -126,28 +126,15 @@ test_settings_json_elsewhere_or_not_json_allowed if {
 	msgs([d, config_map("s", {"settings.json": "{not json"})]) == []
 }
 
-test_joins_secrets_and_keeps_configmaps_by_content if {
-	joined.joins == {"Secret"}
-	docs := [
-		{"id": 1, "content": config_map("a", {"k": "value-1", "LOG_LEVEL": "debug"})},
-		{"id": 2, "content": config_map("b", {"API_KEY": "x"})},
-		{"id": 3, "content": config_map("c", {"settings.json": settings({})})},
-		{"id": 4, "content": config_map("d", {"CLAUDE_CODE_USE_VERTEX": "1"})},
-		{"id": 5, "content": config_map("e", {"notes": "{\"env\": 1}", "K": "x", "USE_VERTEX_": "y"})},
-		{"id": 6, "content": secret("f", {}, {"k": "v"})},
-	]
-	kept := joined.kept_documents with input as {"documents": docs}
-	kept == {2, 3, 4}
-}
-
-test_ends_name if {
-	joined.ends_name("ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY")
-	joined.ends_name("ANTHROPIC_API_KEY", "API_KEY")
-	joined.ends_name("ANTHROPIC_API_KEY", "KEY")
-	joined.ends_name("ANTHROPIC_API_KEY", "_API_KEY")
-	not joined.ends_name("ANTHROPIC_API_KEY", "PI_KEY")
-	not joined.ends_name("DISABLE_GROWTHBOOK", "K")
-	not joined.ends_name("ANTHROPIC_API_KEY", "")
+test_names_are_what_a_remote_control_workload_refers_to if {
+	count(joined.joins) == 0
+	joined.joins_by_name == {"ConfigMap", "Secret"}
+	from := agent({"envFrom": [{"configMapRef": {"name": "cm"}}, {"secretRef": {"name": "sec"}, "prefix": "X_"}]})
+	names := joined.names with input as rc_deployment(from)
+	names == {["ConfigMap", "cm"], ["Secret", "sec"]}
+	mounted := with_settings({"mountPath": "/home/nonroot/.claude/settings.json", "subPath": "settings.json"}, {"configMap": {"name": "s"}})
+	["ConfigMap", "s"] in joined.names with input as mounted
+	count(joined.names) == 0 with input as config_map("cm", {"k": "v"})
 }
 
 # ---- fixtures ----

@@ -35,8 +35,17 @@ import data.lib.workloads
 # This package reads the combined input (a list of {"path", "contents"}).
 cross_document := true
 
-# The Secrets and the controllers' objects it joins the holders with (batch.join_kinds).
-joins := {"Secret", "Application", "Kustomization"} | syncers.kinds
+# The controllers' objects it joins the holders with (batch.join_kinds), and the Secrets the holders
+# keep fresh, by name (batch.named_kinds: Secrets are too common to keep whole).
+joins := {"Application", "Kustomization"} | syncers.kinds
+
+joins_by_name := {"Secret"}
+
+names contains ["Secret", n] if {
+	workloads.is_workload(input)
+	m := mode(input)
+	some n in kept_names(input, m)
+}
 
 docs := workloads.combined_documents(input)
 
