@@ -75,7 +75,7 @@ def test_batches_find_what_one_evaluation_finds(cli, monkeypatch, per_file):
     assert b == a
 
 
-# ---- scan streams (scan_pipeline): the same verdicts as one evaluation, memory flat in documents
+# ---- scan streams (the engine, opa.Evaluation): the same verdicts as one evaluation, memory flat in documents
 
 SAMPLE_DOCS_CACHE: list[str] = []
 

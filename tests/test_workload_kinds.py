@@ -151,7 +151,7 @@ def test_malformed_kind_fields_evaluate_without_failing(tmp_path):
 
 
 def test_check_batches_join_autoscalers_with_holders_of_any_kind(monkeypatch):
-    """check (opa.run) in batches of two documents: the cross-document rules still join a Rollout
+    """check (opa.evaluate, the engine) in batches of two documents: the cross-document rules still join a Rollout
     and a CloneSet with the HPA and ScaledObject aimed at them, as one evaluation does."""
     from aifactory_policy import opa
     from aifactory_policy.documents import InputDoc
