@@ -100,6 +100,7 @@
 #       login's scopes hold user:sessions:claude_code; then rotate.
 package audit
 
+import data.lib.finding as lib_finding
 import data.lib.syncers
 import data.lib.workloads
 
@@ -107,7 +108,7 @@ day_ns := 86400000000000
 
 now_ns := time.parse_rfc3339_ns(input.facts.now)
 
-finding(rule, severity, target, msg) := {"rule": rule, "severity": severity, "target": target, "msg": msg, "path": null}
+finding(rule, severity, target, msg) := lib_finding.make(rego.metadata.chain(), {"rule": rule, "severity": severity, "target": target, "msg": msg, "path": null})
 
 target(kind, ns, name) := sprintf("%s/%s/%s", [kind, ns, name]) if ns != ""
 

@@ -34,6 +34,8 @@
 #       Rebuild the image without the file and rotate the token.
 package image
 
+import data.lib.finding as lib_finding
+
 fix := "rebuild the image without it (never COPY ~/.claude; mount the credentials from a Secret at run time), rotate that login, and delete the pushed image and its layers"
 
 what := {
@@ -49,14 +51,13 @@ still_shipped(f) := " and deleted by a later layer's whiteout, but still in the 
 	f.deleted_later
 } else := ""
 
-finding(rule, f) := {
+finding(rule, f) := lib_finding.make(rego.metadata.chain(), {
 	"rule": rule,
-	"severity": "error",
 	"image": f.image,
 	"layer": f.layer,
 	"path": f.path,
 	"msg": sprintf("%s at /%s in layer %s%s; %s", [what[rule], f.path, f.layer, still_shipped(f), fix]),
-}
+})
 
 # AIF301: a .credentials.json holding a login, or any file at the place Claude Code reads it.
 credentials_file(f) if {
