@@ -132,3 +132,28 @@ def sample_findings() -> dict[str, frozenset]:
     for f in json.loads(out)["findings"]:
         found[f["file"]].add((f["rule"], f["message"]))
     return {f: frozenset(v) for f, v in found.items()}
+
+
+# OPA cannot evaluate this one (two volumes named creds): an input error, not a finding
+DUPLICATE_VOLUMES = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: x
+spec:
+  template:
+    spec:
+      containers:
+        - name: c
+          image: busybox
+          volumeMounts:
+            - name: creds
+              mountPath: /home/node/.claude/.credentials.json
+      volumes:
+        - name: creds
+          secret:
+            secretName: s1
+        - name: creds
+          secret:
+            secretName: s2
+"""

@@ -11,28 +11,10 @@ from aifactory_policy import opa
 from aifactory_policy.documents import InputDoc
 from aifactory_policy.tools import policies_dir
 
-from helpers import write
+from helpers import DUPLICATE_VOLUMES, write
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT / "policies/rules/shared_credentials/samples/disallowed/two-releases-one-secret.yaml"
-
-# OPA fails on this one (two volumes named creds): evaluating it is an input error, not a finding
-DUPLICATE_VOLUMES = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: x, namespace: other}
-spec:
-  template:
-    spec:
-      containers:
-        - name: c
-          image: busybox
-          volumeMounts: [{name: creds, mountPath: /home/node/.claude/.credentials.json}]
-      volumes:
-        - {name: creds, secret: {secretName: s1}}
-        - {name: creds, secret: {secretName: s2}}
-"""
-
 
 def test_each_plan_loads_only_the_optional_folders_its_queries_name():
     assert opa.Plan().unused_folders() == ("audit", "admission", "image")

@@ -16,7 +16,7 @@ from typing import Callable
 import pytest
 
 from fake_credentials import FAKE_ACCESS
-from helpers import REPO, billion_laughs, write
+from helpers import DUPLICATE_VOLUMES, REPO, billion_laughs, write
 
 MANIFEST = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ok\ndata:\n  a: b\n"
 # beside a hostile file: its one finding (AIF001, a token in a ConfigMap) shows it was still evaluated
@@ -99,29 +99,6 @@ def _python_tag(tmp: Path) -> list[str]:
     write(tmp / "tree" / "bad.yaml", f"a: !!python/object/apply:os.system ['touch {marker}']\n")
     return ["scan", str(tmp / "tree")]
 
-
-DUPLICATE_VOLUMES = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: x
-spec:
-  template:
-    spec:
-      containers:
-        - name: c
-          image: busybox
-          volumeMounts:
-            - name: creds
-              mountPath: /home/node/.claude/.credentials.json
-      volumes:
-        - name: creds
-          secret:
-            secretName: s1
-        - name: creds
-          secret:
-            secretName: s2
-"""
 
 # kubectl get -o yaml: one List document; its second item holds the token (reported as items[1])
 LIST = f"""\
