@@ -93,3 +93,20 @@ def test_configmaps_and_secrets_reach_the_whole_input_rules_only_when_a_workload
     def key(outcome):
         return sorted((f.rule, f.file, f.path or "", f.message) for f in outcome.findings())
     assert key(one) == key(batched) and sum(f[0] == "AIF003" for f in key(one)) >= 3
+
+
+def test_documents_put_aside_have_no_path_and_only_the_owner_can_read_them(tmp_path, monkeypatch):
+    """A Secret's data waits in an unnamed 0600 file: nothing appears in the temporary folder, and
+    closing the evaluation drops it."""
+    import os
+    import tempfile
+    from aifactory_policy.named_documents import NamedDocuments
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    aside = NamedDocuments()
+    aside.put(7, "Secret", "s", InputDoc(file="f.yaml", content=None), '{"data": {"k": "c2stYW50LW9hdDAx"}}')
+    fd = aside._file.fileno()
+    assert os.listdir(tmp_path) == [] and os.fstat(fd).st_mode & 0o777 == 0o600
+    assert [(i, part) for i, _, part in aside.named({("Secret", "s")})] == [(7, '{"data": {"k": "c2stYW50LW9hdDAx"}}')]
+    assert list(aside.named({("ConfigMap", "s")})) == []
+    aside.close()
+    assert aside._file is None

@@ -21,7 +21,9 @@ class NamedDocuments:
 
     def put(self, i: int, kind: str, name: str, ref: InputDoc, part: str) -> None:
         if self._file is None:
-            self._file = tempfile.TemporaryFile(prefix="aifactory-named-")   # deleted on close
+            # unnamed (O_TMPFILE, or unlinked at once) and 0600: a scanned Secret's data never has a
+            # path another process could open, and it is gone when the evaluation closes
+            self._file = tempfile.TemporaryFile(prefix="aifactory-named-")
         record = pickle.dumps((ref, part), protocol=pickle.HIGHEST_PROTOCOL)
         self._file.seek(0, 2)
         self._offsets.append(self._file.tell())
