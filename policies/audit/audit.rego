@@ -127,26 +127,22 @@ workload_docs contains d if {
 	d.origin == "workload"
 }
 
-# The workloads of installs: chart labels, or the credentials mount itself (lib/workloads). A large
-# cluster is judged batch by batch first; the batches name what the whole-input rules read
+# The workloads of installs: chart labels, or the credentials mount itself (workloads.of_an_install).
+# A large cluster is judged batch by batch first; the batches name what the whole-input rules read
 # (batch.whole_input_ids, which keeps every such workload), and the audit rules then run over those.
-chart_labelled(obj) if workloads.chart_labelled(obj)
-
-is_aifactory(obj) if workloads.of_an_install(obj)
-
 install_key(obj) := [workloads.namespace(obj), workloads.release(obj)]
 
 # The workloads of each install, grouped in one pass (a lookup per install would be quadratic).
 install_members[key] contains obj if {
 	some d in workload_docs
 	obj := d.content
-	is_aifactory(obj)
+	workloads.of_an_install(obj)
 	key := install_key(obj)
 }
 
 how_found(members) := "chart labels" if {
 	some o in members
-	chart_labelled(o)
+	workloads.chart_labelled(o)
 } else := "credentials mount"
 
 installs contains i if {
